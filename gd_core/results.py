@@ -1,0 +1,144 @@
+"""Tidy results: the long run log, the per-run summary, and CSV files that read back to the same frame.
+
+Log rows are checkpoints. `train_loss`, `val_loss`, accuracies and `grad_norm` are measured on the full sets
+while they hold at most `eval_examples` examples, else on a fixed seeded subsample of that size (the same for
+every run). `train_loss_full` / `val_loss_full` are exact full-set losses, filled on each run's last row only.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+LOG_COLUMNS = (
+    "run_id", "problem", "dataset", "optimizer", "batch_size", "base_lr", "seed", "step", "epoch",
+    "examples_seen", "wall_time_s", "lr", "batch_loss", "train_loss", "val_loss", "train_accuracy",
+    "val_accuracy", "grad_norm", "distance_to_optimum", "train_loss_full", "val_loss_full", "diverged", "status",
+)
+STR_COLUMNS = ("run_id", "problem", "dataset", "optimizer", "status")
+INT_COLUMNS = ("batch_size", "seed", "step", "examples_seen")
+BOOL_COLUMNS = ("diverged",)
+REQUIRED_COLUMNS = tuple(c for c in LOG_COLUMNS if c not in ("distance_to_optimum", "train_loss_full",
+                                                              "val_loss_full", "status"))
+RUN_KEYS = ("run_id", "problem", "dataset", "optimizer", "batch_size", "base_lr", "seed")
+# Spreadsheets execute cells that start with these; such cells are written behind a quote.
+_RISKY = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+class LogFormatError(ValueError):
+    """An uploaded run log is not one this app (or `python -m gd_core run`) wrote."""
+
+
+def summarize(log: pd.DataFrame, target_loss: float | None = None, metric: str = "train_loss") -> pd.DataFrame:
+    """One row per run: final and best losses, accuracy, and the cost to first reach `target_loss`.
+
+    `steps_to_target` etc. are read at checkpoint resolution (the first checkpoint at or below the target);
+    NaN where the run never got there. Final losses are the exact full-set ones where the log has them.
+    """
+    rows = []
+    for _, g in log.groupby("run_id", sort=False):
+        last = g.iloc[-1]
+        row = {k: last[k] for k in RUN_KEYS}
+        row.update(
+            status=last["status"] if "status" in g else ("diverged" if last["diverged"] else "ok"),
+            diverged=bool(last["diverged"]), steps=int(last["step"]), epochs=float(last["epoch"]),
+            examples_seen=int(last["examples_seen"]), wall_time_s=float(last["wall_time_s"]),
+            final_train_loss=_final(last, "train_loss"), final_val_loss=_final(last, "val_loss"),
+            best_train_loss=_nanmin(g["train_loss"]), best_val_loss=_nanmin(g["val_loss"]),
+            final_train_accuracy=float(last["train_accuracy"]), final_val_accuracy=float(last["val_accuracy"]),
+        )
+        if target_loss is not None:
+            hit = g[g[metric] <= target_loss]
+            first = hit.iloc[0] if len(hit) else None
+            row.update(
+                target_loss=float(target_loss),
+                steps_to_target=np.nan if first is None else float(first["step"]),
+                examples_to_target=np.nan if first is None else float(first["examples_seen"]),
+                seconds_to_target=np.nan if first is None else float(first["wall_time_s"]),
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _final(last, name):
+    full = last.get(f"{name}_full", np.nan)
+    return float(full) if pd.notna(full) else float(last[name])
+
+
+def _nanmin(s: pd.Series) -> float:
+    s = s[np.isfinite(s.to_numpy(dtype=float))]
+    return float(s.min()) if len(s) else np.nan
+
+
+# -- CSV -------------------------------------------------------------------------------------------------
+
+def _protect(v):
+    return "'" + v if isinstance(v, str) and v.startswith(_RISKY) else v
+
+
+def _unprotect(v: str) -> str:
+    return v[1:] if v.startswith("'") else v
+
+
+def to_csv(df: pd.DataFrame, path_or_buf=None) -> str | None:
+    """Write a frame as CSV (floats exact; risky text cells quoted for spreadsheets). Returns text if no path."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(_protect)
+    return out.to_csv(path_or_buf, index=False, lineterminator="\n")
+
+
+def read_log_csv(path_or_buf) -> pd.DataFrame:
+    """Read a run log written by `to_csv`: the same columns, dtypes and values (float round trip exact)."""
+    try:
+        raw = pd.read_csv(path_or_buf, dtype=str, keep_default_na=False)
+    except UnicodeDecodeError:
+        raise LogFormatError("the run log is not UTF-8 text; upload a CSV exported by this app") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise LogFormatError(f"the run log is not a readable CSV: {str(e).strip()}") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
+    if missing:
+        raise LogFormatError(f"the run log lacks column(s) {', '.join(missing)}; a run log exported by this app "
+                             f"has {', '.join(REQUIRED_COLUMNS)}")
+    if raw.empty:
+        raise LogFormatError("the run log has a header but no rows")
+    df = pd.DataFrame(index=raw.index)
+    for c in raw.columns:
+        col = raw[c]
+        try:
+            if c in STR_COLUMNS:
+                df[c] = col.map(_unprotect).astype(object)
+            elif c in INT_COLUMNS:
+                df[c] = col.astype("int64")
+            elif c in BOOL_COLUMNS:
+                df[c] = col.str.lower().map({"true": True, "false": False, "1": True, "0": False})
+                if df[c].isna().any():
+                    raise ValueError("expected True or False")
+                df[c] = df[c].astype(bool)
+            else:
+                df[c] = col.replace("", "nan").astype(float)
+        except (ValueError, TypeError, OverflowError):
+            bad = _first_bad_row(col, c)
+            raise LogFormatError(f"column {c!r} has a bad value {col.iloc[bad]!r} at data row {bad + 1}") from None
+    return df
+
+
+def _first_bad_row(col: pd.Series, name: str) -> int:
+    for i, v in enumerate(col):
+        try:
+            if name in INT_COLUMNS:
+                int(v)
+            elif name in BOOL_COLUMNS:
+                assert v.lower() in ("true", "false", "1", "0")
+            else:
+                float(v or "nan")
+        except (ValueError, AssertionError):
+            return i
+    return 0
+
+
+def log_from_text(text: str) -> pd.DataFrame:
+    return read_log_csv(io.StringIO(text))

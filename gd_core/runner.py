@@ -1,0 +1,259 @@
+"""Run a comparison: every (seed, batch size, learning rate) of a config, from the same initial weights.
+
+For one seed every run starts from the same weights; runs at the same (seed, batch size) see the same
+batch order, so a learning-rate sweep compares like with like. Checkpoints are spaced evenly in examples
+seen so curves line up across batch sizes. Wall time counts training only (metric evaluation excluded).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .batching import BatchSampler, examples_after, steps_for_examples, steps_per_epoch
+from .config import ConfigError, ExperimentConfig, check_problem_fits
+from .datasets import Dataset, load_csv_dataset, make_dataset
+from .optimizers import make_optimizer
+from .problems import Problem, make_problem
+from .results import LOG_COLUMNS, summarize
+from .schedules import make_schedule, scale_lr
+
+EXPLODE_FACTOR = 1e4  # a batch loss this many times the starting loss (or 1) counts as divergence
+EVAL_CHUNK = 16_384  # rows per chunk when evaluating large sets: stays in cache
+
+
+class Results(NamedTuple):
+    log: pd.DataFrame  # one row per run per checkpoint (columns: results.LOG_COLUMNS)
+    summary: pd.DataFrame  # one row per run
+    config: ExperimentConfig
+
+
+class RunSpec(NamedTuple):
+    run_id: str
+    batch_size: int
+    base_lr: float
+    seed: int
+
+
+def build_dataset(config: ExperimentConfig, csv_source=None) -> Dataset:
+    """The config's data: a generator, or the CSV at `csv_source` (path or buffer) / `config.csv_path`."""
+    if config.dataset == "csv":
+        source = csv_source if csv_source is not None else config.csv_path
+        if source is None:
+            raise ConfigError("csv_path must name a CSV file when dataset is 'csv'; got None")
+        return load_csv_dataset(source, config.target, val_fraction=config.val_fraction,
+                                standardize=config.standardize, seed=config.data_seed, dtype=config.dtype)
+    return make_dataset(
+        config.dataset, config.n_samples, config.n_features, config.n_classes, noise=config.noise,
+        condition_number=config.condition_number, n_unique=config.n_unique, label_noise=config.label_noise,
+        val_fraction=config.val_fraction, standardize=config.standardize, seed=config.data_seed,
+        dtype=config.dtype)
+
+
+def build_problem(config: ExperimentConfig, ds: Dataset) -> Problem:
+    check_problem_fits(config.problem, ds.task, ds.n_classes, ds.name)
+    return make_problem(config.problem, ds.n_features, ds.n_classes, reg=config.reg, hidden=config.hidden)
+
+
+def plan_runs(config: ExperimentConfig, n_train: int) -> list[RunSpec]:
+    for b in config.batch_sizes:
+        if b != "full" and b > n_train:
+            raise ConfigError(f'batch_size must be in [1, {n_train}] (the training examples) or "full"; got {b}')
+    return [RunSpec(f"B={b} lr={lr:g} seed={s}", b, lr, s)
+            for s in config.seeds for b in config.resolved_batch_sizes(n_train) for lr in config.lrs]
+
+
+def total_steps(config: ExperimentConfig, n: int, batch_size: int) -> int:
+    if config.budget_unit == "steps":
+        return int(config.budget)
+    examples = config.budget * n if config.budget_unit == "epochs" else config.budget
+    return max(1, steps_for_examples(examples, n, batch_size, config.sampling))
+
+
+def checkpoint_steps(steps: int, n: int, batch_size: int, sampling: str, count: int) -> list[int]:
+    """Steps at which to measure: evenly spaced in examples seen, always 0 and the last step."""
+    total = examples_after(steps, n, batch_size, sampling)
+    out = {0, steps}
+    for k in range(1, count):
+        out.add(min(steps, steps_for_examples(total * k / count, n, batch_size, sampling)))
+    return sorted(out)
+
+
+def optimizer_hyperparameters(config: ExperimentConfig) -> dict:
+    """The config's hyperparameters that the chosen optimizer takes (names as torch.optim)."""
+    hp = {"weight_decay": config.weight_decay}
+    if config.optimizer == "sgd":
+        hp.update(momentum=config.momentum, nesterov=config.nesterov)
+    elif config.optimizer == "rmsprop":
+        hp.update(alpha=config.alpha, momentum=config.momentum)
+    elif config.optimizer == "adam":
+        hp.update(betas=config.betas)
+    if config.eps is not None and config.optimizer != "sgd":
+        hp["eps"] = config.eps
+    return hp
+
+
+class Evaluator:
+    """Measures a weight vector on fixed evaluation sets (full sets when small, else seeded subsamples)."""
+
+    def __init__(self, problem: Problem, ds: Dataset, eval_examples: int, seed: int, w_star=None):
+        rng = np.random.default_rng([seed, 7])
+        self.problem, self.w_star, self.ds = problem, w_star, ds
+        self.train_is_full = ds.n_train <= eval_examples
+        self.X, self.y = _subsample(ds.X_train, ds.y_train, eval_examples, rng)
+        self.Xv, self.yv = _subsample(ds.X_val, ds.y_val, eval_examples, rng)
+        self.exact = len(self.y) == ds.n_train and len(self.yv) == len(ds.y_val)
+
+    def __call__(self, w) -> tuple[dict, tuple[float, np.ndarray]]:
+        p = self.problem
+        loss, grad = p.loss_and_grad(w, self.X, self.y)
+        has_val = len(self.yv) > 0
+        m = {
+            "train_loss": float(loss),
+            "val_loss": float(p.loss(w, self.Xv, self.yv)) if has_val else np.nan,
+            "train_accuracy": p.accuracy(w, self.X, self.y) if p.is_classifier else np.nan,
+            "val_accuracy": p.accuracy(w, self.Xv, self.yv) if p.is_classifier and has_val else np.nan,
+            "grad_norm": float(np.sqrt(np.dot(grad, grad))),
+            "distance_to_optimum": (float(np.linalg.norm(w - self.w_star))
+                                    if self.w_star is not None else np.nan),
+        }
+        return m, (loss, grad)
+
+    def full_losses(self, w) -> tuple[float, float]:
+        """Exact losses on the whole train and validation sets, chunked."""
+        return _chunked_loss(self.problem, w, self.ds.X_train, self.ds.y_train), \
+            _chunked_loss(self.problem, w, self.ds.X_val, self.ds.y_val)
+
+
+def _subsample(X, y, m, rng):
+    if len(X) <= m:
+        return X, y
+    idx = np.sort(rng.choice(len(X), size=m, replace=False))
+    return X[idx], y[idx]
+
+
+def _chunked_loss(problem, w, X, y) -> float:
+    if len(X) == 0:
+        return np.nan
+    # The L2 term is the same in every chunk, so the size-weighted mean of chunk losses is the exact loss.
+    total = sum(problem.loss(w, X[i:i + EVAL_CHUNK], y[i:i + EVAL_CHUNK]) * len(X[i:i + EVAL_CHUNK])
+                for i in range(0, len(X), EVAL_CHUNK))
+    return float(total / len(X))
+
+
+def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str], None] | None = None,
+                   dataset: Dataset | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> Results:
+    """Run every (seed, batch size, lr) of `config`; returns the long log and the summary.
+
+    progress(fraction, message) is called at checkpoints; should_stop() -> True ends the experiment early
+    (the runs so far are kept, the current one marked 'cancelled').
+    """
+    ds = dataset if dataset is not None else build_dataset(config)
+    problem = build_problem(config, ds)
+    specs = plan_runs(config, ds.n_train)
+    w_star = problem.optimum(ds.X_train, ds.y_train)
+    evaluator = Evaluator(problem, ds, config.eval_examples, config.data_seed, w_star)
+    weights = [total_steps(config, ds.n_train, s.batch_size) * (1 + s.batch_size / 64) for s in specs]
+    done, frames = 0.0, []
+    init_cache: dict[int, np.ndarray] = {}
+    for spec, weight in zip(specs, weights, strict=True):
+        if spec.seed not in init_cache:
+            init_cache[spec.seed] = problem.init_params(np.random.default_rng([spec.seed, 0]),
+                                                        dtype=ds.X_train.dtype)
+
+        def report(frac, _done=done, _w=weight, _spec=spec):
+            if progress is not None:
+                progress(min(1.0, (_done + frac * _w) / sum(weights)), f"run {_spec.run_id}")
+
+        rows, cancelled = _run_one(spec, problem, ds, init_cache[spec.seed], config, evaluator, report,
+                                   should_stop)
+        frames.append(rows)
+        done += weight
+        if cancelled:
+            break
+    log = pd.DataFrame([r for rows in frames for r in rows], columns=list(LOG_COLUMNS))
+    if progress is not None:
+        progress(1.0, "done")
+    return Results(log, summarize(log, config.target_loss, config.target_metric), config)
+
+
+def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: ExperimentConfig,
+             evaluator: Evaluator, report, should_stop) -> tuple[list[dict], bool]:
+    X, y = ds.X_train, ds.y_train
+    n, B = len(X), spec.batch_size
+    steps = total_steps(cfg, n, B)
+    checkpoints = checkpoint_steps(steps, n, B, cfg.sampling, cfg.n_checkpoints)
+    lr0 = scale_lr(spec.base_lr, B, cfg.lr_scaling, cfg.ref_batch_size)
+    schedule = make_schedule(
+        cfg.schedule, lr0, steps_per_epoch=steps_per_epoch(n, B, cfg.sampling), total_steps=steps,
+        warmup_epochs=cfg.warmup_epochs, warmup_from=spec.base_lr if cfg.lr_scaling != "none" else 0.0,
+        step_epochs=cfg.step_epochs, gamma=cfg.gamma, decay=cfg.decay)
+    opt = make_optimizer(cfg.optimizer, schedule, **optimizer_hyperparameters(cfg))
+    w = w0.copy()
+    state = opt.init(w)
+    sampler = BatchSampler(n, B, cfg.sampling, np.random.default_rng([spec.seed, 1, B]))
+    Xbuf = np.empty((B, X.shape[1]), dtype=X.dtype) if 1 < B and not sampler.full else None
+    ybuf = np.empty(B, dtype=y.dtype) if Xbuf is not None else None
+    reuse_full = sampler.full and evaluator.train_is_full  # the step's gradient is the checkpoint's
+    meta = {"run_id": spec.run_id, "problem": problem.name, "dataset": ds.name, "optimizer": cfg.optimizer,
+            "batch_size": B, "base_lr": spec.base_lr, "seed": spec.seed}
+    rows, step, train_time, batch_loss, limit = [], 0, 0.0, np.nan, np.inf
+    status, cached = "ok", None
+    started = time.perf_counter()
+    with np.errstate(all="ignore"):  # divergence is detected from the values, never from warnings
+        for ck in checkpoints:
+            t0 = time.perf_counter()
+            while step < ck:
+                idx = sampler.next()
+                if idx is None:
+                    if cached is not None:
+                        loss, grad = cached
+                        cached = None
+                    else:
+                        loss, grad = problem.loss_and_grad(w, X, y)
+                elif B == 1:
+                    i = int(idx[0])
+                    loss, grad = problem.loss_and_grad(w, X[i:i + 1], y[i:i + 1])
+                else:
+                    b = len(idx)
+                    Xb = np.take(X, idx, axis=0, out=Xbuf[:b], mode="clip")
+                    yb = np.take(y, idx, out=ybuf[:b], mode="clip")
+                    loss, grad = problem.loss_and_grad(w, Xb, yb)
+                batch_loss = loss
+                if not loss <= limit:  # also catches NaN
+                    status = "diverged"
+                    break
+                w, state = opt.update(grad, state, w)
+                step += 1
+            train_time += time.perf_counter() - t0
+            m, (loss, grad) = evaluator(w)
+            if step == 0:
+                limit = EXPLODE_FACTOR * max(abs(m["train_loss"]), 1.0)
+            if status == "ok" and not m["train_loss"] <= limit:
+                status = "diverged"
+            cached = (loss, grad.copy()) if reuse_full and status == "ok" else None
+            seen = examples_after(step, n, B, cfg.sampling)
+            rows.append({**meta, "step": step, "epoch": seen / n, "examples_seen": seen,
+                         "wall_time_s": train_time, "lr": schedule(step), "batch_loss": float(batch_loss),
+                         **m, "train_loss_full": np.nan, "val_loss_full": np.nan})
+            report(step / max(steps, 1))
+            if status == "ok" and cfg.time_limit_s is not None and time.perf_counter() - started > cfg.time_limit_s:
+                status = "time_limit"
+            if status == "ok" and should_stop is not None and step < steps and should_stop():
+                status = "cancelled"
+            if status != "ok":
+                break
+        tl, vl = (rows[-1]["train_loss"], rows[-1]["val_loss"]) if evaluator.exact else evaluator.full_losses(w)
+    rows[-1]["train_loss_full"], rows[-1]["val_loss_full"] = tl, vl
+    for r in rows:
+        r["diverged"], r["status"] = status == "diverged", status
+    if not math.isfinite(rows[-1]["train_loss"]) and status == "ok":
+        for r in rows:
+            r["diverged"], r["status"] = True, "diverged"
+    return rows, status == "cancelled"
