@@ -110,7 +110,7 @@ def read_log_csv(path_or_buf) -> pd.DataFrame:
         col = raw[c]
         try:
             if c in STR_COLUMNS:
-                df[c] = col.map(_unprotect).astype(object)
+                df[c] = col.map(_unprotect).astype(str)
             elif c in INT_COLUMNS:
                 df[c] = col.astype("int64")
             elif c in BOOL_COLUMNS:
