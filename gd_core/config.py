@@ -38,11 +38,11 @@ class ExperimentConfig:
     hidden: int = 32  # MLP hidden width
     reg: float = 0.0  # L2 strength: loss += 0.5 * reg * |W|^2 (biases excluded)
     # -- the data (n_samples counts train + validation)
-    dataset: str = "spiral"
+    dataset: str = "blobs"
     n_samples: int = 1000
     n_features: int = 2
     n_classes: int = 3
-    noise: float = 0.1
+    noise: float = 0.5
     condition_number: float = 1.0  # linear regression only: kappa of the Hessian
     n_unique: int | None = None  # redundancy: the training set is k unique examples repeated
     label_noise: float = 0.0  # fraction of training labels replaced at random
@@ -72,7 +72,7 @@ class ExperimentConfig:
     seeds: tuple[int, ...] = (0,)
     sampling: str = "shuffle"  # epoch shuffle without replacement, or independent draws with replacement
     budget_unit: str = "epochs"
-    budget: float = 20.0
+    budget: float = 10.0
     n_checkpoints: int = 200  # metric rows per run, evenly spaced in examples seen
     eval_examples: int = 50_000  # checkpoints evaluate at most this many examples (fixed seeded subsample)
     dtype: str = "float64"
