@@ -25,6 +25,8 @@ from .schedules import make_schedule, scale_lr
 
 EXPLODE_FACTOR = 1e4  # a batch loss this many times the starting loss (or 1) counts as divergence
 EVAL_CHUNK = 16_384  # rows per chunk when evaluating large sets: stays in cache
+EVAL_SHARE = 0.1  # checkpoint metrics on a subsample may cost about this share of training
+MIN_EVAL = 2_000  # a subsample never smaller than this (a loss estimate within a few %)
 
 
 class Results(NamedTuple):
@@ -98,6 +100,21 @@ def optimizer_hyperparameters(config: ExperimentConfig) -> dict:
     return hp
 
 
+def eval_size(config: ExperimentConfig, n_train: int, specs: list[RunSpec]) -> int:
+    """How many examples each checkpoint measures on.
+
+    Sets of at most `eval_examples` are measured whole. Larger ones use one fixed seeded subsample, shared
+    by every run, sized so that ~n_checkpoints measurements (each about three passes over the subsample:
+    loss and gradient, accuracy, validation) cost about EVAL_SHARE of the shortest run's training.
+    """
+    if n_train <= config.eval_examples:
+        return config.eval_examples
+    trained = min(examples_after(total_steps(config, n_train, s.batch_size), n_train, s.batch_size, config.sampling)
+                  for s in specs)
+    affordable = int(EVAL_SHARE * trained / (3 * config.n_checkpoints))
+    return max(MIN_EVAL, min(config.eval_examples, affordable))
+
+
 class Evaluator:
     """Measures a weight vector on fixed evaluation sets (full sets when small, else seeded subsamples)."""
 
@@ -158,7 +175,7 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
     problem = build_problem(config, ds)
     specs = plan_runs(config, ds.n_train)
     w_star = problem.optimum(ds.X_train, ds.y_train)
-    evaluator = Evaluator(problem, ds, config.eval_examples, config.data_seed, w_star)
+    evaluator = Evaluator(problem, ds, eval_size(config, ds.n_train, specs), config.data_seed, w_star)
     weights = [total_steps(config, ds.n_train, s.batch_size) * (1 + s.batch_size / 64) for s in specs]
     done, frames = 0.0, []
     init_cache: dict[int, np.ndarray] = {}
