@@ -1,8 +1,13 @@
 import numpy as np
 import pytest
 
-from gd_core.batching import (BatchSampler, examples_after, sample_training_data, steps_for_examples,
-                              steps_per_epoch)
+from gd_core.batching import (
+    BatchSampler,
+    examples_after,
+    sample_training_data,
+    steps_for_examples,
+    steps_per_epoch,
+)
 
 
 @pytest.mark.parametrize("n, b", [(10, 3), (100, 7), (5, 5), (9, 1), (8, 16)])

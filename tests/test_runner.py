@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gd_core import ConfigError, ExperimentConfig, LOG_COLUMNS, run_experiment
+from gd_core import LOG_COLUMNS, ConfigError, ExperimentConfig, run_experiment
 from gd_core.runner import build_dataset, build_problem, checkpoint_steps
 
 LSQ = dict(problem="least_squares", dataset="linear", n_samples=200, n_features=3, noise=0.5)
