@@ -1,0 +1,112 @@
+"""The optimizers & learning-rate page (AppTest) and its helpers in gd_core/sweeps.py."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gd_core import build_dataset, make_dataset, make_problem, run_experiment
+from gd_core.sweeps import (
+    VARIANTS,
+    classify_lr_curves,
+    combine_variants,
+    lr_grid,
+    stability_config,
+    stable_lr_limit,
+    sweep_summary,
+    variant_configs,
+)
+from ui.optimizer_charts import lr_colors
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_Optimizers_and_learning_rate.py")
+
+
+@pytest.fixture(scope="module")
+def at() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_page_runs_and_draws_three_charts(at):
+    assert not at.exception
+    curves, sweep, limit = figures(at)
+    assert [t["name"].split(" ")[0] for t in curves["data"]] == list(VARIANTS)
+    assert "B=32" in curves["layout"]["title"]["text"]
+    assert curves["layout"]["yaxis"]["type"] == "log"
+    assert len({t["line"]["color"] for t in curves["data"]}) == len(VARIANTS)
+    assert len(sweep["data"]) == 7
+    verdicts = {t["name"].split(": ")[1].split(" (")[0] for t in sweep["data"]}
+    assert verdicts <= {"too low", "good", "too high"} and "good" in verdicts
+    assert limit["layout"]["xaxis"]["type"] == "log"
+    assert [t["name"] for t in limit["data"]] == ["converges", "diverges"]
+    assert any(s["type"] == "line" and s["x0"] == s["x1"] for s in limit["layout"]["shapes"])
+    assert len(at.latex) == len(VARIANTS)
+
+
+def test_submitting_the_form_reruns_with_the_new_setup(at):
+    at.selectbox(key="opt_problem").set_value("softmax")
+    at.select_slider(key="opt_batch").set_value(128)
+    at.selectbox(key="sweep_variant").set_value("adam")
+    at.button(key="opt_run").click().run()
+    assert not at.exception
+    curves, sweep, _ = figures(at)
+    assert "B=128" in curves["layout"]["title"]["text"]
+    assert sweep["layout"]["title"]["text"].startswith("adam, batch size B=128")
+
+
+def test_stable_lr_limit_is_two_over_the_largest_eigenvalue():
+    ds = make_dataset("linear", 300, 4, condition_number=30.0, seed=3)
+    X = ds.X_train
+    A = np.hstack([X, np.ones((len(X), 1))])
+    lam_max = np.linalg.eigvalsh(A.T @ A / len(X)).max()
+    assert stable_lr_limit(make_problem("least_squares", 4), X) == pytest.approx(2 / lam_max, rel=1e-10)
+
+
+@pytest.mark.parametrize("kappa", [1.0, 100.0])
+def test_full_batch_gd_converges_below_the_limit_and_diverges_above(kappa):
+    cfg = stability_config(n_features=5, condition_number=kappa, steps=300)
+    limit = stable_lr_limit(make_problem("least_squares", 5), build_dataset(cfg).X_train)
+    summary = sweep_summary(run_experiment(cfg.replace(lrs=(0.9 * limit, 1.1 * limit))).log)
+    below, above = summary.iloc[0], summary.iloc[1]
+    assert not below["diverged"] and below["final_loss"] < 0.5 * below["initial_loss"]
+    assert above["diverged"] and above["verdict"] == "too high"
+
+
+def test_sweep_labels_a_diverging_lr_too_high_and_a_tiny_lr_too_low():
+    base = stability_config(n_features=3, steps=200).replace(batch_sizes=(16,), budget_unit="epochs", budget=2.0)
+    limit = stable_lr_limit(make_problem("least_squares", 3), build_dataset(base).X_train)
+    log = run_experiment(base.replace(lrs=(1e-4 * limit, 0.3 * limit, 5 * limit))).log
+    verdicts = list(classify_lr_curves(log).values())
+    assert verdicts == ["too low", "good", "too high"]
+
+
+def _fake_sweep(curves: dict[float, list[float]], diverged=()) -> pd.DataFrame:
+    return pd.DataFrame([{"base_lr": lr, "seed": 0, "step": i, "train_loss": v, "diverged": lr in diverged}
+                         for lr, vals in curves.items() for i, v in enumerate(vals)])
+
+
+def test_classifier_rule_on_hand_made_curves():
+    log = _fake_sweep({1e-3: [1.0, 0.9], 1e-2: [1.0, 0.2], 1e-1: [1.0, 0.1], 1.0: [1.0, 0.6],
+                       10.0: [1.0, 3.0], 100.0: [1.0, 0.5]}, diverged=(100.0,))
+    assert classify_lr_curves(log) == {1e-3: "too low", 1e-2: "good", 1e-1: "good", 1.0: "too high",
+                                       10.0: "too high", 100.0: "too high"}
+
+
+def test_variant_configs_map_to_the_engine_optimizers():
+    cfgs = variant_configs(stability_config(), {"nesterov": 0.01, "adam": 0.001})
+    assert (cfgs["nesterov"].optimizer, cfgs["nesterov"].momentum, cfgs["nesterov"].nesterov) == ("sgd", 0.9, True)
+    assert cfgs["adam"].optimizer == "adam" and cfgs["adam"].lrs == (0.001,)
+    logs = {v: pd.DataFrame({"step": [0]}) for v in ("adam", "sgd")}
+    assert list(combine_variants(logs)["variant"]) == ["adam", "sgd"]
+
+
+def test_lr_grid_and_colours():
+    grid = lr_grid(0.1, 4.0, 7)
+    assert len(grid) == 7 and grid[0] == pytest.approx(1e-3) and grid[-1] == pytest.approx(10.0)
+    assert len(set(lr_colors(grid).values())) == 7
