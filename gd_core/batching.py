@@ -45,6 +45,8 @@ class BatchSampler:
     shuffle: a fresh permutation every epoch; batches are consecutive slices of it, the last one partial
     (each example exactly once per epoch). replacement: every batch drawn independently, uniformly.
     Full batch (B = N, shuffle) never shuffles: the order cannot change the mean gradient.
+    `next()` returns a view of the permutation, which the next epoch reshuffles in place: copy the
+    indices if you keep them past the step.
     """
 
     def __init__(self, n: int, batch_size: int, sampling: str, rng: np.random.Generator):

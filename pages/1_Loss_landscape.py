@@ -1,0 +1,90 @@
+"""Loss landscape: two-parameter problems as contours, the path of each batch size, one mini-batch's surface."""
+
+import streamlit as st
+
+from gd_core.landscape import (
+    LANDSCAPE_OPTIMIZERS,
+    LandscapeConfig,
+    curvature_limit,
+    make_landscape,
+    stable_lr,
+    step_view,
+)
+from ui import landscape_charts as charts
+from ui.colors import batch_size_color, batch_size_label
+
+PROBLEMS = {"least_squares": "Least squares: slope w, intercept b (1-D linear data)",
+            "logistic_2d": "Logistic, 2 weights, no bias (moons)"}
+BATCH_CHOICES = [1, 2, 4, 8, 16, 32, 64, 0]  # 0 = full batch
+LR_CHOICES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 2.0, 3.0, 5.0, 10.0]
+
+st.set_page_config(page_title="Loss landscape · Gradient Descent Lab", layout="wide")
+st.title("Loss landscape")
+st.caption("A problem with two parameters, so the whole loss surface fits on one picture. Every batch size "
+           "starts at the same point (white square); scrub the step slider and compare the full-data surface "
+           "with the surface of the single mini-batch that step used.")
+
+c = st.columns([3, 3, 2, 2])
+problem = c[0].selectbox("Problem", PROBLEMS, format_func=PROBLEMS.get, key="ls_problem")
+sizes = c[1].multiselect("Batch sizes", BATCH_CHOICES, default=[1, 16, 0], key="ls_batch_sizes",
+                         format_func=lambda b: "full" if b == 0 else str(b))
+optimizer = c[2].selectbox("Optimizer", LANDSCAPE_OPTIMIZERS, key="ls_optimizer")
+momentum = c[3].slider("Momentum", 0.0, 0.99, 0.9, 0.01, key="ls_momentum",
+                       disabled=optimizer not in ("sgd+momentum", "nesterov"))
+c = st.columns(6)
+lr = c[0].select_slider("Learning rate", LR_CHOICES, value=0.3, key="ls_lr")
+steps = c[1].slider("Steps", 5, 300, 60, key="ls_steps")
+sampling = c[2].radio("Sampling", ["shuffle", "replacement"], horizontal=True, key="ls_sampling")
+n_samples = c[3].slider("Samples (train + val)", 50, 1000, 200, 50, key="ls_n_samples")
+noise = c[4].slider("Noise", 0.0, 2.0, 0.5, 0.05, key="ls_noise")
+seed = int(c[5].number_input("Seed", 0, 10_000, 0, key="ls_seed"))
+if not sizes:
+    st.info("Pick at least one batch size.")
+    st.stop()
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def compute(cfg: LandscapeConfig):
+    return make_landscape(cfg)
+
+
+try:
+    cfg = LandscapeConfig(problem=problem, n_samples=n_samples, noise=noise, seed=seed, batch_sizes=tuple(sizes),
+                          optimizer=optimizer, lr=lr, momentum=momentum, steps=steps, sampling=sampling)
+    ls = compute(cfg)
+except ValueError as err:
+    st.error(f"Cannot draw this landscape: {err}")
+    st.stop()
+n = len(ls.y)
+runs = list(ls.trajectories)
+if st.session_state.get("ls_step", 0) > steps - 1:  # fewer steps than before: keep the slider in range
+    st.session_state["ls_step"] = steps - 1
+if st.session_state.get("ls_show_batch") not in runs:
+    st.session_state["ls_show_batch"] = runs[0]
+c = st.columns([3, 1])
+step = c[0].slider("Step t (the update from w_t to w_t+1)", 0, steps - 1, 0, key="ls_step")
+shown = c[1].selectbox("Mini-batch of", runs, format_func=lambda B: batch_size_label(B, n), key="ls_show_batch")
+
+view = step_view(ls, shown, step)
+color, label = batch_size_color(shown, n), batch_size_label(shown, n)
+arrows = charts.gradient_arrows(view.w, view.full_grad, view.batch_grad, ls.w1s[-1] - ls.w1s[0], color, label)
+paths = {B: tr.weights for B, tr in ls.trajectories.items()}
+left, right = st.columns(2)
+left.plotly_chart(charts.landscape_chart(ls.w1s, ls.w2s, ls.Z, paths, n, step, ls.w_star, ls.w0,
+                                         ls.param_names, arrows), key="ls_full_chart")
+left.caption("Full-batch descent follows −∇ of this surface (dotted arrow) across the contours; smaller "
+             "batches wander around it, and the wander grows as the batch shrinks.")
+right.plotly_chart(charts.batch_surface_chart(ls.w1s, ls.w2s, view.Zb, view.w, view.batch_min, ls.w_star, color,
+                                              label, view.step, ls.param_names, arrows), key="ls_batch_chart")
+k = len(view.batch_indices)
+right.caption(f"This mini-batch ({k} example{'s' * (k != 1)}) has its own surface whose minimum "
+              "(diamond) is elsewhere: its step points there, not at the star.")
+
+curvature, exact = curvature_limit(ls.problem, ls.X)
+warn, note = charts.stability_note(curvature, exact, lr, optimizer, stable_lr(curvature, optimizer, momentum))
+(st.warning if warn else st.info)(note)
+diverged = [batch_size_label(B, n) for B, tr in ls.trajectories.items() if tr.diverged_at is not None]
+if diverged:
+    st.warning(f"Diverged (path cut where the loss exploded): {', '.join(diverged)}.")
+st.plotly_chart(charts.loss_curves_chart({B: tr.losses for B, tr in ls.trajectories.items()}, n, step),
+                key="ls_loss_chart")

@@ -1,0 +1,148 @@
+"""Figures of the loss-landscape page: arrays in, plotly Figure out (no st.* here).
+
+Contours are drawn on log-spaced levels of the loss above its minimum in view, so the flat valley floor
+gets as many lines as the steep walls. Paths use the app's batch-size colours; all traces are SVG.
+Axes keep a 1:1 scale: only then is the negative gradient perpendicular to the contour lines.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ui.colors import FULL_COLOR, batch_size_color, batch_size_label
+
+SURFACE_COLORS = [[0.0, "#ffffff"], [1.0, "#9fa8b3"]]  # pale: the coloured paths stay readable on it
+N_LEVELS = 24
+ARROW_SHARE = 0.22  # the longer gradient arrow spans this share of the view
+
+
+class Arrow(NamedTuple):
+    origin: np.ndarray  # (2,)
+    vector: np.ndarray  # (2,) in parameter units
+    color: str
+    name: str
+    dash: str = "solid"
+
+
+def gradient_arrows(w, full_grad, batch_grad, view_span: float, batch_color: str, batch_label: str):
+    """The two negative gradients at w, scaled by one common factor (their ratio of lengths is kept)."""
+    longest = max(np.linalg.norm(full_grad), np.linalg.norm(batch_grad), 1e-300)
+    k = ARROW_SHARE * view_span / longest
+    return [Arrow(w, -k * np.asarray(full_grad), FULL_COLOR, "−∇ full loss", "dot"),
+            Arrow(w, -k * np.asarray(batch_grad), batch_color, f"−∇ this mini-batch ({batch_label})")]
+
+
+def _round_values(lo: float, hi: float) -> list[float]:
+    """Powers of ten in (lo, hi], or 1-2-5 steps when fewer than three powers fit."""
+    for mantissas in ((1,), (1, 2, 5)):
+        vals = [m * 10.0**k for k in range(-8, 9) for m in mantissas if lo < m * 10.0**k <= hi]
+        if len(vals) >= 3:
+            return vals
+    return vals
+
+
+def contour_trace(w1s, w2s, Z, name: str = "loss", showscale: bool = True) -> go.Contour:
+    """Contour of Z (r, r) on log-spaced levels of `Z - min(Z)`; the hover shows the loss itself."""
+    z_min, z_max = float(np.min(Z)), float(np.max(Z))
+    delta = max(1e-3 * (z_max - z_min), 1e-12)
+    L = np.log10(Z - z_min + delta)
+    lo, hi = float(L.min()), float(L.max())
+    hi = max(hi, lo + 1e-9)  # a flat surface (constant Z) still gets valid levels
+    # Colourbar labels: the minimum and round loss values (not crowding the minimum's label).
+    ticks = [z_min] + [v for v in _round_values(z_min, z_max)
+                       if np.log10(v - z_min + delta) - lo > 0.06 * (hi - lo)]
+    return go.Contour(
+        x=w1s, y=w2s, z=L, customdata=Z, name=name, colorscale=SURFACE_COLORS, showscale=showscale,
+        contours=dict(start=lo, end=hi, size=(hi - lo) / N_LEVELS, coloring="fill"),
+        line=dict(color="rgba(60,70,80,0.35)", width=0.8),
+        colorbar=dict(title=dict(text="loss", side="right"), len=0.8,
+                      tickvals=np.log10(np.array(ticks) - z_min + delta), ticktext=[f"{v:.3g}" for v in ticks]),
+        hovertemplate="(%{x:.3f}, %{y:.3f})<br>loss %{customdata:.4g}<extra></extra>")
+
+
+def _arrow_traces(arrows) -> list[go.Scatter]:
+    return [go.Scatter(x=[a.origin[0], a.origin[0] + a.vector[0]], y=[a.origin[1], a.origin[1] + a.vector[1]],
+                       mode="lines+markers", name=a.name, line=dict(color=a.color, width=3, dash=a.dash),
+                       marker=dict(symbol=["circle", "arrow"], size=[1, 16], angleref="previous",
+                                   color=a.color), hoverinfo="skip")
+            for a in arrows]
+
+
+def _layout(fig: go.Figure, w1s, w2s, param_names, title: str) -> go.Figure:
+    fig.update_layout(title=title, height=540, margin=dict(l=50, r=10, t=50, b=40),
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), hovermode="closest")
+    fig.update_xaxes(title=param_names[0], range=[w1s[0], w1s[-1]], constrain="domain")
+    fig.update_yaxes(title=param_names[1], range=[w2s[0], w2s[-1]], scaleanchor="x", scaleratio=1,
+                     constrain="domain")
+    return fig
+
+
+def _marker(point, name, symbol, color, size=16, showlegend=True) -> go.Scatter:
+    return go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name=name, showlegend=showlegend,
+                      marker=dict(symbol=symbol, size=size, color=color, line=dict(color="black", width=1)))
+
+
+def landscape_chart(w1s, w2s, Z, paths: dict[int, np.ndarray], n_train: int, step: int, w_star, w0,
+                    param_names=("w1", "w2"), arrows=()) -> go.Figure:
+    """Full-data contour with one path per batch size. paths: batch size -> weights (steps+1, 2).
+
+    Each path is a line+marker trace named by `batch_size_label`; its position at `step` is a bigger marker
+    (trace name "now: <label>"). NaN rows (a diverged run) end the line.
+    """
+    fig = go.Figure(contour_trace(w1s, w2s, Z, name="full loss"))
+    fig.add_trace(_marker(w0, "start", "square", "white", size=11))
+    for B, W in sorted(paths.items()):
+        color, label = batch_size_color(B, n_train), batch_size_label(B, n_train)
+        fig.add_trace(go.Scatter(x=W[:, 0], y=W[:, 1], mode="lines+markers", name=label, legendgroup=label,
+                                 line=dict(color=color, width=1.5), marker=dict(color=color, size=4),
+                                 customdata=np.arange(len(W)),
+                                 hovertemplate=f"{label}, step %{{customdata}}<extra></extra>"))
+        t = min(step, len(W) - 1)
+        while t > 0 and not np.all(np.isfinite(W[t])):  # a diverged run: show its last finite point
+            t -= 1
+        fig.add_trace(go.Scatter(x=[W[t, 0]], y=[W[t, 1]], mode="markers", name=f"now: {label}",
+                                 legendgroup=label, showlegend=False,
+                                 marker=dict(color=color, size=14, line=dict(color="white", width=2))))
+    fig.add_traces(_arrow_traces(arrows))
+    fig.add_trace(_marker(w_star, "optimum (full data)", "star", "gold", size=18))
+    return _layout(fig, w1s, w2s, param_names, f"Full-data loss: paths up to step {step}")
+
+
+def batch_surface_chart(w1s, w2s, Zb, w, batch_min, w_star, color: str, label: str, step: int,
+                        param_names=("w1", "w2"), arrows=()) -> go.Figure:
+    """The loss of the one mini-batch used at `step`, on the same axes as the full surface."""
+    fig = go.Figure(contour_trace(w1s, w2s, Zb, name="mini-batch loss", showscale=False))
+    fig.add_trace(_marker(w, f"w at step {step}", "circle", color, size=14))
+    fig.add_traces(_arrow_traces(arrows))
+    fig.add_trace(_marker(batch_min, "mini-batch minimum (in view)", "diamond", color, size=14))
+    fig.add_trace(_marker(w_star, "optimum (full data)", "star", "gold", size=18))
+    return _layout(fig, w1s, w2s, param_names, f"Loss of the batch used at step {step} ({label})")
+
+
+def loss_curves_chart(losses: dict[int, np.ndarray], n_train: int, step: int) -> go.Figure:
+    """Full-data loss against step, one line per batch size (log y), the current step marked."""
+    fig = go.Figure()
+    for B, L in sorted(losses.items()):
+        fig.add_trace(go.Scatter(x=np.arange(len(L)), y=L, mode="lines", name=batch_size_label(B, n_train),
+                                 line=dict(color=batch_size_color(B, n_train), width=2)))
+    fig.add_vline(x=step, line=dict(color="grey", dash="dot"))
+    fig.update_layout(height=300, margin=dict(l=50, r=10, t=40, b=40), title="Full-data loss per step",
+                      xaxis_title="step", yaxis_title="loss")
+    fig.update_yaxes(type="log", tickformat=".2g")
+    return fig
+
+
+def stability_note(curvature: float, exact: bool, lr: float, optimizer: str, limit: float | None):
+    """(is_warning, one-line text) about full-batch stability; `limit` from gd_core.landscape.stable_lr."""
+    what = "λ_max of the Hessian" if exact else "bound on the Hessian's λ_max (λ_max(XᵀX/n)/4)"
+    text = f"{what} = {curvature:.3g}: plain full-batch GD is stable for lr < 2/λ_max = {2 / curvature:.3g}"
+    if limit is None:
+        return False, text + f" ({optimizer} rescales each coordinate's step, so this limit does not apply as such)."
+    if lr < limit:
+        extra = f"; with {optimizer} the limit is lr < {limit:.3g}." if optimizer != "sgd" else "."
+        return False, text + extra
+    verdict = "full batch will diverge" if exact else "full batch may oscillate or diverge"
+    return True, text + f". lr = {lr:g} ≥ {limit:.3g} for {optimizer}: {verdict}."
