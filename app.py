@@ -1,0 +1,84 @@
+"""Gradient Descent Lab, home page: full-batch, mini-batch and stochastic gradient descent side by side.
+
+Glue only: widgets (ui.controls) -> ExperimentConfig -> cached engine run (ui.cache) -> DataFrames ->
+figures (ui.charts). The URL carries the config that was run (ui.share).
+"""
+
+import streamlit as st
+
+from gd_core import summarize, to_csv
+from ui import cache, charts, controls, presets, share
+
+st.set_page_config(page_title="Gradient Descent Lab", page_icon="📉", layout="wide")
+state = st.session_state
+controls.init_state(state, st.query_params)
+
+with st.sidebar:
+    st.header("Experiment")
+    controls.preset_picker()
+    csv_bytes, columns = controls.csv_upload()
+    controls.experiment_form(columns)
+    st.caption("Changes apply when you press **Run**; the chart toggles on the page apply at once.")
+
+st.title("Gradient Descent Lab")
+st.markdown("The same loss minimised three ways (cs231n, *Optimization*): each update uses the gradient of "
+            "the loss on **all N** examples, on a **mini-batch of B**, or on **one** example.")
+st.latex(r"\begin{aligned} \text{vanilla GD:}\quad & w \leftarrow w - \eta\,\nabla_w L(w;\ \text{all } N)\\"
+         r"\text{mini-batch GD:}\quad & w \leftarrow w - \eta\,\nabla_w L(w;\ \text{a batch of } B)\\"
+         r"\text{SGD:}\quad & \text{mini-batch with } B = 1 \end{aligned}")
+
+for message in state["home_messages"]:
+    st.warning(message)
+if state["home_error"]:
+    st.error(f"Not run: {state['home_error']}. The last results stay on screen.")
+config = state["home_config"]
+preset = presets.PRESETS.get(presets.preset_for(config))
+if preset:
+    st.info(f"**{preset.title}.** {preset.look_for}")
+    if preset.full_scale:
+        st.caption(f"n_samples capped from {presets.NOTES_SCALE_SAMPLES:,} to {config.n_samples:,} on this "
+                   "host; for the full scale run:")
+        st.code(presets.cli_command(preset.full_scale), language="bash")
+
+if config.dataset == "csv" and csv_bytes is None:
+    st.warning("This experiment uses an uploaded CSV: upload the file in the sidebar, pick the target, Run.")
+else:
+    try:
+        # cache.cached_run, not cache.run: cache.run's progress bar breaks the cache's replay on a hit
+        with st.spinner("Running the experiment...", show_time=True):
+            results = cache.cached_run(share.run_config(config).to_json(),
+                                       csv_bytes if config.dataset == "csv" else None)
+        state["home_last"] = (config, results)
+    except ValueError as e:  # ConfigError, CSVError: message names the field / column / row
+        st.error(f"Could not run this experiment: {e}")
+if "home_last" not in state:
+    st.stop()
+config, results = state["home_last"]
+share.sync_query_params(st.query_params, config)
+log = results.log
+
+view = controls.view_controls()
+style = dict(log_y=view["log_y"], smoothing=view["smoothing"], band=view["band"])
+st.subheader("Training loss: per epoch, per update, per second")
+st.caption("Faint lines: the loss of the mini-batch each update saw (its wiggle shrinks as B grows). "
+           "x: a diverged run, where it stopped.")
+st.plotly_chart(charts.loss_panels(log, show_batch_loss=view["show_batch_loss"], **style), key="chart_loss")
+st.subheader("Validation, accuracy and gradient norm")
+st.caption("Dotted: the training counterpart. Curves that part are over- (or under-) fitting.")
+st.plotly_chart(charts.metric_grid(log, x=view["metric_x"], **style), key="chart_metrics")
+
+st.subheader("Summary")
+target, metric = controls.target_controls(results.summary, config)
+summary = summarize(log, target, metric)
+st.dataframe(charts.summary_table(summary, charts.infer_n_train(log)), key="summary_table", hide_index=True)
+
+st.subheader("Share and download")
+st.caption("Append to this app's address to reproduce these runs exactly (only non-default fields):")
+st.code(share.query_string(config), language=None)
+d1, d2, d3 = st.columns(3)
+d1.download_button("Run log (CSV)", lambda: to_csv(log), "run_log.csv", "text/csv", key="dl_log",
+                   on_click="ignore")
+d2.download_button("Summary (CSV)", lambda: to_csv(summary), "summary.csv", "text/csv", key="dl_summary",
+                   on_click="ignore")
+d3.download_button("Config (JSON)", config.to_json(), "config.json", "application/json", key="dl_config",
+                   on_click="ignore", help="python -m gd_core run --config config.json --out log.csv")

@@ -1,0 +1,153 @@
+"""ui/charts.py on small real logs: names, colours, axes, smoothing, seed bands, divergence markers."""
+
+import numpy as np
+import pytest
+
+from gd_core import ExperimentConfig, run_experiment
+from ui import charts
+from ui.colors import batch_size_color, batch_size_label
+
+N_TRAIN = 160  # n_samples=200, val_fraction=0.2
+
+
+@pytest.fixture(scope="module")
+def log():
+    return run_experiment(ExperimentConfig(n_samples=200, batch_sizes=(1, 16, "full"), budget=2.0,
+                                           n_checkpoints=30)).log
+
+
+@pytest.fixture(scope="module")
+def seeds_log():
+    return run_experiment(ExperimentConfig(n_samples=200, batch_sizes=(8, "full"), seeds=(0, 1, 2), budget=2.0,
+                                           n_checkpoints=20)).log
+
+
+@pytest.fixture(scope="module")
+def diverged_log():
+    cfg = ExperimentConfig(problem="least_squares", dataset="linear", n_samples=200, n_features=5,
+                           condition_number=100.0, lrs=(0.1,), batch_sizes=(16, "full"), budget=20.0)
+    log = run_experiment(cfg).log
+    assert log.groupby("batch_size")["diverged"].any().tolist() == [True, True]
+    return log
+
+
+def test_ema_smooth_known_sequence():
+    # a = 0.5: ema = 0.5, 1.25, 2.125; debiased by 1 - 0.5^t = 0.5, 0.75, 0.875
+    np.testing.assert_allclose(charts.ema_smooth([1.0, 2.0, 3.0], 0.5), [1.0, 1.25 / 0.75, 2.125 / 0.875])
+    np.testing.assert_allclose(charts.ema_smooth([4.0] * 5, 0.9), [4.0] * 5)  # debiased: no pull towards 0
+    np.testing.assert_array_equal(charts.ema_smooth([3.0, 1.0], 0.0), [3.0, 1.0])
+    out = charts.ema_smooth([1.0, np.nan, 3.0], 0.5)  # NaN passes through and is not averaged in
+    assert np.isnan(out[1])
+    np.testing.assert_allclose(out[[0, 2]], [1.0, (0.5 * 0.5 + 0.5 * 3.0) / 0.75])
+    with pytest.raises(ValueError, match="smoothing weight"):
+        charts.ema_smooth([1.0], 1.0)
+
+
+def test_infer_n_train(log):
+    assert charts.infer_n_train(log) == N_TRAIN
+
+
+def test_loss_curves_names_and_colours_per_batch_size(log):
+    fig = charts.loss_curves(log)
+    lines = [t for t in fig.data if t.showlegend is not False]
+    assert [t.name for t in lines] == [batch_size_label(b, N_TRAIN) for b in (1, 16, N_TRAIN)]
+    assert [t.line.color for t in lines] == [batch_size_color(b, N_TRAIN) for b in (1, 16, N_TRAIN)]
+    assert lines[-1].name.startswith("full batch")
+    assert {t.type for t in fig.data} == {"scatter"}  # SVG, not WebGL
+    faint = [t for t in fig.data if t.name.endswith("mini-batch")]
+    assert len(faint) == 2 and all(t.opacity < 0.5 and t.line.width <= 1 for t in faint)  # not for full
+    assert [t.line.color for t in faint] == [batch_size_color(b) for b in (1, 16)]
+    assert not [t for t in charts.loss_curves(log, show_batch_loss=False).data if "mini-batch" in t.name]
+
+
+def test_x_axes_and_log_y(log):
+    for x in ("epoch", "step", "wall_time_s", "examples_seen"):
+        fig = charts.loss_curves(log, x=x)
+        b1 = next(t for t in fig.data if t.name == "SGD (B=1)")
+        np.testing.assert_allclose(b1.x, log.loc[log["batch_size"] == 1, x].to_numpy())
+    assert charts.loss_curves(log).layout.yaxis.type != "log"
+    assert charts.loss_curves(log, log_y=True).layout.yaxis.type == "log"
+    panels = charts.loss_panels(log, log_y=True)
+    assert [panels.layout[a].type for a in ("yaxis", "yaxis2", "yaxis3")] == ["log"] * 3
+    assert panels.layout.xaxis2.type == "log" and panels.layout.xaxis.type != "log"
+    assert sum(t.showlegend is not False for t in panels.data) == 3  # one legend entry per batch size
+
+
+def test_smoothing_applies_to_the_curve(log):
+    raw = next(t for t in charts.loss_curves(log).data if t.name == "B=16")
+    smooth = next(t for t in charts.loss_curves(log, smoothing=0.8).data if t.name == "B=16")
+    np.testing.assert_allclose(smooth.y, charts.ema_smooth(np.asarray(raw.y), 0.8))
+    assert not np.allclose(smooth.y, raw.y)
+
+
+def test_downsampled(log):
+    fig = charts.loss_curves(log, max_points=10)
+    assert max(len(t.x) for t in fig.data) <= 10
+    b1 = next(t for t in fig.data if t.name == "SGD (B=1)")
+    assert b1.x[-1] == log.loc[log["batch_size"] == 1, "epoch"].iloc[-1]  # the last point is kept
+
+
+def test_seed_bands(seeds_log):
+    fig = charts.loss_curves(seeds_log, band="minmax")
+    bands = [t for t in fig.data if t.name.endswith("band minmax")]
+    assert len(bands) == 2 and all(t.fill == "tonexty" for t in bands)
+    mean = next(t for t in fig.data if t.name == "B=8")
+    upper = next(t for t in fig.data if t.name == "B=8 band upper")
+    lower = next(t for t in fig.data if t.name == "B=8 band minmax")
+    assert np.all(np.asarray(lower.y) <= np.asarray(mean.y) + 1e-12)
+    assert np.all(np.asarray(mean.y) <= np.asarray(upper.y) + 1e-12)
+    assert np.any(np.asarray(upper.y) > np.asarray(lower.y))  # seeds differ
+    g = seeds_log[seeds_log["batch_size"] == 8].groupby("step")["train_loss"]
+    np.testing.assert_allclose(mean.y, g.mean().to_numpy())
+    std = [t for t in charts.loss_curves(seeds_log, band="std").data if t.name.endswith("band std")]
+    np.testing.assert_allclose(std[0].y, (g.mean() - g.std(ddof=0)).to_numpy())
+    assert not [t for t in charts.loss_curves(seeds_log, band="none").data if "band" in t.name]
+    with pytest.raises(ValueError, match="band"):
+        charts.loss_curves(seeds_log, band="iqr")
+
+
+def test_diverged_marker_and_clipped_range(diverged_log):
+    fig = charts.loss_curves(diverged_log)
+    markers = [t for t in fig.data if t.mode == "markers"]
+    assert len(markers) == 2 and all(t.marker.symbol == "x" for t in markers)
+    assert all("diverged at step" in t.hovertext[0] for t in markers)
+    b16 = diverged_log[diverged_log["batch_size"] == 16]
+    assert markers[0].x[0] == b16["epoch"].iloc[-1]  # where the run stopped
+
+
+def test_diverged_marker_stays_in_the_clipped_frame(log):
+    mixed = log.copy()
+    b1 = mixed["batch_size"] == 1
+    mixed.loc[b1 & (mixed["step"] == mixed.loc[b1, "step"].max()), "train_loss"] = 1e6
+    mixed["diverged"] = b1
+    fig = charts.loss_curves(mixed)
+    marker = next(t for t in fig.data if t.mode == "markers")
+    assert marker.y[0] == fig.layout.yaxis.range[1] and "1e+06" in marker.hovertext[0]
+    assert next(t for t in charts.loss_curves(mixed, log_y=True).data if t.mode == "markers").y[0] == 1e6
+
+
+def test_clipped_range_ignores_diverged_runs(log, diverged_log):
+    mixed = charts.loss_curves(log.assign(diverged=log["batch_size"] == 1))
+    hi = log.loc[log["batch_size"] > 1, "train_loss"].max()
+    assert mixed.layout.yaxis.range[1] < hi * 1.2
+    assert charts.loss_curves(diverged_log, log_y=True).layout.yaxis.range is None
+
+
+def test_metric_grid(log, diverged_log):
+    fig = charts.metric_grid(log)
+    assert [a.text for a in fig.layout.annotations] == ["validation loss", "validation accuracy",
+                                                       "gradient norm |grad L|"]
+    val = [t for t in fig.data if t.xaxis == "x" and t.line.dash == "dot"]
+    assert len(val) == 3  # the training counterpart, dotted
+    reg = charts.metric_grid(diverged_log)
+    assert any("not defined" in a.text for a in reg.layout.annotations)
+
+
+def test_summary_table(log, diverged_log):
+    from gd_core import summarize
+
+    table = charts.summary_table(summarize(log, 0.5), N_TRAIN)
+    assert table["run"].tolist() == ["SGD (B=1)", "B=16", f"full batch (B={N_TRAIN})"]
+    assert {"steps to target", "examples to target", "seconds to target", "val accuracy"} <= set(table.columns)
+    reg = charts.summary_table(summarize(diverged_log))
+    assert "val accuracy" not in reg.columns and reg["status"].eq("diverged").all()

@@ -1,0 +1,64 @@
+"""Share links: the experiment config in the URL, only its non-default fields (`config.to_query()`).
+
+The form's widgets are NOT bound to query params (a bound widget inside a form would change the URL before
+Run); the URL is written from the config that was actually run. Everything read from a URL is untrusted:
+it goes through `ExperimentConfig.from_query` (the same validator as any config) and host limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from urllib.parse import urlencode
+
+from gd_core import ExperimentConfig
+from gd_core.config import FIELD_KINDS
+from ui.presets import HOSTED_MAX_SAMPLES
+
+URL_FORBIDDEN = ("csv_path",)  # a server file path must never come from a link
+HOST_TIME_LIMIT_S = 60.0  # a run past this stops (status time_limit) so a link cannot hog a shared host
+
+
+def read_query(params: Mapping[str, str]) -> tuple[ExperimentConfig, list[str]]:
+    """Config from URL parameters; bad values fall back to their defaults and come back as messages."""
+    params = dict(params)
+    messages = [f"{k} cannot be set from a link; ignored" for k in URL_FORBIDDEN if params.pop(k, None)]
+    config, errors = ExperimentConfig.from_query(params)
+    config, capped = host_limits(config)
+    return config, [*messages, *(f"{e} (default used)" for e in errors), *capped]
+
+
+def host_limits(config: ExperimentConfig) -> tuple[ExperimentConfig, list[str]]:
+    """Keep a hosted app small: cap n_samples (the message says so)."""
+    if config.dataset != "csv" and config.n_samples > HOSTED_MAX_SAMPLES:
+        changes = {"n_samples": HOSTED_MAX_SAMPLES}
+        if config.n_unique is not None and config.n_unique > HOSTED_MAX_SAMPLES // 2:
+            changes["n_unique"] = None
+        try:
+            capped = config.replace(**changes)
+        except ValueError:  # e.g. a batch size larger than the capped training set
+            return ExperimentConfig(), [f"n_samples={config.n_samples} is too large for this host and the "
+                                        "rest of the config does not fit the cap; defaults used"]
+        return capped, [f"n_samples capped from {config.n_samples:,} to {HOSTED_MAX_SAMPLES:,} on this host; "
+                        "run `python -m gd_core run ...` for the full scale"]
+    return config, []
+
+
+def run_config(config: ExperimentConfig) -> ExperimentConfig:
+    """The config actually computed here: the same, with a per-run time limit (identical numbers unless hit)."""
+    limit = min(config.time_limit_s or HOST_TIME_LIMIT_S, HOST_TIME_LIMIT_S)
+    return config.replace(time_limit_s=limit)
+
+
+def sync_query_params(query_params: MutableMapping[str, str], config: ExperimentConfig) -> None:
+    """Make the URL's config fields exactly `config.to_query()`; other pages' parameters are left alone."""
+    wanted = config.to_query()
+    for key in [k for k in query_params if k in FIELD_KINDS and k not in wanted]:
+        del query_params[key]
+    changed = {k: v for k, v in wanted.items() if query_params.get(k) != v}
+    if changed:
+        query_params.update(changed)
+
+
+def query_string(config: ExperimentConfig) -> str:
+    """The relative link, e.g. `?problem=logistic&n_classes=2` (just `?` for the defaults)."""
+    return "?" + urlencode(config.to_query())
