@@ -44,10 +44,8 @@ if config.dataset == "csv" and csv_bytes is None:
     st.warning("This experiment uses an uploaded CSV: upload the file in the sidebar, pick the target, Run.")
 else:
     try:
-        # cache.cached_run, not cache.run: cache.run's progress bar breaks the cache's replay on a hit
-        with st.spinner("Running the experiment...", show_time=True):
-            results = cache.cached_run(share.run_config(config).to_json(),
-                                       csv_bytes if config.dataset == "csv" else None)
+        results = cache.run(share.run_config(config), csv_bytes if config.dataset == "csv" else None,
+                            label="Running the experiment")
         state["home_last"] = (config, results)
     except ValueError as e:  # ConfigError, CSVError: message names the field / column / row
         st.error(f"Could not run this experiment: {e}")

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from gd_core import PROBLEMS, ExperimentConfig, build_dataset, make_problem, run_experiment
+from gd_core import PROBLEMS, ExperimentConfig, build_dataset, make_problem
 from gd_core.optimizers import describe
 from gd_core.sweeps import (
     DATASET_FOR,
@@ -19,16 +19,16 @@ from gd_core.sweeps import (
     sweep_summary,
     variant_configs,
 )
+from ui import cache
 from ui.optimizer_charts import UPDATE_RULES_LATEX, lr_sweep_chart, optimizer_curves_chart, stability_chart
 
 LR_CHOICES = [1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
 BATCHES = [1, 8, 32, 128, "full"]
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner="Running...")
 def run_log(config_json: str) -> pd.DataFrame:
-    """Cached run log. (ui.cache.run records its progress bar inside the cache and fails on a cache hit.)"""
-    return run_experiment(ExperimentConfig.from_json(config_json)).log
+    """The run log of a config, from the shared run store (computed with a progress bar on a miss)."""
+    return cache.run(ExperimentConfig.from_json(config_json)).log
 
 
 st.title("Optimizers & learning rate")
