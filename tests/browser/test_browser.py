@@ -1,0 +1,177 @@
+"""What AppTest cannot check: rendering in headless Chromium, the Run button, CSV download, share links, uploads.
+
+Slow machine: every wait is generous. Each test waits for the script run to finish before asserting.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pytest
+from playwright.sync_api import Page, expect
+
+from gd_core import LOG_COLUMNS, read_log_csv
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT_MS = 120_000
+# "/" (the home page) is covered by test_home_page_renders_default_charts.
+PAGES = {"Loss_landscape": "Loss landscape", "Gradient_check": "Gradient check",
+         "Optimizers_and_learning_rate": "Optimizers", "Runs": "Runs"}
+SHARE_QUERY = "batch_sizes=1,32&budget=3.0"
+IDLE_JS = """() => {
+    const app = document.querySelector("[data-testid='stApp']");
+    if (!app || ["initial", "running", "rerunRequested"].includes(app.dataset.testScriptState)) return false;
+    if (document.querySelector("[data-testid='stSkeleton']")) return false;
+    const status = document.querySelector("[data-testid='stStatusWidget']");
+    return !status || !/Running/i.test(status.innerText);
+}"""
+
+
+def wait_for_idle(page: Page) -> None:
+    """The app is drawn and no script run is going on."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=TIMEOUT_MS)
+    page.wait_for_function(IDLE_JS, timeout=TIMEOUT_MS)
+
+
+def rerun_and_wait(page: Page, action) -> None:
+    """Do something that starts a rerun, see it start (if it is not already over), then wait for it to end."""
+    action()
+    try:
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='running']", timeout=5_000)
+    except Exception:  # noqa: BLE001 - a fast rerun may be over before we look
+        pass
+    wait_for_idle(page)
+
+
+def open_app(page: Page, url: str) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url, wait_until="domcontentloaded")
+    wait_for_idle(page)
+
+
+def charts(page: Page):
+    return page.locator(".js-plotly-plot")
+
+
+def legend_texts(page: Page) -> list[str]:
+    return page.locator(".js-plotly-plot .legendtext").evaluate_all("els => els.map(e => e.textContent)")
+
+
+def assert_no_exception(page: Page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0, page.locator(
+        "[data-testid='stException']").first.inner_text()
+
+
+def download_run_log(page: Page, dest: Path) -> Path:
+    button = page.locator("[data-testid='stDownloadButton'] button").filter(has_text=re.compile(r"run log", re.I))
+    with page.expect_download(timeout=TIMEOUT_MS) as info:
+        button.first.click()
+    info.value.save_as(dest)
+    return dest
+
+
+def save_full_page(page: Page, path: Path, max_height: int = 4000) -> None:
+    """Streamlit scrolls inside `stMain`, not the document, so `full_page=True` alone stops at the viewport:
+    grow the viewport to the content first."""
+    width = page.viewport_size["width"]
+    height = page.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+    page.set_viewport_size({"width": width, "height": min(max(height, 1000), max_height)})
+    page.wait_for_timeout(1_500)  # plotly redraws after the resize
+    wait_for_idle(page)
+    page.screenshot(path=str(path), full_page=True)
+
+
+@pytest.fixture(scope="session")
+def downloaded_log(browser, browser_context_args, app_url, tmp_path_factory) -> Path:
+    """The home page's default run log, downloaded once through the browser."""
+    context = browser.new_context(**browser_context_args)
+    try:
+        page = context.new_page()
+        open_app(page, app_url)
+        return download_run_log(page, tmp_path_factory.mktemp("download") / "run_log.csv")
+    finally:
+        context.close()
+
+
+def test_home_page_renders_default_charts(page: Page, app_url):
+    open_app(page, app_url)
+    expect(charts(page).first).to_be_visible(timeout=TIMEOUT_MS)
+    assert charts(page).count() >= 2
+    legend = " | ".join(legend_texts(page))
+    assert "B=32" in legend and "full batch" in legend, legend
+    assert_no_exception(page)
+    save_full_page(page, ROOT / "docs" / "screenshot-home.png")
+
+
+def test_run_button_reruns_and_keeps_the_charts(page: Page, app_url):
+    open_app(page, app_url)
+    run = page.get_by_role("button", name=re.compile(r"^\s*Run\s*$"))
+    rerun_and_wait(page, lambda: run.first.click())
+    expect(charts(page).first).to_be_visible(timeout=TIMEOUT_MS)
+    assert charts(page).count() >= 2
+    assert_no_exception(page)
+
+
+def test_downloaded_run_log_reads_back(downloaded_log):
+    log = read_log_csv(downloaded_log)
+    assert set(LOG_COLUMNS) - {"train_loss_full", "val_loss_full", "distance_to_optimum"} <= set(log.columns)
+    runs = log.groupby(["batch_size", "seed", "base_lr"])["run_id"].nunique()
+    assert (runs == 1).all() and len(runs) >= 2
+    assert log.groupby("run_id").size().min() >= 2
+    assert np.isfinite(log["train_loss"]).any()
+
+
+def test_share_link_reproduces_the_run(page: Page, browser, browser_context_args, app_url, tmp_path):
+    open_app(page, f"{app_url}/?{SHARE_QUERY}")
+    assert_no_exception(page)
+    share_url = page.url
+    params = parse_qs(urlparse(share_url).query)
+    assert params.get("batch_sizes") == ["1,32"], share_url
+    first = read_log_csv(download_run_log(page, tmp_path / "first.csv"))
+    assert sorted(first["batch_size"].unique()) == [1, 32]
+
+    other = browser.new_context(**browser_context_args)  # a new user: no session state, no cookies
+    try:
+        page2 = other.new_page()
+        open_app(page2, share_url)
+        assert_no_exception(page2)
+        assert parse_qs(urlparse(page2.url).query).get("batch_sizes") == ["1,32"]
+        second = read_log_csv(download_run_log(page2, tmp_path / "second.csv"))
+    finally:
+        other.close()
+    assert list(second["run_id"]) == list(first["run_id"])
+    for col in ("step", "examples_seen", "train_loss", "val_loss"):  # wall time differs, the numbers may not
+        np.testing.assert_array_equal(second[col].to_numpy(), first[col].to_numpy(), err_msg=col)
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_renders(page: Page, app_url, path):
+    open_app(page, f"{app_url}/{path}")
+    assert urlparse(page.url).path == f"/{path}", page.url  # the URL path is the file name minus "N_"
+    assert_no_exception(page)
+    has_chart = charts(page).count() > 0
+    title = page.locator("h1").first.inner_text() if page.locator("h1").count() else ""
+    assert has_chart or PAGES[path].lower() in title.lower(), f"/{path}: no chart and title {title!r}"
+
+
+def test_runs_page_shows_an_uploaded_log(page: Page, app_url, downloaded_log):
+    open_app(page, f"{app_url}/Runs")
+    uploader = page.locator("[data-testid='stFileUploaderDropzoneInput']")
+    rerun_and_wait(page, lambda: uploader.set_input_files(str(downloaded_log)))
+    expect(charts(page).first).to_be_visible(timeout=TIMEOUT_MS)
+    assert_no_exception(page)
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    legend = " | ".join(legend_texts(page))
+    assert "B=32" in legend and "full batch" in legend, legend
+
+
+def test_server_log_is_clean(app_url, server_log):
+    """Runs last (file order): nothing the sessions above did may log a traceback, error or warning."""
+    bad = [line for line in server_log.read_text(errors="replace").splitlines()
+           if re.search(r"Traceback|Error|Warning", line)]
+    assert not bad, "\n".join(bad)
