@@ -53,7 +53,7 @@ class ExperimentConfig:
     target: str | None = None  # dataset == "csv": the target column
     # -- how it is minimised (names as torch.optim)
     optimizer: str = "sgd"
-    lrs: tuple[float, ...] = (0.5,)  # one run per learning rate
+    lrs: tuple[float, ...] = (0.1,)  # one run per learning rate
     momentum: float = 0.0
     nesterov: bool = False
     betas: tuple[float, float] = (0.9, 0.999)
