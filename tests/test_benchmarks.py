@@ -1,0 +1,92 @@
+"""Smoke test of benchmarks/bench_engine.py: every implementation runs, and the baselines compute the same
+SGD as the engine (same initial weights, same batch order). No timing assertions."""
+
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks import bench_engine as be
+from gd_core import make_problem
+
+N, D, C, STEPS = 2000, 5, 3, 70  # 70 steps of B = 32 cross an epoch boundary (63 steps): reshuffle + partial batch
+
+
+def data(problem):
+    X, y = be.make_data(problem, N, D, C, "float64", seed=0)
+    Xv, yv = be.make_data(problem, 50, D, C, "float64", seed=1)
+    return X, y, Xv, yv
+
+
+def full_loss(problem, w, X, y):
+    return make_problem(problem, D, C if problem == "softmax" else None).loss(w, X, y)
+
+
+@pytest.mark.parametrize("problem", ["softmax", "least_squares"])
+@pytest.mark.parametrize("B", [1, 32, N])
+def test_naive_baseline_matches_the_engine_after_identical_steps(problem, B):
+    X, y, Xv, yv = data(problem)
+    steps = min(STEPS, be.epoch_steps(N, B) * 3)
+    lr = 0.05
+    eng = be.run_engine(problem, X, y, Xv, yv, B, steps, lr, C, n_checkpoints=2)
+    assert eng.status == "ok" and eng.steps == steps
+    w0 = be.init_weights(problem, D, C, "float64")
+    t = be.naive(problem, X, y, w0, B, steps, lr, C)
+    assert t.seconds > 0 and t.steps == steps
+    assert t.examples == be.examples_in(N, B, steps)
+    # the engine's last train_loss is exact here (N <= eval_examples): the full-set loss of its final weights
+    np.testing.assert_allclose(full_loss(problem, t.w, X, y), eng.final_train_loss, rtol=1e-10)
+    assert full_loss(problem, t.w, X, y) < full_loss(problem, w0, X, y)  # it trained
+
+
+@pytest.mark.parametrize("problem", ["softmax", "least_squares"])
+@pytest.mark.parametrize("B", [1, 32, N])
+def test_prototypes_and_engine_replica_compute_the_naive_weights(problem, B):
+    X, y, _, _ = data(problem)
+    w0 = be.init_weights(problem, D, C, "float64")
+    ref = be.naive(problem, X, y, w0, B, 20, 0.05, C).w
+    careful = be.careful_softmax if problem == "softmax" else be.careful_least_squares
+    for t in (careful(X, y, w0, B, 20, 0.05, C), be.engine_loop_replica(problem, X, y, w0, B, 20, 0.05, C)):
+        assert t.seconds > 0
+        np.testing.assert_allclose(t.w, ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("problem", ["softmax", "least_squares"])
+@pytest.mark.parametrize("autograd", [True, False])
+def test_torch_loops_compute_the_naive_weights(problem, autograd):
+    pytest.importorskip("torch")
+    X, y, _, _ = data(problem)
+    w0 = be.init_weights(problem, D, C, "float64")
+    t = be.torch_loop(problem, X, y, w0, 32, 20, 0.05, C, autograd=autograd)
+    assert t.seconds > 0 and t.examples == 20 * 32
+    np.testing.assert_allclose(t.w, be.naive(problem, X, y, w0, 32, 20, 0.05, C).w, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("problem", ["softmax", "least_squares"])
+def test_sklearn_blas_floor_and_full_batch_prototypes_return_positive_finite_numbers(problem):
+    pytest.importorskip("sklearn")
+    X, y, _, _ = data(problem)
+    t = be.sklearn_epoch(problem, X, y, 0.01, C)
+    assert t.seconds > 0 and t.examples == N
+    assert 0 < be.blas_floor(problem, X, C, reps=1) < math.inf
+    if problem == "softmax":
+        w = be.init_weights(problem, D, C, "float64")
+        loss, grad = be.threaded_full_softmax_grad(X, y, w, C, chunk=300)
+        ref_loss, ref_grad = make_problem("softmax", D, C).loss_and_grad(w, X, y)
+        np.testing.assert_allclose(loss, ref_loss, rtol=1e-10)
+        np.testing.assert_allclose(grad, ref_grad, rtol=1e-8, atol=1e-12)
+    else:
+        np.testing.assert_allclose(be.chunked_lstsq_optimum(X, y, chunk=300),
+                                   make_problem(problem, D).optimum(X, y), rtol=1e-8, atol=1e-10)
+
+
+def test_table_has_one_line_per_row_and_ratios_to_the_baselines():
+    rows = [be.Row("softmax", "32", "engine/ck=2", "10/10", 2e6, 16.0, 1.5),
+            be.Row("softmax", "32", "naive", "10/10", 1e6, 32.0, 0.5)]
+    lines = be.format_table(rows).splitlines()
+    assert len(lines) == 4
+    assert "| 2.00 | 1.00 |" in lines[2] and "| 1.00 | 0.50 |" in lines[3]
+
+
+def test_peak_memory_sees_numpy_allocations():
+    assert be.traced_peak_mb(lambda: np.ones(1_000_000)) >= 7.9  # 8 MB of float64
