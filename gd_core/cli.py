@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 
+from . import sweep_cli
 from .config import FIELD_KINDS, ConfigError, ExperimentConfig
 from .results import to_csv
 from .runner import run_experiment
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="any config field, e.g. --set lr_scaling=linear (repeatable)")
     run.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep_cli.add_parser(sub)
     return parser
 
 
@@ -96,6 +98,8 @@ class ProgressBar:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "sweep":
+        return sweep_cli.main(args)
     try:
         config = config_from_args(args)
         if args.print_config:

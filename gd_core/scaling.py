@@ -1,0 +1,465 @@
+"""Batch-size science on top of the runner: steps to a target vs batch size (Shallue et al. 2018), the fit
+`S = S_min (1 + B_noise/B)` (McCandlish et al. 2018), lr scaling rules (Goyal et al. 2017) and "increase the
+batch instead of decaying the lr" (Smith et al. 2017). Sweeps over processes live in `gd_core.sweep_cli`'s
+helpers below (`run_sweep`).
+
+Steps to target are read from the run log's checkpoints and *interpolated* (in log loss) between the last
+checkpoint above the target and the first one at or below it, so their precision does not hinge on the
+checkpoint spacing: with >= 100 checkpoints per run the spacing is <= 1% of the run, and the interpolation
+error is a small fraction of one spacing on these smooth curves.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .batching import BatchSampler, steps_per_epoch
+from .config import ConfigError, ExperimentConfig
+from .noise import noise_stats
+from .optimizers import make_optimizer
+from .results import summarize
+from .runner import build_dataset, build_problem, optimizer_hyperparameters, run_experiment
+from .schedules import make_schedule, scale_lr
+
+WORK_OVERHEAD = 20  # one step costs ~ (B + this) example-gradients: numpy's per-call overhead
+
+
+def pow2_batch_sizes(n_train: int, largest: int | None = None) -> tuple[int, ...]:
+    """1, 2, 4, ... up to min(largest, n_train), plus n_train itself (full batch) if not capped below it."""
+    cap = min(largest or n_train, n_train)
+    out = [2**k for k in range(int(math.log2(cap)) + 1)]
+    if cap == n_train and out[-1] != n_train:
+        out.append(n_train)
+    return tuple(out)
+
+
+def log_lr_grid(lo: float, hi: float, n: int) -> tuple[float, ...]:
+    """`n` learning rates evenly spaced in log from lo to hi (3 significant digits)."""
+    return tuple(float(f"{v:.3g}") for v in np.geomspace(lo, hi, n))
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A steps-to-target sweep: one `run_experiment` per batch size, each over the whole lr grid.
+
+    Each batch size B runs `clip(ceil(epochs * N / B), min_steps, max_steps)` steps (a budget in steps, so
+    small batches are not starved and full batch gets enough updates), with `n_checkpoints` checkpoints.
+    """
+
+    base: ExperimentConfig  # data, problem, optimizer, target_loss / target_metric
+    batch_sizes: tuple[int, ...]
+    lrs: tuple[float, ...]
+    epochs: float = 20.0
+    min_steps: int = 200
+    max_steps: int = 20_000
+    n_checkpoints: int = 200
+
+    def __post_init__(self):
+        if self.base.target_loss is None:
+            raise ConfigError("target_loss must be set for a steps-to-target sweep; got None")
+        if not self.batch_sizes or not self.lrs:
+            raise ConfigError(f"batch_sizes and lrs must be non-empty; got {self.batch_sizes!r}, {self.lrs!r}")
+        if len(self.lrs) > 64:
+            raise ConfigError(f"lrs must have at most 64 entries; got {len(self.lrs)}")
+
+    def steps(self, batch_size: int, n_train: int) -> int:
+        return int(min(self.max_steps, max(self.min_steps, math.ceil(self.epochs * n_train / batch_size))))
+
+    def configs(self, n_train: int) -> list[ExperimentConfig]:
+        """One ExperimentConfig per batch size (lrs = the grid): what `run_experiment` / the cache key on."""
+        out = []
+        for b in self.batch_sizes:
+            if not 1 <= b <= n_train:
+                raise ConfigError(f"batch_size must be in [1, {n_train}]; got {b}")
+            steps = self.steps(b, n_train)
+            out.append(self.base.replace(batch_sizes=(int(b),), lrs=tuple(self.lrs), budget_unit="steps",
+                                         budget=float(steps), n_checkpoints=min(steps, self.n_checkpoints)))
+        return out
+
+
+def estimate_work(spec: SweepSpec, n_train: int, n_params: int) -> float:
+    """Rough cost in parameter-example products: sum over runs of steps * (B + overhead) * n_params, plus
+    checkpoint evaluations (~3 passes over the training set each)."""
+    total = 0.0
+    for b in spec.batch_sizes:
+        steps = spec.steps(b, n_train)
+        total += len(spec.lrs) * (steps * (b + WORK_OVERHEAD) + 3 * min(steps, spec.n_checkpoints) * n_train)
+    return total * n_params
+
+
+def suggest_smaller(spec: SweepSpec, budget: float, n_train: int, n_params: int) -> SweepSpec:
+    """A sweep within `budget`: fewer epochs first (down to 2), then a coarser lr grid, then fewer batch sizes."""
+    s = spec
+    while estimate_work(s, n_train, n_params) > budget and s.epochs > 2:
+        s = _replace(s, epochs=max(2.0, s.epochs / 2), min_steps=max(20, s.min_steps // 2))
+    while estimate_work(s, n_train, n_params) > budget and len(s.lrs) > 3:
+        s = _replace(s, lrs=s.lrs[::2])
+    while estimate_work(s, n_train, n_params) > budget and len(s.batch_sizes) > 2:
+        s = _replace(s, batch_sizes=s.batch_sizes[::2])
+    return s
+
+
+def _replace(spec: SweepSpec, **changes) -> SweepSpec:
+    import dataclasses
+
+    return dataclasses.replace(spec, **changes)
+
+
+# -- running a sweep ---------------------------------------------------------------------------------------
+
+class SweepResult(NamedTuple):
+    log: pd.DataFrame  # the long run log of every run (results.LOG_COLUMNS)
+    runs: pd.DataFrame  # one row per run, with interpolated steps/examples to target
+    summary: pd.DataFrame  # one row per batch size: best lr, steps/examples to target
+    complete: bool  # False when stopped early (partial results kept)
+
+
+def _run_config(config: ExperimentConfig) -> pd.DataFrame:
+    return run_experiment(config).log
+
+
+def run_sweep(spec: SweepSpec, *, progress: Callable[[float, str], None] | None = None,
+              should_stop: Callable[[], bool] | None = None, jobs: int = 1,
+              run: Callable[[ExperimentConfig], pd.DataFrame] | None = None) -> SweepResult:
+    """Run every batch size of `spec`; `jobs > 1` spreads batch sizes over processes (same results as serial:
+    every run is seeded by its config). `run(config) -> log` replaces `run_experiment` (e.g. a cache).
+    should_stop() -> True stops after the current batch size (serial: inside the current run); what finished
+    is kept and `complete` is False.
+    """
+    n_train = build_dataset(spec.base).n_train
+    configs = spec.configs(n_train)
+    weights = [estimate_work(_replace(spec, batch_sizes=(c.batch_sizes[0],)), n_train, 1) for c in configs]
+    total, done = sum(weights), 0.0
+    logs: dict[int, pd.DataFrame] = {}
+    complete = True
+    if jobs > 1 and run is None:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_run_config, c): i for i, c in enumerate(configs)}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                logs[i] = fut.result()
+                done += weights[i]
+                if progress is not None:
+                    progress(done / total, f"B={configs[i].batch_sizes[0]} done")
+                if should_stop is not None and should_stop():
+                    complete = False
+                    for f in futures:
+                        f.cancel()
+                    break
+            if not complete:  # runs already started finish; keep them
+                for fut, i in futures.items():
+                    if not fut.cancelled() and fut.done() and fut.exception() is None:
+                        logs[i] = fut.result()
+    else:
+        for i, c in enumerate(configs):
+            if should_stop is not None and should_stop():
+                complete = False
+                break
+
+            def report(frac, msg, _done=done, _w=weights[i]):
+                if progress is not None:
+                    progress(min(1.0, (_done + frac * _w) / total), msg)
+
+            log = run(c) if run is not None else run_experiment(c, progress=report, should_stop=should_stop).log
+            logs[i] = log
+            done += weights[i]
+            if (log["status"] == "cancelled").any():
+                complete = False
+                break
+    frames = [logs[i] for i in sorted(logs)]
+    log = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    runs = runs_to_target(log, spec.base.target_loss, spec.base.target_metric)
+    if progress is not None:
+        progress(1.0, "done")
+    return SweepResult(log, runs, best_per_batch_size(runs, spec.lrs), complete)
+
+
+# -- steps to target ---------------------------------------------------------------------------------------
+
+def _crossing(steps: np.ndarray, values: np.ndarray, target: float) -> float:
+    """First (interpolated) x where values falls to <= target; NaN if never."""
+    hit = np.flatnonzero(values <= target)
+    if not len(hit):
+        return np.nan
+    k = hit[0]
+    if k == 0:
+        return float(steps[0])
+    a, b = values[k - 1], values[k]
+    if a > 0 and b > 0 and target > 0:
+        a, b, t = np.log(a), np.log(b), np.log(target)
+    else:
+        t = target
+    frac = (a - t) / (a - b) if a != b else 1.0
+    return float(steps[k - 1] + frac * (steps[k] - steps[k - 1]))
+
+
+def runs_to_target(log: pd.DataFrame, target: float, metric: str = "train_loss") -> pd.DataFrame:
+    """The runner's summary plus interpolated `steps_to_target` and `examples_to_target` (NaN if not reached)."""
+    if log.empty:
+        return pd.DataFrame(columns=["batch_size", "base_lr", "steps_to_target", "examples_to_target"])
+    runs = summarize(log, target, metric)
+    steps, examples = [], []
+    for _, g in log.groupby("run_id", sort=False):
+        v = g[metric].to_numpy(float)
+        v = np.where(np.isfinite(v), v, np.inf)
+        s = _crossing(g["step"].to_numpy(float), v, target)
+        steps.append(s)
+        b = float(g["batch_size"].iloc[0])
+        examples.append(s * b if np.isfinite(s) else np.nan)  # no epoch-end partial batches at these B
+    runs["steps_to_target"], runs["examples_to_target"] = steps, examples
+    return runs
+
+
+def best_per_batch_size(runs: pd.DataFrame, lrs=None) -> pd.DataFrame:
+    """Per batch size: the lr with the fewest steps to target (ties: the smaller lr), its steps and examples.
+
+    `lr_at_edge` flags a best lr at either end of the grid (the grid should be widened there).
+    """
+    rows = []
+    for b, g in runs.groupby("batch_size", sort=True):
+        ok = g[np.isfinite(g["steps_to_target"].to_numpy(float))].sort_values(["steps_to_target", "base_lr"])
+        if len(ok):
+            best = ok.iloc[0]
+            lr, s, e = float(best["base_lr"]), float(best["steps_to_target"]), float(best["examples_to_target"])
+        else:
+            lr, s, e = np.nan, np.nan, np.nan
+        grid = sorted(lrs) if lrs is not None else sorted(g["base_lr"].unique())
+        rows.append({"batch_size": int(b), "best_lr": lr, "steps_to_target": s, "examples_to_target": e,
+                     "n_reached": len(ok), "n_runs": len(g),
+                     "lr_at_edge": bool(np.isfinite(lr) and lr in (grid[0], grid[-1]))})
+    return pd.DataFrame(rows)
+
+
+class StepsFit(NamedTuple):
+    s_min: float  # fewest steps at infinite batch
+    b_noise: float
+    e_min: float  # fewest examples (at B -> 0): S_min * B_noise
+    b_crit: float  # E_min / S_min
+
+
+def fit_steps_model(batch_sizes, steps) -> StepsFit:
+    """Fit `S = S_min (1 + B_noise/B)` as linear least squares in 1/B: `S = S_min + (S_min B_noise) / B`.
+
+    Rows are divided by S (relative errors), so every batch size counts alike; NaN points are dropped.
+    """
+    B, S = np.asarray(batch_sizes, float), np.asarray(steps, float)
+    keep = np.isfinite(S) & (S > 0)
+    B, S = B[keep], S[keep]
+    if len(B) < 2:
+        return StepsFit(np.nan, np.nan, np.nan, np.nan)
+    A = np.column_stack([np.ones_like(B), 1.0 / B]) / S[:, None]
+    (s_min, e_min), *_ = np.linalg.lstsq(A, np.ones_like(S), rcond=None)
+    s_min, e_min = float(s_min), max(float(e_min), 0.0)
+    b_noise = e_min / s_min if s_min > 0 else np.inf
+    return StepsFit(s_min, b_noise, e_min, b_noise)
+
+
+def predicted_steps(fit: StepsFit, batch_sizes) -> np.ndarray:
+    return fit.s_min * (1.0 + fit.b_noise / np.asarray(batch_sizes, float))
+
+
+# -- training loops with batch sizes that change -----------------------------------------------------------
+
+def train_phases(problem, ds, w0, config: ExperimentConfig, phases, measure, n_points: int,
+                 rng: np.random.Generator, schedule: bool = False) -> pd.DataFrame:
+    """Train through `phases` [(steps, batch_size, lr)] with one optimizer (its state carries over) and
+    record `measure(w) -> dict` at n_points+1 checkpoints evenly spaced in examples seen.
+
+    schedule=True (one phase): the lr follows the config's schedule/scaling/warmup exactly as in the runner.
+    Stops early (status "diverged") when the mini-batch loss is non-finite or > 1e4 x its start.
+    """
+    X, y, n = ds.X_train, ds.y_train, ds.n_train
+    cur = {"lr": float(phases[0][2])}
+    if schedule:
+        steps0, b0, lr = phases[0]
+        sched = make_schedule(
+            config.schedule, scale_lr(lr, b0, config.lr_scaling, config.ref_batch_size),
+            steps_per_epoch=steps_per_epoch(n, b0, config.sampling), total_steps=int(steps0),
+            warmup_epochs=config.warmup_epochs, warmup_from=lr if config.lr_scaling != "none" else 0.0,
+            step_epochs=config.step_epochs, gamma=config.gamma, decay=config.decay)
+    else:
+        def sched(step):
+            return cur["lr"]
+    opt = make_optimizer(config.optimizer, sched, **optimizer_hyperparameters(config))
+    w = w0.copy()
+    state = opt.init(w)
+    total = sum(min(b, n) * s if config.sampling == "replacement" else _examples(s, n, b) for s, b, _ in phases)
+    marks = list(total * np.arange(1, n_points + 1) / n_points)
+    step = seen = 0
+    status, limit = "ok", np.inf
+
+    def row(b):
+        return {"step": step, "epoch": seen / n, "examples_seen": seen, "batch_size": b, "lr": sched(step),
+                **measure(w), "status": status}
+
+    rows = [row(phases[0][1])]
+    with np.errstate(all="ignore"):
+        for n_steps, b, lr in phases:
+            cur["lr"] = float(lr)
+            sampler = BatchSampler(n, int(b), config.sampling, rng)
+            for _ in range(int(n_steps)):
+                idx = sampler.next()
+                if idx is None:
+                    loss, grad = problem.loss_and_grad(w, X, y)
+                    seen += n
+                else:
+                    loss, grad = problem.loss_and_grad(w, X[idx], y[idx])
+                    seen += len(idx)
+                if limit == np.inf:
+                    limit = 1e4 * max(abs(loss), 1.0)
+                if not loss <= limit:
+                    status = "diverged"
+                    rows.append(row(b))
+                    return pd.DataFrame(rows)
+                w, state = opt.update(grad, state, w)
+                step += 1
+                if marks and seen >= marks[0] - 1e-9:
+                    while marks and seen >= marks[0] - 1e-9:
+                        marks.pop(0)
+                    rows.append(row(b))
+    return pd.DataFrame(rows)
+
+
+def _examples(steps, n, b):
+    spe = math.ceil(n / b)
+    epochs, within = divmod(int(steps), spe)
+    return epochs * n + min(within * b, n)
+
+
+def b_simple_at_target(config: ExperimentConfig, lr: float, max_steps: int = 2000) -> dict:
+    """B_simple at init and where full-batch GD (constant `lr`) first reaches the config's target.
+
+    Returns {"b_simple_init", "b_simple_target", "steps"} (target values NaN if not reached within max_steps).
+    """
+    ds = build_dataset(config)
+    problem = build_problem(config, ds)
+    w = problem.init_params(np.random.default_rng([config.seeds[0], 0]), dtype=np.float64)
+    X, y = np.asarray(ds.X_train, float), ds.y_train
+    Xv, yv = np.asarray(ds.X_val, float), ds.y_val
+    init = noise_stats(problem, w, X, y).b_simple
+    val = config.target_metric == "val_loss"
+    with np.errstate(all="ignore"):
+        for step in range(max_steps + 1):
+            loss, grad = problem.loss_and_grad(w, X, y)
+            metric = problem.loss(w, Xv, yv) if val else loss
+            if metric <= config.target_loss:
+                return {"b_simple_init": init, "b_simple_target": noise_stats(problem, w, X, y).b_simple,
+                        "steps": step}
+            if not np.isfinite(loss):
+                break
+            w = w - lr * grad
+    return {"b_simple_init": init, "b_simple_target": np.nan, "steps": np.nan}
+
+
+# -- scaling rules (Goyal et al. 2017) ---------------------------------------------------------------------
+
+RULES = {"fixed lr": ("none", False), "linear + warmup": ("linear", True), "sqrt": ("sqrt", False)}
+
+
+def rule_configs(base: ExperimentConfig, ref_batch_size: int, ref_lr: float, batch_sizes, epochs: float = 5.0,
+                 warmup_epochs: float = 1.0, n_checkpoints: int = 50) -> dict[str, ExperimentConfig]:
+    """One config per rule in RULES: lr tuned at `ref_batch_size`, scaled to every batch size, equal epochs.
+
+    lr(B) = ref_lr (fixed), ref_lr * B/B_ref with a linear warmup from ref_lr over `warmup_epochs` (linear),
+    ref_lr * sqrt(B/B_ref) (sqrt).
+    """
+    out = {}
+    for name, (rule, warm) in RULES.items():
+        out[name] = base.replace(batch_sizes=tuple(int(b) for b in batch_sizes), lrs=(float(ref_lr),),
+                                 lr_scaling=rule, ref_batch_size=int(ref_batch_size),
+                                 warmup_epochs=float(warmup_epochs) if warm else 0.0, budget_unit="epochs",
+                                 budget=float(epochs), n_checkpoints=n_checkpoints, schedule="constant")
+    return out
+
+
+def rules_table(logs: dict[str, pd.DataFrame], target: float | None, metric: str = "train_loss") -> pd.DataFrame:
+    """Per (rule, batch size): the scaled lr, the final loss after the equal-epochs budget, steps to target."""
+    rows = []
+    for name, log in logs.items():
+        runs = runs_to_target(log, target, metric) if target is not None else summarize(log)
+        for _, r in runs.iterrows():
+            last = log[log["run_id"] == r["run_id"]].iloc[-1]
+            final = float(r["final_train_loss"] if metric == "train_loss" else r["final_val_loss"])
+            rows.append({"rule": name, "batch_size": int(r["batch_size"]), "lr": float(last["lr"]),
+                         "final_loss": final if not r["diverged"] else np.nan, "diverged": bool(r["diverged"]),
+                         "steps": int(r["steps"]),
+                         "steps_to_target": float(r.get("steps_to_target", np.nan))})
+    return pd.DataFrame(rows)
+
+
+# -- increase the batch instead of decaying the lr (Smith et al. 2017) ------------------------------------
+
+def decay_vs_grow(base: ExperimentConfig, batch_size: int, lr: float, factor: float = 5.0,
+                  every_epochs: float = 2.0, epochs: float = 8.0, n_points: int = 80) -> pd.DataFrame:
+    """Two runs over the same examples budget from the same start: "decay lr" divides the lr by `factor`
+    every `every_epochs`; "grow batch" multiplies the batch size by `factor` at the same points (capped at N;
+    Smith et al.'s noise scale g = lr (N/B - 1) ~ lr N / B falls by the same factor, with fewer steps).
+
+    Columns: variant, step, epoch, examples_seen, batch_size, lr, train_loss, val_loss, status.
+    """
+    ds = build_dataset(base)
+    problem = build_problem(base, ds)
+    n = ds.n_train
+    w0 = problem.init_params(np.random.default_rng([base.seeds[0], 0]), dtype=ds.X_train.dtype)
+    n_phases = max(1, math.ceil(epochs / every_epochs - 1e-9))
+    plans = {"decay lr": [], "grow batch": []}
+    for k in range(n_phases):
+        span = min(every_epochs, epochs - k * every_epochs)
+        b = int(min(n, round(batch_size * factor**k)))
+        plans["decay lr"].append((math.ceil(span * n / batch_size - 1e-9), batch_size, lr / factor**k))
+        plans["grow batch"].append((math.ceil(span * n / b - 1e-9), b, lr))
+
+    def measure(w):
+        return {"train_loss": problem.loss(w, ds.X_train, ds.y_train),
+                "val_loss": problem.loss(w, ds.X_val, ds.y_val) if ds.n_val else np.nan}
+
+    frames = [train_phases(problem, ds, w0, base, phases, measure, n_points,
+                           rng=np.random.default_rng([base.seeds[0], 1, batch_size])).assign(variant=name)
+              for name, phases in plans.items()]
+    out = pd.concat(frames, ignore_index=True)
+    return out[["variant", *[c for c in out.columns if c != "variant"]]]
+
+
+# -- the default scenario ----------------------------------------------------------------------------------
+
+DEFAULT_BASE = ExperimentConfig(problem="least_squares", dataset="linear", n_samples=320, n_features=16,
+                                noise=0.1, condition_number=5.0, optimizer="sgd", sampling="shuffle",
+                                batch_sizes=(1,), lrs=(0.1,))
+
+
+def target_for(base: ExperimentConfig, fraction: float) -> float:
+    """The training loss a `fraction` of the way from the optimum to the initial loss: L* + f (L0 - L*)
+    (least squares, where the optimum is known), rounded to 4 digits."""
+    ds = build_dataset(base)
+    problem = build_problem(base, ds)
+    w_star = problem.optimum(ds.X_train, ds.y_train)
+    if w_star is None:
+        raise ConfigError(f"target_for needs a problem with a closed-form optimum (least_squares); got {base.problem}")
+    w0 = problem.init_params(np.random.default_rng([base.seeds[0], 0]), dtype=ds.X_train.dtype)
+    l_star, l0 = problem.loss(w_star, ds.X_train, ds.y_train), problem.loss(w0, ds.X_train, ds.y_train)
+    return float(f"{l_star + fraction * (l0 - l_star):.4g}")
+
+
+def stable_lr_grid(base: ExperimentConfig, n: int = 12, decades: float = 2.4) -> tuple[float, ...]:
+    """A log grid ending at full-batch GD's stability limit 2/lambda_max (least squares) over `decades`."""
+    ds = build_dataset(base)
+    problem = build_problem(base, ds)
+    lam_max = float(np.linalg.eigvalsh(problem.hessian(np.asarray(ds.X_train, float)))[-1])
+    top = 2.0 / lam_max
+    return log_lr_grid(top * 10.0**-decades, top * 0.999, n)
+
+
+def default_spec(fraction: float = 0.002, n_lrs: int = 12, **changes) -> SweepSpec:
+    """Least squares on `linear` data with label noise: B_simple at the target ~ 50 of N = 256 examples, so
+    the steps-to-target curve shows perfect scaling below it and a plateau above, in a few seconds."""
+    base = DEFAULT_BASE.replace(**changes)
+    base = base.replace(target_loss=target_for(base, fraction))
+    return SweepSpec(base, pow2_batch_sizes(base.n_train()), stable_lr_grid(base, n_lrs), epochs=10,
+                     min_steps=100, max_steps=5000, n_checkpoints=100)

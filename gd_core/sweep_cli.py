@@ -1,0 +1,151 @@
+"""`python -m gd_core sweep`: steps to target vs batch size, from the command line.
+
+    python -m gd_core sweep --problem least_squares --dataset linear --batch-sizes pow2 \
+        --lrs 0.01,0.03,0.1,0.3 --target-loss 0.05 --out sweep.csv --summary sweep_summary.csv --jobs 2
+
+Writes the long run log (the same CSV as `run`, readable by `gd_core.read_log_csv` and the Runs page) and a
+sweep summary (one row per batch size: best lr, steps and examples to target, the S = S_min(1 + B_noise/B)
+fit). Bad flags exit 2 with one line; Ctrl-C stops after the current batch size and keeps what finished.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+from .config import FIELD_KINDS, ConfigError, ExperimentConfig, coerce_field
+from .results import to_csv
+
+SWEEP_OWN = ("--batch-sizes", "--lr", "--target-loss", "--checkpoints", "--seeds")
+
+
+def add_parser(sub) -> None:
+    """Register the `sweep` subcommand on cli.py's subparsers."""
+    from .cli import FLAGS
+
+    p = sub.add_parser("sweep", help="tune lr per batch size, record steps to a target loss")
+    p.add_argument("--config", metavar="JSON", help="base experiment config (data, problem, optimizer)")
+    p.add_argument("--out", required=True, metavar="CSV", help="where to write the long run log")
+    p.add_argument("--summary", metavar="CSV", help="where to write the per-batch-size sweep summary")
+    for flag, name in FLAGS.items():
+        if flag not in SWEEP_OWN:
+            p.add_argument(flag, dest=name, metavar=name.upper(), help=f"config field {name}")
+    p.add_argument("--batch-sizes", default="pow2", help="comma list of integers, or pow2 (1, 2, 4, ... N)")
+    p.add_argument("--lrs", required=True, help="learning-rate grid, comma list (tuned per batch size)")
+    p.add_argument("--target-loss", required=True, help="the loss to reach")
+    p.add_argument("--metric", default="train_loss", choices=("train_loss", "val_loss"))
+    p.add_argument("--epochs", default="20", help="examples budget per run, in epochs (clipped by the steps)")
+    p.add_argument("--min-steps", default="200", help="at least this many steps per run")
+    p.add_argument("--max-steps", default="20000", help="at most this many steps per run")
+    p.add_argument("--checkpoints", default="200", help="checkpoints per run (steps to target interpolate)")
+    p.add_argument("--jobs", default="1", help="processes (over batch sizes); results equal the serial ones")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="any config field")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _int(flag, text, lo, hi):
+    try:
+        v = int(text)
+    except ValueError:
+        raise ConfigError(f"{flag} must be an integer in [{lo}, {hi}]; got {text!r}") from None
+    if not lo <= v <= hi:
+        raise ConfigError(f"{flag} must be an integer in [{lo}, {hi}]; got {v}")
+    return v
+
+
+def spec_from_args(args):
+    """The SweepSpec the flags describe (ConfigError with a one-line message when they are bad)."""
+    from .cli import FLAGS
+    from .scaling import SweepSpec, pow2_batch_sizes
+
+    values = {}
+    if args.config:
+        try:
+            with open(args.config, encoding="utf-8") as fh:
+                values = ExperimentConfig.from_json(fh.read()).to_dict()
+        except OSError as e:
+            raise ConfigError(f"cannot read --config {args.config}: {e.strerror}") from None
+    for flag, name in FLAGS.items():
+        if flag not in SWEEP_OWN and getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    if getattr(args, "csv_path", None) is not None and args.dataset is None:
+        values["dataset"] = "csv"
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in FIELD_KINDS:
+            raise ConfigError(f"--set takes FIELD=VALUE with FIELD one of {', '.join(FIELD_KINDS)}; got {item!r}")
+        values[key] = value
+    values["target_loss"] = coerce_field("target_loss", args.target_loss)
+    values["target_metric"] = args.metric
+    values["batch_sizes"] = (1,)  # placeholder: each batch size of the sweep gets its own config
+    values["lrs"] = coerce_field("lrs", args.lrs)
+    base = ExperimentConfig.from_dict(values)
+    if base.dataset == "csv":
+        from .runner import build_dataset
+        n_train = build_dataset(base).n_train
+    else:
+        n_train = base.n_train()
+    if args.batch_sizes.strip().lower() == "pow2":
+        sizes = pow2_batch_sizes(n_train)
+    else:
+        sizes = tuple(int(b) if b != "full" else n_train for b in coerce_field("batch_sizes", args.batch_sizes))
+        bad = [b for b in sizes if b > n_train]
+        if bad:
+            raise ConfigError(f"batch_size must be in [1, {n_train}] (the training examples); got {bad[0]}")
+    try:
+        epochs = float(args.epochs)
+    except ValueError:
+        raise ConfigError(f"--epochs must be a number > 0; got {args.epochs!r}") from None
+    if not epochs > 0:
+        raise ConfigError(f"--epochs must be a number > 0; got {args.epochs!r}")
+    return SweepSpec(base, sizes, base.lrs, epochs=epochs,
+                     min_steps=_int("--min-steps", args.min_steps, 1, 10**7),
+                     max_steps=_int("--max-steps", args.max_steps, 1, 10**8),
+                     n_checkpoints=_int("--checkpoints", args.checkpoints, 2, 5000))
+
+
+def sweep_summary_frame(result):
+    """The per-batch-size summary with the fit's S_min, B_noise, E_min, B_crit repeated on every row."""
+    from .scaling import fit_steps_model
+
+    s = result.summary.copy()
+    fit = fit_steps_model(s["batch_size"], s["steps_to_target"]) if len(s) else None
+    for k in ("s_min", "b_noise", "e_min", "b_crit"):
+        s[k] = getattr(fit, k) if fit is not None else float("nan")
+    return s, fit
+
+
+def main(args) -> int:
+    from .cli import ProgressBar
+    from .scaling import run_sweep
+
+    stop = {"flag": False}
+
+    def on_sigint(signum, frame):
+        stop["flag"] = True
+
+    try:
+        spec = spec_from_args(args)
+        jobs = _int("--jobs", args.jobs, 1, 64)
+        old = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            result = run_sweep(spec, progress=ProgressBar(not args.quiet), should_stop=lambda: stop["flag"],
+                               jobs=jobs)
+        finally:
+            signal.signal(signal.SIGINT, old)
+        to_csv(result.log, args.out)
+        summary, fit = sweep_summary_frame(result)
+        if args.summary:
+            to_csv(summary, args.summary)
+    except (ValueError, OSError) as e:
+        sys.stderr.write(f"error: {e}\n")
+        return 2
+    reached = int(summary["steps_to_target"].notna().sum())
+    sys.stderr.write(f"wrote {len(result.log)} rows for {result.log['run_id'].nunique()} runs to {args.out}; "
+                     f"{reached}/{len(summary)} batch sizes reached the target"
+                     f"{'' if result.complete else ' (stopped early: partial results)'}\n")
+    if fit is not None and fit.s_min == fit.s_min:
+        sys.stderr.write(f"fit S = S_min (1 + B_noise/B): S_min={fit.s_min:.3g}, B_noise={fit.b_noise:.3g}, "
+                         f"E_min={fit.e_min:.3g}, B_crit={fit.b_crit:.3g}\n")
+    return 0

@@ -1,0 +1,134 @@
+"""Batch-size scaling: gradient noise, steps to target vs B (Shallue et al.), the critical batch size
+(McCandlish et al.), lr scaling rules (Goyal et al.) and growing the batch instead of decaying the lr (Smith et al.)."""
+
+import dataclasses
+
+import numpy as np
+import streamlit as st
+
+from gd_core import build_dataset
+from gd_core.noise import noise_during_training, noise_stats, relative_noise_curve, two_batch_estimate
+from gd_core.runner import build_problem
+from gd_core.scaling import (
+    b_simple_at_target,
+    decay_vs_grow,
+    default_spec,
+    estimate_work,
+    fit_steps_model,
+    rule_configs,
+    rules_table,
+    run_sweep,
+    suggest_smaller,
+)
+from ui import cache
+from ui.scaling_charts import (
+    decay_vs_grow_chart,
+    noise_during_training_chart,
+    relative_noise_chart,
+    scaling_rules_chart,
+    steps_to_target_chart,
+    tuned_lr_chart,
+)
+
+PAGE_WORK_BUDGET = 3e8  # parameter-example products (estimate_work): ~1.7x the default sweep
+
+st.set_page_config(page_title="Batch-size scaling · Gradient Descent Lab", layout="wide")
+st.title("Batch-size scaling")
+st.caption("Least squares on `linear` data with noisy targets (N = 256 training examples, 16 features, κ = 5).")
+
+st.header("1. Gradient noise: how noisy is a batch of B?")
+with st.form("noise_form"):
+    c = st.columns(3)
+    sampling = c[0].selectbox("Sampling", ["shuffle", "replacement"], key="noise_sampling")
+    draws = c[1].select_slider("Batches drawn per B", [50, 100, 200, 400], value=200, key="noise_draws")
+    noise = c[2].select_slider("Target noise", [0.05, 0.1, 0.2, 0.5], value=0.1, key="noise_level")
+    st.form_submit_button("Run", key="noise_run")
+@st.cache_data(max_entries=8, show_spinner="Measuring gradient noise...")
+def noise_section(noise: float, sampling: str, draws: int):
+    spec = default_spec(noise=noise)
+    ds = build_dataset(spec.base)
+    problem = build_problem(spec.base, ds)
+    w0 = problem.init_params(np.random.default_rng([0, 0]))
+    X, y = ds.X_train, ds.y_train
+    curve = relative_noise_curve(problem, X, y, w0, spec.batch_sizes, draws, sampling, np.random.default_rng(1))
+    exact = noise_stats(problem, w0, X, y).b_simple
+    est = two_batch_estimate(problem, w0, X, y, 2, 32, 1000, np.random.default_rng(2)).b_simple
+    during = noise_during_training(spec.base.replace(batch_sizes=(8,), lrs=(0.05,), budget=10.0), n_points=20)
+    return curve, exact, est, during
+
+
+curve, exact, est, during = noise_section(noise, sampling, draws)
+base = default_spec(noise=noise).base
+n_train = base.n_train()
+st.plotly_chart(relative_noise_chart(curve, n_train, sampling), key="noise_curve")
+c = st.columns(2)
+c[0].metric("B_simple at init (exact, per-example gradients)", f"{exact:.3g}")
+c[1].metric("two-batch estimate (B = 2 and 32, 1000 pairs)", f"{est:.3g}", f"{est / exact - 1:+.0%}",
+            delta_color="off")
+st.caption("B_simple = tr(Σ)/|G|², tr(Σ) = mean |g_i − G|² (divisor N). With replacement E|G_B − G|² = tr(Σ)/B; "
+           "an epoch shuffle samples without replacement: × (N−B)/(N−1), exactly 0 at B = N (off the log axis).")
+st.plotly_chart(noise_during_training_chart(during), key="noise_training")
+
+st.header("2. Steps to target vs batch size (lr tuned per B)")
+with st.form("sweep_form"):
+    c = st.columns(3)
+    fraction = c[0].select_slider("Target: fraction of the initial excess loss", [0.001, 0.002, 0.005, 0.01, 0.02],
+                                  value=0.002, key="sweep_fraction")
+    n_lrs = c[1].select_slider("Learning rates in the grid", [6, 8, 12, 16], value=12, key="sweep_lrs")
+    epochs = c[2].select_slider("Epochs per run (at most)", [5, 10, 20, 50, 100], value=10, key="sweep_epochs")
+    st.form_submit_button("Run", type="primary", key="sweep_run")
+spec = dataclasses.replace(default_spec(fraction, n_lrs, noise=noise), epochs=float(epochs), max_steps=20_000)
+n_params = base.n_features + 1
+work = estimate_work(spec, n_train, n_params)
+fit = summary = None
+if work > PAGE_WORK_BUDGET:
+    small = suggest_smaller(spec, PAGE_WORK_BUDGET, n_train, n_params)
+    st.warning(f"This sweep would cost ~{work / PAGE_WORK_BUDGET:.1f}× the page's work budget, so it was not "
+               f"started. Try {small.epochs:g} epochs per run with {len(small.lrs)} learning rates "
+               f"(or run it from the command line: `python -m gd_core sweep ... --jobs 2`).")
+else:
+    result = run_sweep(spec, run=lambda cfg: cache.run(cfg, label=f"B={cfg.batch_sizes[0]}").log)
+    summary = result.summary
+    fit = fit_steps_model(summary["batch_size"], summary["steps_to_target"])
+    at = b_simple_at_target(base.replace(target_loss=spec.base.target_loss), float(summary["best_lr"].iloc[-1]))
+    st.plotly_chart(steps_to_target_chart(summary, fit, n_train, at["b_simple_target"]), key="sweep_steps")
+    c = st.columns(4)
+    c[0].metric("S_min (steps)", f"{fit.s_min:.3g}")
+    c[1].metric("E_min (examples)", f"{fit.e_min:.3g}")
+    c[2].metric("B_crit = E_min/S_min", f"{fit.b_crit:.3g}")
+    c[3].metric("B_simple at the target", f"{at['b_simple_target']:.3g}", f"at init {at['b_simple_init']:.3g}",
+                delta_color="off")
+    st.caption(f"Target training loss {spec.base.target_loss:g}. Steps to target are interpolated between "
+               f"checkpoints ({spec.n_checkpoints} per run); B_simple at the target is measured where full-batch "
+               "GD (the largest B's tuned lr) first reaches it.")
+    st.plotly_chart(tuned_lr_chart(summary, spec.lrs, n_train), key="sweep_lr")
+
+st.header("3. Scaling the learning rate with the batch size")
+with st.form("rules_form"):
+    c = st.columns(3)
+    ref_b = c[0].select_slider("Reference batch size", [2, 4, 8, 16], value=4, key="rules_ref_b")
+    rule_epochs = c[1].select_slider("Epochs", [1, 2, 5, 10], value=2, key="rules_epochs")
+    warmup = c[2].select_slider("Warmup epochs (linear rule)", [0.0, 0.5, 1.0], value=0.5, key="rules_warmup")
+    st.form_submit_button("Run", key="rules_run")
+tuned = summary.set_index("batch_size")["best_lr"].get(ref_b, np.nan) if summary is not None else np.nan
+ref_lr = float(tuned) if np.isfinite(tuned) else 0.02
+logs = {rule: cache.run(cfg, label=rule).log for rule, cfg in rule_configs(
+    base, ref_b, ref_lr, spec.batch_sizes, rule_epochs, warmup).items()}
+st.plotly_chart(scaling_rules_chart(rules_table(logs, None), getattr(fit, "b_crit", None), ref_b),
+                key="rules_chart")
+st.caption(f"lr tuned at B_ref = {ref_b} (lr {ref_lr:.3g}, from section 2), then fixed, × B/B_ref (with warmup) "
+           "or × √(B/B_ref). Linear scaling keeps the loss per epoch until B nears B_crit; past it the scaled lr "
+           "exceeds what the curvature allows (2/λ_max) and the runs diverge.")
+
+st.header("4. Increase the batch instead of decaying the learning rate")
+with st.form("smith_form"):
+    c = st.columns(3)
+    b_start = c[0].select_slider("Starting batch size", [1, 2, 4, 8], value=2, key="smith_b")
+    factor = c[1].select_slider("Factor", [2, 3, 5], value=3, key="smith_factor")
+    every = c[2].select_slider("Every (epochs)", [1, 2, 3], value=2, key="smith_every")
+    st.form_submit_button("Run", key="smith_run")
+smith = st.cache_data(decay_vs_grow, max_entries=8, show_spinner="Training...")(
+    base, b_start, 0.02 * b_start, factor, every, 4 * every)
+st.plotly_chart(decay_vs_grow_chart(smith), key="smith_chart")
+st.caption("Same examples budget and start. Against epochs the two curves nearly coincide (same noise scale "
+           "lr·N/B); against steps the growing batch gets there in far fewer updates.")

@@ -1,0 +1,161 @@
+"""Charts for the batch-size scaling page: tidy frames from `gd_core.noise` / `gd_core.scaling` in, plotly
+Figures out, no `st.*`. Batch sizes keep their app-wide colour (`ui.colors`); axes over B are log-log.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ui.colors import batch_size_color, batch_size_label
+
+RULE_COLORS = {"fixed lr": "#636efa", "linear + warmup": "#ef553b", "sqrt": "#00a67e"}
+VARIANT_DASH = {"decay lr": "solid", "grow batch": "dash"}
+GREY = "#7f7f7f"
+
+
+def _b_markers(fig, B, y, n_train, name_fmt, row=None, col=None, showlegend=True, error=None):
+    """One marker trace per batch size, in its app-wide colour."""
+    for i, (b, v) in enumerate(zip(B, y, strict=True)):
+        if not (np.isfinite(v) and v > 0):
+            continue
+        trace = go.Scatter(x=[b], y=[v], mode="markers", name=batch_size_label(int(b), n_train),
+                           legendgroup=f"B{b}", showlegend=showlegend, hovertemplate=name_fmt,
+                           marker={"color": batch_size_color(int(b), n_train), "size": 10},
+                           error_y=None if error is None else {"type": "data", "array": [2 * error[i]],
+                                                               "visible": True})
+        fig.add_trace(trace, row=row, col=col) if row else fig.add_trace(trace)
+
+
+def relative_noise_chart(df: pd.DataFrame, n_train: int, sampling: str = "shuffle") -> go.Figure:
+    """Measured E|G_B - G|^2/|G|^2 (markers, 2 standard errors) against the prediction (line), log-log."""
+    fig = go.Figure()
+    b_simple = float(df["b_simple"].iloc[0])
+    B = np.unique(np.geomspace(1, n_train, 200).round().astype(int))
+    factor = (n_train - B) / max(n_train - 1, 1) if sampling == "shuffle" else np.ones(len(B))
+    keep = factor > 0
+    fig.add_trace(go.Scatter(x=B[keep], y=(b_simple / B * factor)[keep], mode="lines", name="predicted B_simple/B"
+                             + (" × (N−B)/(N−1)" if sampling == "shuffle" else ""), line={"color": GREY}))
+    if sampling == "shuffle":
+        fig.add_trace(go.Scatter(x=B, y=b_simple / B, mode="lines", name="B_simple/B (with replacement)",
+                                 line={"color": GREY, "dash": "dot"}))
+    _b_markers(fig, df["batch_size"].to_numpy(), df["measured"].to_numpy(), n_train,
+               "B=%{x}: measured %{y:.3g}<extra></extra>", error=df["measured_se"].fillna(0).to_numpy())
+    fig.update_xaxes(type="log", title="batch size B")
+    fig.update_yaxes(type="log", title="relative noise |G_B − G|² / |G|²")
+    fig.update_layout(title=f"Gradient noise vs batch size (B_simple = {b_simple:.3g})", height=420)
+    return fig
+
+
+def noise_during_training_chart(df: pd.DataFrame) -> go.Figure:
+    """Training loss and B_simple against epochs, side by side (log y): the noise scale grows as loss falls."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss", "B_simple = tr(Σ)/|G|²"))
+    fig.add_trace(go.Scatter(x=df["epoch"], y=df["train_loss"], mode="lines+markers", name="training loss",
+                             line={"color": GREY}), row=1, col=1)
+    fig.add_trace(go.Scatter(x=df["epoch"], y=df["b_simple"], mode="lines+markers", name="B_simple",
+                             line={"color": "#d62728"}), row=1, col=2)
+    fig.update_xaxes(title="epochs")
+    fig.update_yaxes(type="log")
+    fig.update_layout(height=360, showlegend=False, title="Noise scale during training")
+    return fig
+
+
+def steps_to_target_chart(summary: pd.DataFrame, fit, n_train: int, b_simple: float | None = None) -> go.Figure:
+    """Steps and examples to target vs B (log-log), the fit S = S_min(1 + B_noise/B), perfect scaling, B_crit."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("steps to target", "examples to target"))
+    s = summary[np.isfinite(summary["steps_to_target"].to_numpy(float))]
+    B = s["batch_size"].to_numpy(float)
+    for col, key in ((1, "steps_to_target"), (2, "examples_to_target")):
+        _b_markers(fig, B.astype(int), s[key].to_numpy(float), n_train, "B=%{x}: %{y:.4g}<extra></extra>",
+                   row=1, col=col, showlegend=col == 1)
+    if len(s):
+        grid = np.geomspace(B.min(), B.max(), 100)
+        b0, s0 = B[0], float(s["steps_to_target"].iloc[0])
+        fig.add_trace(go.Scatter(x=grid, y=s0 * b0 / grid, mode="lines", name="perfect scaling (S ∝ 1/B)",
+                                 line={"color": GREY, "dash": "dot"}), row=1, col=1)
+        fig.add_trace(go.Scatter(x=grid, y=np.full_like(grid, s0 * b0), mode="lines", showlegend=False,
+                                 name="perfect scaling", line={"color": GREY, "dash": "dot"}), row=1, col=2)
+        if fit is not None and np.isfinite(fit.s_min):
+            S = fit.s_min * (1 + fit.b_noise / grid)
+            fig.add_trace(go.Scatter(x=grid, y=S, mode="lines", line={"color": "black"},
+                                     name=f"fit S_min={fit.s_min:.3g}, B_crit={fit.b_crit:.3g}"), row=1, col=1)
+            fig.add_trace(go.Scatter(x=grid, y=S * grid, mode="lines", line={"color": "black"}, showlegend=False,
+                                     name="fit"), row=1, col=2)
+    for value, label, dash in ((getattr(fit, "b_crit", None), "B_crit", "dash"), (b_simple, "B_simple", "dot")):
+        if value is not None and np.isfinite(value) and value > 0:
+            for col in (1, 2):
+                fig.add_vline(x=value, line={"dash": dash, "color": "#d62728"}, row=1, col=col,
+                              annotation_text=f"{label}={value:.3g}" if col == 1 else None)
+    fig.update_xaxes(type="log", title="batch size B")
+    fig.update_yaxes(type="log")
+    fig.update_layout(height=430, title="Steps and examples to reach the target (lr tuned per batch size)")
+    return fig
+
+
+def tuned_lr_chart(summary: pd.DataFrame, lrs, n_train: int) -> go.Figure:
+    """The best learning rate per batch size (log-log), with the grid's ends as dotted lines."""
+    fig = go.Figure()
+    s = summary[np.isfinite(summary["best_lr"].to_numpy(float))]
+    fig.add_trace(go.Scatter(x=s["batch_size"], y=s["best_lr"], mode="lines", line={"color": GREY},
+                             showlegend=False))
+    _b_markers(fig, s["batch_size"].to_numpy(int), s["best_lr"].to_numpy(float), n_train,
+               "B=%{x}: best lr %{y:.3g}<extra></extra>")
+    for v in (min(lrs), max(lrs)):
+        fig.add_hline(y=v, line={"dash": "dot", "color": GREY})
+    fig.update_xaxes(type="log", title="batch size B")
+    fig.update_yaxes(type="log", title="tuned learning rate")
+    fig.update_layout(height=360, title="Tuned learning rate per batch size (dotted: the grid's ends)",
+                      showlegend=False)
+    return fig
+
+
+def scaling_rules_chart(table: pd.DataFrame, b_crit: float | None = None, ref_batch_size: int | None = None
+                        ) -> go.Figure:
+    """Final loss after an equal-epochs budget vs B for each lr scaling rule; diverged runs marked x at the top."""
+    fig = go.Figure()
+    top = float(np.nanmax(table["final_loss"])) * 1.5 if table["final_loss"].notna().any() else 1.0
+    for rule, g in table.groupby("rule", sort=False):
+        color = RULE_COLORS.get(rule, GREY)
+        fig.add_trace(go.Scatter(x=g["batch_size"], y=g["final_loss"], mode="lines+markers", name=rule,
+                                 line={"color": color}, customdata=g["lr"],
+                                 hovertemplate="B=%{x}: loss %{y:.4g}, lr %{customdata:.3g}<extra>" + rule
+                                 + "</extra>"))
+        d = g[g["diverged"]]
+        if len(d):
+            fig.add_trace(go.Scatter(x=d["batch_size"], y=np.full(len(d), top), mode="markers",
+                                     marker={"symbol": "x", "size": 11, "color": color},
+                                     name=f"{rule}: diverged", customdata=d["lr"],
+                                     hovertemplate="B=%{x}: diverged at lr %{customdata:.3g}<extra></extra>"))
+    if b_crit is not None and np.isfinite(b_crit):
+        fig.add_vline(x=b_crit, line={"dash": "dash", "color": "#d62728"}, annotation_text=f"B_crit={b_crit:.3g}")
+    if ref_batch_size:
+        fig.add_vline(x=ref_batch_size, line={"dash": "dot", "color": GREY}, annotation_text="B_ref",
+                      annotation_position="bottom right")
+    fig.update_xaxes(type="log", title="batch size B")
+    fig.update_yaxes(type="log", title="final training loss (equal epochs)")
+    fig.update_layout(height=420, title="Learning-rate scaling rules at equal epochs")
+    return fig
+
+
+def decay_vs_grow_chart(df: pd.DataFrame, metric: str = "train_loss") -> go.Figure:
+    """Loss of "decay lr" and "grow batch" against epochs (equal data) and against steps (updates)."""
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True,
+                        subplot_titles=("against epochs (equal data)", "against steps (updates)"))
+    for variant, g in df.groupby("variant", sort=False):
+        for col, x in ((1, "epoch"), (2, "step")):
+            fig.add_trace(go.Scatter(x=g[x], y=g[metric], mode="lines", name=variant, legendgroup=variant,
+                                     showlegend=col == 1, line={"dash": VARIANT_DASH.get(variant, "solid"),
+                                                                "color": "black" if variant == "decay lr"
+                                                                else "#d62728"},
+                                     customdata=np.stack([g["batch_size"], g["lr"]], axis=1),
+                                     hovertemplate="loss %{y:.4g} (B=%{customdata[0]}, lr %{customdata[1]:.3g})"
+                                     "<extra>" + variant + "</extra>"), row=1, col=col)
+    fig.update_xaxes(title="epochs", row=1, col=1)
+    fig.update_xaxes(title="steps", row=1, col=2)
+    fig.update_yaxes(type="log", title="training loss" if metric == "train_loss" else "validation loss",
+                     row=1, col=1)
+    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_layout(height=400, title="Decay the learning rate, or grow the batch (Smith et al. 2017)")
+    return fig
