@@ -276,3 +276,20 @@ def test_predict_and_accuracy():
 def test_bad_arguments_name_the_field(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_problem(*args, **kwargs)
+
+
+@pytest.mark.parametrize("reg", [0.0, 0.3])
+def test_least_squares_chunked_optimum_matches_lstsq(monkeypatch, reg):
+    """Large sets take the chunked normal equations; they must land on the same minimiser."""
+    import gd_core.problems as problems_module
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((700, 4)) * [1.0, 3.0, 0.5, 2.0] + 1.5
+    y = X @ [1.0, -2.0, 0.5, 0.0] + 0.3 + 0.1 * rng.standard_normal(700)
+    p = make_problem("least_squares", 4, reg=reg)
+    direct = p.optimum(X, y)
+    monkeypatch.setattr(problems_module, "OPTIMUM_CHUNK", 128)
+    chunked = p.optimum(X, y)
+    np.testing.assert_allclose(chunked, direct, rtol=1e-9, atol=1e-12)
+    _, g = p.loss_and_grad(chunked, X, y)
+    assert np.abs(g).max() < 1e-10
