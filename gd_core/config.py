@@ -109,6 +109,8 @@ class ExperimentConfig:
             d = json.loads(text)
         except json.JSONDecodeError as e:
             raise ConfigError(f"the config is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from e
+        except ValueError as e:  # e.g. an integer with more than 4300 digits
+            raise ConfigError(f"the config is not valid JSON: {e}") from None
         return cls.from_dict(d)
 
     def to_query(self) -> dict[str, str]:
@@ -216,7 +218,10 @@ def _number(name, value, rule, integer):
         if isinstance(value, float) and not value.is_integer():
             raise _bad(name, rule, raw)
         return int(value)
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # a JSON integer beyond the float range
+        raise _bad(name, rule, raw) from None
 
 
 def _ranged(name, value, lo, hi, integer, rule=None):
@@ -311,8 +316,13 @@ def _check_relations(c: ExperimentConfig) -> None:
             if b != "full" and b > n_train:
                 raise ConfigError(f'batch_size must be in [1, {n_train}] (the training examples) or "full"; '
                                   f"got {b}")
+        if n_classes is not None and n_classes > n_train:
+            raise ConfigError(f"n_classes must be at most the training examples ({n_train}); got {n_classes}")
         if c.n_unique is not None and c.n_unique > n_train:
             raise ConfigError(f"n_unique must be in [1, {n_train}] (the training examples); got {c.n_unique}")
+        if c.dataset == "linear" and c.condition_number > 1 and c.n_features < 2:
+            raise ConfigError(f"condition_number > 1 needs n_features >= 2; got condition_number="
+                              f"{c.condition_number} with n_features={c.n_features}")
         if info.intrinsic_dim and c.n_features < info.intrinsic_dim:
             raise ConfigError(f"n_features must be >= {info.intrinsic_dim} for the {c.dataset} dataset; "
                               f"got {c.n_features}")

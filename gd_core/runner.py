@@ -10,14 +10,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from .batching import BatchSampler, examples_after, steps_for_examples, steps_per_epoch
 from .config import ConfigError, ExperimentConfig, check_problem_fits
 from .datasets import Dataset, load_csv_dataset, make_dataset
+from .limits import MAX_CSV_ROWS, check_csv_rows, check_csv_size, check_work_budget
 from .optimizers import make_optimizer
 from .problems import Problem, make_problem
 from .results import LOG_COLUMNS, summarize
@@ -25,6 +28,7 @@ from .schedules import make_schedule, scale_lr
 
 EXPLODE_FACTOR = 1e4  # a batch loss this many times the starting loss (or 1) counts as divergence
 EVAL_CHUNK = 16_384  # rows per chunk when evaluating large sets: stays in cache
+SMALL_BATCH = 4096  # below this BLAS runs single-threaded: threads only help big products (PERF.md)
 EVAL_SHARE = 0.1  # checkpoint metrics on a subsample may cost about this share of training
 MIN_EVAL = 2_000  # a subsample never smaller than this (a loss estimate within a few %)
 
@@ -42,14 +46,19 @@ class RunSpec(NamedTuple):
     seed: int
 
 
-def build_dataset(config: ExperimentConfig, csv_source=None) -> Dataset:
-    """The config's data: a generator, or the CSV at `csv_source` (path or buffer) / `config.csv_path`."""
+def build_dataset(config: ExperimentConfig, csv_source=None, *, max_rows: int = MAX_CSV_ROWS) -> Dataset:
+    """The config's data: a generator, or the CSV at `csv_source` (path or buffer) / `config.csv_path`.
+
+    A CSV over `limits.MAX_CSV_BYTES` or with more than `max_rows` data rows raises CSVError."""
     if config.dataset == "csv":
         source = csv_source if csv_source is not None else config.csv_path
         if source is None:
             raise ConfigError("csv_path must name a CSV file when dataset is 'csv'; got None")
-        return load_csv_dataset(source, config.target, val_fraction=config.val_fraction,
-                                standardize=config.standardize, seed=config.data_seed, dtype=config.dtype)
+        check_csv_size(source)
+        ds = load_csv_dataset(source, config.target, val_fraction=config.val_fraction, standardize=config.standardize,
+                              seed=config.data_seed, dtype=config.dtype, max_rows=max_rows + 1)
+        check_csv_rows(ds.n_train + ds.n_val, max_rows)
+        return ds
     return make_dataset(
         config.dataset, config.n_samples, config.n_features, config.n_classes, noise=config.noise,
         condition_number=config.condition_number, n_unique=config.n_unique, label_noise=config.label_noise,
@@ -165,14 +174,19 @@ def _chunked_loss(problem, w, X, y) -> float:
 
 def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str], None] | None = None,
                    dataset: Dataset | None = None,
-                   should_stop: Callable[[], bool] | None = None) -> Results:
+                   should_stop: Callable[[], bool] | None = None, max_work: float | None = None,
+                   max_bytes: float | None = None) -> Results:
     """Run every (seed, batch size, lr) of `config`; returns the long log and the summary.
 
     progress(fraction, message) is called at checkpoints; should_stop() -> True ends the experiment early
-    (the runs so far are kept, the current one marked 'cancelled').
+    (the runs so far are kept, the current one marked 'cancelled'). max_work: a work budget
+    (`gd_core.limits`), checked before any run starts, as is max_bytes (memory);
+    over either raises ConfigError saying how to shrink the request.
     """
     ds = dataset if dataset is not None else build_dataset(config)
     problem = build_problem(config, ds)
+    check_work_budget(config, ds.n_train, problem.n_params, max_work, n_features=ds.n_features,
+                      n_outputs=ds.n_classes or 1, max_bytes=max_bytes)
     specs = plan_runs(config, ds.n_train)
     w_star = problem.optimum(ds.X_train, ds.y_train)
     evaluator = Evaluator(problem, ds, eval_size(config, ds.n_train, specs), config.data_seed, w_star)
@@ -188,8 +202,10 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
             if progress is not None:
                 progress(min(1.0, (_done + frac * _w) / sum(weights)), f"run {_spec.run_id}")
 
-        rows, cancelled = _run_one(spec, problem, ds, init_cache[spec.seed], config, evaluator, report,
-                                   should_stop)
+        # Small products lose more to BLAS thread hand-offs than they gain, badly so on a busy machine.
+        with threadpool_limits(1, user_api="blas") if spec.batch_size < SMALL_BATCH else nullcontext():
+            rows, cancelled = _run_one(spec, problem, ds, init_cache[spec.seed], config, evaluator, report,
+                                       should_stop)
         frames.append(rows)
         done += weight
         if cancelled:

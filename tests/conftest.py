@@ -6,3 +6,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# Hypothesis: a few examples by default (the suite stays fast), many more under CI (CI=true).
+import os  # noqa: E402
+
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("dev", max_examples=20, deadline=None)
+settings.register_profile("ci", max_examples=300, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")

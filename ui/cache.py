@@ -17,6 +17,8 @@ from collections import OrderedDict
 import streamlit as st
 
 from gd_core import ExperimentConfig, Results, build_dataset, run_experiment
+from ui.presets import HOSTED_MAX_SAMPLES
+from ui.share import HOST_MAX_BYTES, HOST_MAX_WORK
 
 MAX_ENTRIES = 48
 MAX_BYTES = 200 * 2**20  # run logs are small (~200 rows a run); this bounds a hosted app's memory
@@ -69,8 +71,9 @@ def compute(config: ExperimentConfig, csv_bytes: bytes | None = None, progress=N
     """run_experiment for a config; `csv_bytes` is the uploaded file when dataset == 'csv'."""
     dataset = None
     if config.dataset == "csv":
-        dataset = build_dataset(config, csv_source=io.BytesIO(csv_bytes or b""))
-    return run_experiment(config, dataset=dataset, progress=progress, should_stop=should_stop)
+        dataset = build_dataset(config, csv_source=io.BytesIO(csv_bytes or b""), max_rows=HOSTED_MAX_SAMPLES)
+    return run_experiment(config, dataset=dataset, progress=progress, should_stop=should_stop,
+                          max_work=HOST_MAX_WORK, max_bytes=HOST_MAX_BYTES)
 
 
 def run(config: ExperimentConfig, csv_bytes: bytes | None = None, label: str = "Running") -> Results:

@@ -19,7 +19,7 @@ from gd_core import LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, ConfigError, Ex
 from gd_core.config import BUDGET_UNITS, DATASETS, DTYPES, SAMPLING, TARGET_METRICS, coerce_field
 from gd_core.optimizers import hyperparameters
 from ui.presets import HOSTED_MAX_SAMPLES, PRESETS, preset_for
-from ui.share import host_limits, read_query
+from ui.share import check_host_budget, host_limits, read_query
 
 CUSTOM = "custom"
 LR_GRID = tuple(sorted({round(m * 10.0 ** e, 12) for e in range(-4, 2) for m in (1, 2, 5)} - {20.0, 50.0}))
@@ -87,6 +87,7 @@ def on_preset(state: MutableMapping) -> None:
 def on_submit(state: MutableMapping) -> None:
     try:
         config, messages = host_limits(config_from_state(state, base=state["home_config"]))
+        check_host_budget(config)
     except ConfigError as e:
         state["home_error"] = str(e)
         return

@@ -10,12 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping
 from urllib.parse import urlencode
 
-from gd_core import ExperimentConfig
-from gd_core.config import FIELD_KINDS
+from gd_core import ExperimentConfig, dataset_info, make_problem
+from gd_core.config import FIELD_KINDS, ConfigError
+from gd_core.limits import check_data_size, check_work_budget
 from ui.presets import HOSTED_MAX_SAMPLES
 
 URL_FORBIDDEN = ("csv_path",)  # a server file path must never come from a link
 HOST_TIME_LIMIT_S = 60.0  # a run past this stops (status time_limit) so a link cannot hog a shared host
+HOST_MAX_WORK = 1e10  # gd_core.limits units: ~10-60 s on a small 2-core host; every preset is under 1e9
+HOST_MAX_VALUES = 16_000_000  # n_samples x n_features of generated data: 128 MB as float64 (notes_scale: 12.8M)
+HOST_MAX_BYTES = 512 * 2**20  # gd_core.limits.estimate_peak_bytes of one request; hosts have 690 MB-2.7 GB
 
 
 def read_query(params: Mapping[str, str]) -> tuple[ExperimentConfig, list[str]]:
@@ -24,7 +28,25 @@ def read_query(params: Mapping[str, str]) -> tuple[ExperimentConfig, list[str]]:
     messages = [f"{k} cannot be set from a link; ignored" for k in URL_FORBIDDEN if params.pop(k, None)]
     config, errors = ExperimentConfig.from_query(params)
     config, capped = host_limits(config)
+    try:
+        check_host_budget(config)
+    except ConfigError as e:
+        config, capped = ExperimentConfig(), [*capped, f"{e} (defaults used)"]
     return config, [*messages, *(f"{e} (default used)" for e in errors), *capped]
+
+
+def check_host_budget(config: ExperimentConfig) -> None:
+    """Raise ConfigError if generated data would be too big or the work too long for this host (a CSV's size
+    is known once read: run_experiment checks its work with max_work=HOST_MAX_WORK)."""
+    if config.dataset == "csv":
+        return
+    check_data_size(config.n_samples, config.n_features, HOST_MAX_VALUES)
+    info = dataset_info(config.dataset)
+    n_classes = info.fixed_n_classes or (config.n_classes if info.task == "classification" else None)
+    n_params = make_problem(config.problem, config.n_features, n_classes, reg=config.reg,
+                            hidden=config.hidden).n_params
+    check_work_budget(config, config.n_train(), n_params, HOST_MAX_WORK, n_features=config.n_features,
+                      n_outputs=n_classes or 1, max_bytes=HOST_MAX_BYTES)
 
 
 def host_limits(config: ExperimentConfig) -> tuple[ExperimentConfig, list[str]]:
