@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_args(args) -> ExperimentConfig:
+def values_from_args(args, skip_flags=()) -> dict:
+    """Config values from --config, the field flags (bar `skip_flags`) and --set, as given (not validated)."""
     values = {}
     if args.config:
         try:
@@ -61,20 +62,28 @@ def config_from_args(args) -> ExperimentConfig:
             raise ConfigError(f"cannot read --config {args.config}: {e.strerror}") from None
         except UnicodeDecodeError:
             raise ConfigError(f"--config {args.config} is not UTF-8 text") from None
-    for name in FLAGS.values():
-        if getattr(args, name) is not None:
+    for flag, name in FLAGS.items():
+        if flag not in skip_flags and getattr(args, name, None) is not None:
             values[name] = getattr(args, name)
-    if args.csv_path is not None and args.dataset is None:
+    if getattr(args, "csv_path", None) is not None and args.dataset is None:
         values["dataset"] = "csv"  # --csv implies the CSV dataset
-    for unit in BUDGET_FLAGS.values():
-        if getattr(args, f"budget_{unit}") is not None:
-            values["budget_unit"], values["budget"] = unit, getattr(args, f"budget_{unit}")
     for item in args.set:
         key, sep, value = item.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or key not in FIELD_KINDS:
             raise ConfigError(f"--set takes FIELD=VALUE with FIELD one of {', '.join(FIELD_KINDS)}; got {item!r}")
         values[key] = value
+    return values
+
+
+def config_from_args(args) -> ExperimentConfig:
+    values = values_from_args(args)
+    for unit in BUDGET_FLAGS.values():
+        if getattr(args, f"budget_{unit}") is not None:
+            values["budget_unit"], values["budget"] = unit, getattr(args, f"budget_{unit}")
+    for item in args.set:  # --set wins over the budget flags, as over every other flag
+        key, _, value = item.partition("=")
+        values[key.strip().replace("-", "_")] = value
     return ExperimentConfig.from_dict(values)
 
 

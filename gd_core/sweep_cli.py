@@ -13,7 +13,7 @@ from __future__ import annotations
 import signal
 import sys
 
-from .config import FIELD_KINDS, ConfigError, ExperimentConfig, coerce_field
+from .config import ConfigError, ExperimentConfig, coerce_field
 from .results import to_csv
 
 SWEEP_OWN = ("--batch-sizes", "--lr", "--target-loss", "--checkpoints", "--seeds")
@@ -55,27 +55,10 @@ def _int(flag, text, lo, hi):
 
 def spec_from_args(args):
     """The SweepSpec the flags describe (ConfigError with a one-line message when they are bad)."""
-    from .cli import FLAGS
+    from .cli import values_from_args
     from .scaling import SweepSpec, pow2_batch_sizes
 
-    values = {}
-    if args.config:
-        try:
-            with open(args.config, encoding="utf-8") as fh:
-                values = ExperimentConfig.from_json(fh.read()).to_dict()
-        except OSError as e:
-            raise ConfigError(f"cannot read --config {args.config}: {e.strerror}") from None
-    for flag, name in FLAGS.items():
-        if flag not in SWEEP_OWN and getattr(args, name) is not None:
-            values[name] = getattr(args, name)
-    if getattr(args, "csv_path", None) is not None and args.dataset is None:
-        values["dataset"] = "csv"
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or key not in FIELD_KINDS:
-            raise ConfigError(f"--set takes FIELD=VALUE with FIELD one of {', '.join(FIELD_KINDS)}; got {item!r}")
-        values[key] = value
+    values = values_from_args(args, skip_flags=SWEEP_OWN)
     values["target_loss"] = coerce_field("target_loss", args.target_loss)
     values["target_metric"] = args.metric
     values["batch_sizes"] = (1,)  # placeholder: each batch size of the sweep gets its own config
