@@ -11,6 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
+from ui.figures import log_vline
+
 OPTIMIZER_COLORS = dict(zip(("sgd", "sgd+momentum", "nesterov", "adagrad", "rmsprop", "adam"),
                             qualitative.Dark2, strict=False))
 VERDICT_DASH = {"too low": "dot", "good": "solid", "too high": "dash"}
@@ -108,10 +110,7 @@ def stability_chart(summary: pd.DataFrame, limit: float, fastest: float | None =
     if fastest is not None:
         lines.append((fastest, f"fastest: 2/(λ_max+λ_min) = {fastest:.4g} ", "#1f77b4", "dot", 0.35, "right"))
     for x, text, color, dash, y, side in lines:
-        fig.add_vline(x=x, line_color=color, line_dash=dash)
-        # placed by hand: plotly puts add_vline's own annotation at the raw value, off a log axis
-        fig.add_annotation(x=np.log10(x), xref="x", y=y, yref="paper", text=text, showarrow=False,
-                           xanchor=side, font={"color": color}, bgcolor="rgba(255,255,255,0.8)")
+        log_vline(fig, x, text, color=color, dash=dash, y=y, xanchor=side)
     fig.update_xaxes(title="learning rate", type="log")
     fig.update_yaxes(title="final train loss", type="log", exponentformat="power")
     fig.update_layout(title=title, legend_title="full-batch GD", height=420)

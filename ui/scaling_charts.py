@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ui.colors import batch_size_color, batch_size_label
+from ui.figures import log_vline
 
 RULE_COLORS = {"fixed lr": "#636efa", "linear + warmup": "#ef553b", "sqrt": "#00a67e"}
 VARIANT_DASH = {"decay lr": "solid", "grow batch": "dash"}
@@ -41,10 +42,12 @@ def relative_noise_chart(df: pd.DataFrame, n_train: int, sampling: str = "shuffl
     if sampling == "shuffle":
         fig.add_trace(go.Scatter(x=B, y=b_simple / B, mode="lines", name="B_simple/B (with replacement)",
                                  line={"color": GREY, "dash": "dot"}))
+    # At B = N without replacement the noise is exactly 0 (~1e-32 in floating point): off a log axis.
+    df = df[df["measured"] > 1e-12 * b_simple]
     _b_markers(fig, df["batch_size"].to_numpy(), df["measured"].to_numpy(), n_train,
                "B=%{x}: measured %{y:.3g}<extra></extra>", error=df["measured_se"].fillna(0).to_numpy())
     fig.update_xaxes(type="log", title="batch size B")
-    fig.update_yaxes(type="log", title="relative noise |G_B − G|² / |G|²")
+    fig.update_yaxes(type="log", title="relative noise |G_B − G|² / |G|²", exponentformat="power")
     fig.update_layout(title=f"Gradient noise vs batch size (B_simple = {b_simple:.3g})", height=420)
     return fig
 
@@ -86,8 +89,8 @@ def steps_to_target_chart(summary: pd.DataFrame, fit, n_train: int, b_simple: fl
     for value, label, dash in ((getattr(fit, "b_crit", None), "B_crit", "dash"), (b_simple, "B_simple", "dot")):
         if value is not None and np.isfinite(value) and value > 0:
             for col in (1, 2):
-                fig.add_vline(x=value, line={"dash": dash, "color": "#d62728"}, row=1, col=col,
-                              annotation_text=f"{label}={value:.3g}" if col == 1 else None)
+                log_vline(fig, value, f"{label}={value:.3g}" if col == 1 else None, dash=dash, color="#d62728",
+                          row=1, col=col, y=0.92 if label == "B_crit" else 0.84)
     fig.update_xaxes(type="log", title="batch size B")
     fig.update_yaxes(type="log")
     fig.update_layout(height=430, title="Steps and examples to reach the target (lr tuned per batch size)")
@@ -129,10 +132,9 @@ def scaling_rules_chart(table: pd.DataFrame, b_crit: float | None = None, ref_ba
                                      name=f"{rule}: diverged", customdata=d["lr"],
                                      hovertemplate="B=%{x}: diverged at lr %{customdata:.3g}<extra></extra>"))
     if b_crit is not None and np.isfinite(b_crit):
-        fig.add_vline(x=b_crit, line={"dash": "dash", "color": "#d62728"}, annotation_text=f"B_crit={b_crit:.3g}")
+        log_vline(fig, b_crit, f"B_crit={b_crit:.3g}", color="#d62728", y=0.92)
     if ref_batch_size:
-        fig.add_vline(x=ref_batch_size, line={"dash": "dot", "color": GREY}, annotation_text="B_ref",
-                      annotation_position="bottom right")
+        log_vline(fig, ref_batch_size, "B_ref", dash="dot", color=GREY, y=0.02)
     fig.update_xaxes(type="log", title="batch size B")
     fig.update_yaxes(type="log", title="final training loss (equal epochs)")
     fig.update_layout(height=420, title="Learning-rate scaling rules at equal epochs")
