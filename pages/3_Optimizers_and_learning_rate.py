@@ -31,6 +31,7 @@ def run_log(config_json: str) -> pd.DataFrame:
     return cache.run(ExperimentConfig.from_json(config_json)).log
 
 
+st.set_page_config(page_title="Optimizers & learning rate · Gradient Descent Lab", layout="wide")
 st.title("Optimizers & learning rate")
 with st.form("opt_form"):
     c = st.columns(4)
