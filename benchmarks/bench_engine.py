@@ -9,6 +9,8 @@ Implementations (all in this process, on the same seeded arrays, plain SGD, the 
   torch-autograd  torch autograd + torch.optim.SGD; torch-manual: hand-written gradient, in-place ops
   sklearn         SGDClassifier(log_loss) / SGDRegressor partial_fit, B = 1 only (compiled per-sample SGD)
   blas-floor      the two matrix products of a full-batch step, timed alone
+Stacked runs (R = 8 at B = 32, shared and independent orders; B = 1 per run-step against scikit-learn) follow
+the table: run_experiment(stacked=True) against stacked=False on the same config.
 Slow implementations time a fixed number of steps and extrapolate to an epoch ("steps" column shows
 timed/epoch). Peak memory: tracemalloc peak of the allocations made during a separate short pass
 (<= MEM_STEPS steps, the dataset itself excluded); numpy buffers are tracked, torch's are not (n/a).
@@ -420,6 +422,76 @@ def header() -> str:
     ])
 
 
+# -- stacked runs: R runs of one batch size trained together (gd_core.stacked) ----------------------------
+
+STACK_R = 8
+STACK_MAX_STEPS = 20_000  # steps per run timed in the stacked comparison (B = 32 at N = 1.2M: 37,500/epoch)
+
+
+def stacked_config(problem, X, B, steps, lrs, seeds, classes=10, n_checkpoints=2) -> ExperimentConfig:
+    return engine_config(problem, X, B, steps, lrs[0], seeds[0], n_checkpoints, classes).replace(
+        lrs=tuple(lrs), seeds=tuple(seeds))
+
+
+def run_stacked_pair(problem, X, y, Xv, yv, B, steps, lrs, seeds, classes, n_checkpoints=2):
+    """(stacked, one by one) training seconds for the same R runs: summary wall_time_s (checkpoints excluded).
+
+    Stacked runs share one clock, so their time is the largest wall_time_s; one by one it is the sum."""
+    ds = make_dataset(problem, X, y, Xv, yv, classes)
+    cfg = stacked_config(problem, X, B, steps, lrs, seeds, classes, n_checkpoints)
+    out = []
+    for stacked in (True, False):
+        res = run_experiment(cfg, dataset=ds, stacked=stacked)
+        t = res.summary["wall_time_s"]
+        out.append((float(t.max() if stacked else t.sum()), res))
+    return out
+
+
+def stacked_section(args) -> tuple[list[str], list]:
+    """Printable lines and target checks: R = 8 at B = 32 (shared and independent orders), B = 1 per run-step."""
+    lines, checks = [], []
+    C = args.classes
+    for problem in args.problems:
+        X, y = make_data(problem, args.n, args.d, C, args.dtype, seed=0)
+        Xv, yv = make_data(problem, N_VAL, args.d, C, args.dtype, seed=1)
+        lr = LR[problem]
+        sweep = [lr * f for f in np.geomspace(0.25, 2.0, STACK_R)]
+        for B in (32, 1):
+            steps = min(epoch_steps(len(X), B), STACK_MAX_STEPS)
+            for label, lrs, seeds in (("shared order (lr sweep)", sweep, [0]),
+                                      ("independent orders (seeds)", [lr], list(range(STACK_R)))):
+                if B == 1 and problem != "softmax":
+                    continue
+                best = None
+                for _ in range(REPS["reps"]):
+                    (ts, rs), (tq, rq) = run_stacked_pair(problem, X, y, Xv, yv, B, steps, lrs, seeds, C)
+                    if best is None or tq / ts > best[1] / best[0]:
+                        best = (ts, tq, rs, rq)
+                    if ts + tq >= 2 * REPS["enough_s"]:
+                        break
+                ts, tq, rs, rq = best
+                same = np.allclose(rs.log["train_loss"], rq.log["train_loss"], rtol=1e-4, atol=1e-6)
+                per = 1e6 * ts / (steps * STACK_R)
+                lines.append(f"S1 {problem} R={STACK_R} B={B} {label}: stacked {ts:.2f} s vs one by one {tq:.2f} s "
+                             f"({steps} steps/run) -> {tq / ts:.2f}x; {per:.1f} us per run-step "
+                             f"(same losses: {same})")
+                if B == 32:
+                    goal = 4.0 if seeds == [0] else 2.0
+                    checks.append((f"{problem} R={STACK_R} B=32 stacked {label} >= {goal:g}x one by one",
+                                   tq / ts >= goal, f"{tq / ts:.2f}x"))
+                elif _has("sklearn") and seeds == [0]:
+                    rows = min(len(X), SK_ROWS // 4)
+                    t = best_of(partial(sklearn_epoch, problem, X[:rows], y[:rows], lr, C), reps=2)
+                    sk = 1e6 * t.seconds / rows
+                    lines.append(f"S2 softmax B=1: stacked {per:.1f} us per run-step vs scikit-learn "
+                                 f"SGDClassifier {sk:.1f} us per sample (OvR, {C} classes)")
+                    checks.append(("softmax B=1 stacked lr sweep: us per run-step <= scikit-learn per sample",
+                                   per <= sk, f"{per:.1f} vs {sk:.1f} us"))
+        del X, y
+        gc.collect()
+    return lines, checks
+
+
 # -- prototypes of engine changes (each prints its measured ratio) ---------------------------------------
 
 def careful_softmax(X, y, w0, B, steps, lr, classes, seed=0) -> Timing:
@@ -671,6 +743,7 @@ def parse_args(argv=None):
     ap.add_argument("--engine-max-steps", type=int, default=0,
                     help="cap the engine's timed steps (0 = a full epoch; checkpoints then span fewer examples)")
     ap.add_argument("--no-prototypes", action="store_true")
+    ap.add_argument("--no-stacked", action="store_true", help="skip the stacked-runs comparison")
     a = ap.parse_args(argv)
     if a.quick:
         a.n = 60_000
@@ -699,6 +772,12 @@ def main(argv=None):
         bench_problem(problem, args, rows, checks)
         gc.collect()  # the problem's arrays are gone: bound the memory of the next section
     print(format_table(rows))
+    if not args.no_stacked:
+        lines, more = stacked_section(args)
+        checks += more
+        print("\nStacked runs (training time, 2 checkpoints; ratio = one by one / stacked):")
+        for line in lines:
+            print("  " + line)
     print("\nTargets:")
     for name, ok, value in checks:
         print(f"  [{'PASS' if ok else 'FAIL'}] {name}: {value}")

@@ -67,3 +67,24 @@ class BatchSampler:
         idx = self.perm[self.pos:self.pos + self.batch_size]
         self.pos += self.batch_size
         return idx
+
+    def next_rows(self, steps: int) -> list[int]:
+        """The single indices of the next `steps` batches when batch_size == 1, as python ints.
+
+        Equals `[int(self.next()[0]) for _ in range(steps)]` (same rng stream, same reshuffles), with one
+        slice per epoch instead of one call per step: the B = 1 loop then costs a few NumPy calls a step.
+        """
+        if self.batch_size != 1 or self.full:
+            raise ValueError(f"next_rows needs batch_size == 1 and a sampled batch; got batch_size "
+                             f"{self.batch_size}")
+        if self.sampling == "replacement":  # one draw per step: a single size=steps draw is another stream
+            return [int(self.rng.integers(0, self.n, size=1)[0]) for _ in range(steps)]
+        out: list[int] = []
+        while len(out) < steps:
+            if self.pos >= self.n:
+                self.rng.shuffle(self.perm)
+                self.pos = 0
+            take = min(steps - len(out), self.n - self.pos)
+            out += self.perm[self.pos:self.pos + take].tolist()
+            self.pos += take
+        return out

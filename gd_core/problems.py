@@ -60,9 +60,12 @@ class Problem:
         """Mean loss over the rows of X (n, D) plus the L2 penalty; no gradient is computed."""
         return float(self._data_loss(w, X, y)) + self._penalty(w)
 
-    def loss_and_grad(self, w: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """(loss, grad (n_params,)) with grad in w's dtype."""
-        grad = np.empty_like(w)
+    def loss_and_grad(self, w: np.ndarray, X: np.ndarray, y: np.ndarray, *,
+                      out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """(loss, grad (n_params,)) with grad in w's dtype, written into `out` when given (no allocation).
+
+        The runner's hot loop uses `gd_core.kernels.bind_gradient`, which equals this to float rounding."""
+        grad = np.empty_like(w) if out is None else out
         data_loss = self._data_loss_and_grad(w, X, y, grad)
         if self.reg:
             for sl in self._weight_slices:

@@ -21,10 +21,12 @@ from .batching import BatchSampler, examples_after, steps_for_examples, steps_pe
 from .config import ConfigError, ExperimentConfig, check_problem_fits
 from .datasets import Dataset, load_csv_dataset, make_dataset
 from .limits import MAX_CSV_ROWS, check_csv_rows, check_csv_size, check_work_budget
+from .loop import make_advance
 from .optimizers import make_optimizer
 from .problems import Problem, make_problem
 from .results import LOG_COLUMNS, summarize
 from .schedules import make_schedule, scale_lr
+from .stacked import run_stacked, stack_groups
 
 EXPLODE_FACTOR = 1e4  # a batch loss this many times the starting loss (or 1) counts as divergence
 EVAL_CHUNK = 16_384  # rows per chunk when evaluating large sets: stays in cache
@@ -175,13 +177,15 @@ def _chunked_loss(problem, w, X, y) -> float:
 def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str], None] | None = None,
                    dataset: Dataset | None = None,
                    should_stop: Callable[[], bool] | None = None, max_work: float | None = None,
-                   max_bytes: float | None = None) -> Results:
+                   max_bytes: float | None = None, stacked: bool = True) -> Results:
     """Run every (seed, batch size, lr) of `config`; returns the long log and the summary.
 
     progress(fraction, message) is called at checkpoints; should_stop() -> True ends the experiment early
     (the runs so far are kept, the current one marked 'cancelled'). max_work: a work budget
     (`gd_core.limits`), checked before any run starts, as is max_bytes (memory);
     over either raises ConfigError saying how to shrink the request.
+    stacked: train the runs of one batch size together where gd_core.stacked's rule allows (same numbers
+    to float rounding, several times faster); False runs them one by one.
     """
     ds = dataset if dataset is not None else build_dataset(config)
     problem = build_problem(config, ds)
@@ -191,29 +195,72 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
     w_star = problem.optimum(ds.X_train, ds.y_train)
     evaluator = Evaluator(problem, ds, eval_size(config, ds.n_train, specs), config.data_seed, w_star)
     weights = [total_steps(config, ds.n_train, s.batch_size) * (1 + s.batch_size / 64) for s in specs]
-    done, frames = 0.0, []
+    groups = (stack_groups(problem.name, config.optimizer, [s.batch_size for s in specs], ds.n_train, SMALL_BATCH)
+              if stacked else [[i] for i in range(len(specs))])
+    done, frames = 0.0, {}
     init_cache: dict[int, np.ndarray] = {}
-    for spec, weight in zip(specs, weights, strict=True):
-        if spec.seed not in init_cache:
-            init_cache[spec.seed] = problem.init_params(np.random.default_rng([spec.seed, 0]),
-                                                        dtype=ds.X_train.dtype)
+    for group in groups:
+        for i in group:
+            if specs[i].seed not in init_cache:
+                init_cache[specs[i].seed] = problem.init_params(np.random.default_rng([specs[i].seed, 0]),
+                                                                dtype=ds.X_train.dtype)
+        weight = sum(weights[i] for i in group)
 
-        def report(frac, _done=done, _w=weight, _spec=spec):
+        def report(frac, _done=done, _w=weight, _spec=specs[group[0]], _k=len(group)):
             if progress is not None:
-                progress(min(1.0, (_done + frac * _w) / sum(weights)), f"run {_spec.run_id}")
+                label = f"run {_spec.run_id}" if _k == 1 else f"{_k} stacked runs at B={_spec.batch_size}"
+                progress(min(1.0, (_done + frac * _w) / sum(weights)), label)
 
         # Small products lose more to BLAS thread hand-offs than they gain, badly so on a busy machine.
-        with threadpool_limits(1, user_api="blas") if spec.batch_size < SMALL_BATCH else nullcontext():
-            rows, cancelled = _run_one(spec, problem, ds, init_cache[spec.seed], config, evaluator, report,
-                                       should_stop)
-        frames.append(rows)
+        B = specs[group[0]].batch_size
+        with threadpool_limits(1, user_api="blas") if B < SMALL_BATCH else nullcontext():
+            if len(group) == 1:
+                rows, cancelled = _run_one(specs[group[0]], problem, ds, init_cache[specs[group[0]].seed], config,
+                                           evaluator, report, should_stop)
+                frames[group[0]] = rows
+            else:
+                cancelled = _run_group([specs[i] for i in group], group, problem, ds, init_cache, config,
+                                       evaluator, report, should_stop, frames)
         done += weight
         if cancelled:
             break
+    frames = [frames[i] for i in sorted(frames)]
     log = pd.DataFrame([r for rows in frames for r in rows], columns=list(LOG_COLUMNS))
     if progress is not None:
         progress(1.0, "done")
     return Results(log, summarize(log, config.target_loss, config.target_metric), config)
+
+
+def _schedule(spec: RunSpec, cfg: ExperimentConfig, n: int, steps: int):
+    """The run's lr at each step: the base lr scaled to its batch size, then the config's schedule."""
+    B = spec.batch_size
+    lr0 = scale_lr(spec.base_lr, B, cfg.lr_scaling, cfg.ref_batch_size)
+    return make_schedule(
+        cfg.schedule, lr0, steps_per_epoch=steps_per_epoch(n, B, cfg.sampling), total_steps=steps,
+        warmup_epochs=cfg.warmup_epochs, warmup_from=spec.base_lr if cfg.lr_scaling != "none" else 0.0,
+        step_epochs=cfg.step_epochs, gamma=cfg.gamma, decay=cfg.decay)
+
+
+def _meta(spec: RunSpec, problem: Problem, ds: Dataset, cfg: ExperimentConfig) -> dict:
+    return {"run_id": spec.run_id, "problem": problem.name, "dataset": ds.name, "optimizer": cfg.optimizer,
+            "batch_size": spec.batch_size, "base_lr": spec.base_lr, "seed": spec.seed}
+
+
+def _run_group(group_specs, indices, problem, ds, init_cache, cfg, evaluator, report, should_stop, frames) -> bool:
+    """Runs of one batch size stacked (gd_core.stacked); fills frames[spec index]; True if cancelled."""
+    n, B = ds.n_train, group_specs[0].batch_size
+    L = len(cfg.lrs)
+    grid = [group_specs[j:j + L] for j in range(0, len(group_specs), L)]  # plan_runs: seeds outer, lrs inner
+    steps = total_steps(cfg, n, B)
+    make_optimizer(cfg.optimizer, 1.0, **optimizer_hyperparameters(cfg))  # validates the hyperparameters
+    rows, cancelled = run_stacked(
+        [[_meta(sp, problem, ds, cfg) for sp in row] for row in grid], problem, ds,
+        [init_cache[row[0].seed] for row in grid], cfg, evaluator,
+        [[_schedule(sp, cfg, n, steps) for sp in row] for row in grid], report, should_stop, steps,
+        checkpoint_steps(steps, n, B, cfg.sampling, cfg.n_checkpoints), EXPLODE_FACTOR)
+    for j, i in enumerate(indices):
+        frames[i] = rows[j // L][j % L]
+    return cancelled
 
 
 def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: ExperimentConfig,
@@ -222,48 +269,25 @@ def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: 
     n, B = len(X), spec.batch_size
     steps = total_steps(cfg, n, B)
     checkpoints = checkpoint_steps(steps, n, B, cfg.sampling, cfg.n_checkpoints)
-    lr0 = scale_lr(spec.base_lr, B, cfg.lr_scaling, cfg.ref_batch_size)
-    schedule = make_schedule(
-        cfg.schedule, lr0, steps_per_epoch=steps_per_epoch(n, B, cfg.sampling), total_steps=steps,
-        warmup_epochs=cfg.warmup_epochs, warmup_from=spec.base_lr if cfg.lr_scaling != "none" else 0.0,
-        step_epochs=cfg.step_epochs, gamma=cfg.gamma, decay=cfg.decay)
-    opt = make_optimizer(cfg.optimizer, schedule, **optimizer_hyperparameters(cfg))
+    schedule = _schedule(spec, cfg, n, steps)
+    hp = optimizer_hyperparameters(cfg)
+    opt = make_optimizer(cfg.optimizer, schedule, **hp)  # validates the hyperparameters
     w = w0.copy()
-    state = opt.init(w)
     sampler = BatchSampler(n, B, cfg.sampling, np.random.default_rng([spec.seed, 1, B]))
-    Xbuf = np.empty((B, X.shape[1]), dtype=X.dtype) if 1 < B and not sampler.full else None
-    ybuf = np.empty(B, dtype=y.dtype) if Xbuf is not None else None
+    advance = make_advance(problem, X, y, w, sampler, cfg.optimizer, hp, opt, schedule)
     reuse_full = sampler.full and evaluator.train_is_full  # the step's gradient is the checkpoint's
-    meta = {"run_id": spec.run_id, "problem": problem.name, "dataset": ds.name, "optimizer": cfg.optimizer,
-            "batch_size": B, "base_lr": spec.base_lr, "seed": spec.seed}
+    meta = _meta(spec, problem, ds, cfg)
     rows, step, train_time, batch_loss, limit = [], 0, 0.0, np.nan, np.inf
     status, cached = "ok", None
     started = time.perf_counter()
     with np.errstate(all="ignore"):  # divergence is detected from the values, never from warnings
         for ck in checkpoints:
             t0 = time.perf_counter()
-            while step < ck:
-                idx = sampler.next()
-                if idx is None:
-                    if cached is not None:
-                        loss, grad = cached
-                        cached = None
-                    else:
-                        loss, grad = problem.loss_and_grad(w, X, y)
-                elif B == 1:
-                    i = int(idx[0])
-                    loss, grad = problem.loss_and_grad(w, X[i:i + 1], y[i:i + 1])
-                else:
-                    b = len(idx)
-                    Xb = np.take(X, idx, axis=0, out=Xbuf[:b], mode="clip")
-                    yb = np.take(y, idx, out=ybuf[:b], mode="clip")
-                    loss, grad = problem.loss_and_grad(w, Xb, yb)
-                batch_loss = loss
-                if not loss <= limit:  # also catches NaN
+            if step < ck:
+                step, batch_loss, diverged = advance(step, ck, limit, cached)
+                cached = None
+                if diverged:
                     status = "diverged"
-                    break
-                w, state = opt.update(grad, state, w)
-                step += 1
             train_time += time.perf_counter() - t0
             m, (loss, grad) = evaluator(w)
             if step == 0:

@@ -90,3 +90,17 @@ def test_table_has_one_line_per_row_and_ratios_to_the_baselines():
 
 def test_peak_memory_sees_numpy_allocations():
     assert be.traced_peak_mb(lambda: np.ones(1_000_000)) >= 7.9  # 8 MB of float64
+
+
+def test_stacked_pair_times_both_paths_with_the_same_losses(monkeypatch):
+    X, y, Xv, yv = data("softmax")
+    (ts, rs), (tq, rq) = be.run_stacked_pair("softmax", X, y, Xv, yv, 32, 20, [0.01, 0.05], [0], C)
+    assert ts > 0 and tq > 0 and len(rs.log) == len(rq.log) == 6
+    np.testing.assert_allclose(rs.log["train_loss"], rq.log["train_loss"], rtol=1e-8)
+    monkeypatch.setattr(be, "STACK_MAX_STEPS", 5)
+    monkeypatch.setattr(be, "SK_ROWS", 400)
+    monkeypatch.setitem(be.REPS, "reps", 1)
+    args = be.parse_args(["--n", "300", "--d", "4", "--classes", "3", "--problems", "softmax", "--dtype", "float64",
+                          "--batch-sizes", "1,32"])
+    lines, checks = be.stacked_section(args)
+    assert len(lines) == 4 + be._has("sklearn") and len(checks) >= 2

@@ -1,0 +1,225 @@
+"""Per-step gradient kernels for the runner's hot loop: buffers allocated once, views bound once.
+
+`bind_gradient(problem, w, grad, max_batch)` returns `f(X, y) -> loss` that writes the gradient of
+`problem.loss_and_grad(w, X, y)` into `grad` (n_params,). The linear models get hand-written kernels
+(every temporary preallocated, `out=` everywhere, reductions as direct ufunc calls: at small B each NumPy
+call costs ~1-3 us and dominates, PERF.md); other problems fall back to `loss_and_grad(out=grad)`.
+`w` and `grad` are bound by identity, so the caller must update `w` in place (the optimizers do).
+
+`one_example_sgd(problem, w, X, y)` returns the fused B = 1 plain-SGD loop of a linear model (None for
+other problems): loss, gradient and update of one row in ~6-14 NumPy calls instead of ~25.
+Both equal the generic path to float rounding (tests/test_fast_paths.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .problems import LeastSquares, Logistic, Problem, Softmax
+
+
+def bind_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, max_batch: int):
+    """f(X (n, D), y (n,)) -> float loss, n <= max_batch; writes d loss / d w into `grad`."""
+    kind = type(problem)
+    if kind is LeastSquares or kind is Logistic:
+        return _bind_linear1d(problem, w, grad, max_batch)
+    if kind is Softmax:
+        return _bind_softmax(problem, w, grad, max_batch)
+
+    def generic(X, y):
+        return problem.loss_and_grad(w, X, y, out=grad)[0]
+
+    return generic
+
+
+def _penalty_terms(problem, W, gW):
+    """(penalty() -> float, add_to_grad()) for the L2 term on the weight view W; no-ops without reg."""
+    reg = problem.reg
+    if not reg:
+        return (lambda: 0.0), (lambda: None)
+    tmp = np.empty_like(W)
+
+    def penalty():
+        return 0.5 * reg * float(np.dot(W.ravel(), W.ravel()))
+
+    def add_to_grad():
+        np.multiply(W, reg, out=tmp)
+        np.add(gW, tmp, out=gW)  # ufunc form: an augmented assignment would rebind the closure name
+
+    return penalty, add_to_grad
+
+
+def _bind_linear1d(problem, w, grad, max_batch):
+    D = problem.n_features
+    W, b = w[:D], w[D:]  # (D,), (1,) views
+    gW, gb = grad[:D], grad[D:]
+    rbuf = np.empty(max_batch, w.dtype)  # residuals (least squares) / dL/dz (logistic)
+    penalty, add_reg = _penalty_terms(problem, W, gW)
+    logistic = type(problem) is Logistic
+    if logistic:
+        mbuf, sbuf, gbuf = (np.empty(max_batch, w.dtype) for _ in range(3))
+
+    def least_squares(X, y):
+        n = len(y)
+        r = rbuf if n == max_batch else rbuf[:n]
+        np.matmul(X, W, out=r)
+        r += b
+        r -= y
+        loss = float(np.dot(r, r)) / (2 * n)
+        r *= 1 / n
+        np.matmul(r, X, out=gW)  # X^T r / n as r @ X: stays on X's C-contiguous layout
+        np.add.reduce(r, keepdims=True, out=gb)
+        add_reg()
+        return loss + penalty()
+
+    def logistic_loss(X, y):
+        n = len(y)
+        z, m, sp = (rbuf, mbuf, sbuf) if n == max_batch else (rbuf[:n], mbuf[:n], sbuf[:n])
+        np.matmul(X, W, out=z)
+        z += b
+        sign = gbuf if n == max_batch else gbuf[:n]
+        np.multiply(y, -2, out=sign, casting="unsafe")
+        sign += 1  # 1 - 2y = -s with s = 2y - 1 the label's sign
+        np.multiply(z, sign, out=m)  # m = -s z
+        np.logaddexp(0, m, out=sp)  # softplus(m): the per-row loss
+        loss = float(np.add.reduce(sp)) / n
+        np.subtract(m, sp, out=m)
+        with np.errstate(under="ignore"):
+            np.exp(m, out=m)  # sigmoid(m) = exp(m - softplus(m)) <= 1
+        np.multiply(m, sign, out=z)
+        z *= 1 / n
+        np.matmul(z, X, out=gW)
+        np.add.reduce(z, keepdims=True, out=gb)
+        add_reg()
+        return loss + penalty()
+
+    return logistic_loss if logistic else least_squares
+
+
+def _bind_softmax(problem, w, grad, max_batch):
+    D, C = problem.n_features, problem.n_classes
+    W, b = w[:D * C].reshape(D, C), w[D * C:]
+    gW, gb = grad[:D * C].reshape(D, C), grad[D * C:]
+    S = np.empty((max_batch, C), w.dtype)  # scores -> probabilities -> dL/dscores
+    col = np.empty((2, max_batch, 1), w.dtype)  # row max, row sum
+    rowsC = np.arange(max_batch) * C  # flat offset of each row in S
+    flat = np.empty(max_batch, np.intp)  # flat index of each row's correct class
+    picked = np.empty(max_batch, w.dtype)
+    logs = np.empty(max_batch, w.dtype)
+    penalty, add_reg = _penalty_terms(problem, W, gW)
+
+    def softmax(X, y):
+        n = len(y)
+        if n == max_batch:
+            s, mx, sm, fl, pk, lg, rc = S, col[0], col[1], flat, picked, logs, rowsC
+        else:
+            s, mx, sm, fl, pk, lg, rc = S[:n], col[0, :n], col[1, :n], flat[:n], picked[:n], logs[:n], rowsC[:n]
+        sflat = s.reshape(-1)  # a view: s is a row prefix of the C-contiguous S
+        np.matmul(X, W, out=s)
+        s += b
+        np.maximum.reduce(s, axis=1, keepdims=True, out=mx)
+        s -= mx
+        np.add(rc, y, out=fl)
+        np.take(sflat, fl, out=pk, mode="clip")  # correct-class scores, before exp overwrites them
+        np.exp(s, out=s)
+        np.add.reduce(s, axis=1, keepdims=True, out=sm)
+        np.log(sm[:, 0], out=lg)
+        loss = (float(np.add.reduce(lg)) - float(np.add.reduce(pk))) / n
+        s /= sm
+        np.take(sflat, fl, out=pk, mode="clip")
+        pk -= 1
+        np.put(sflat, fl, pk)  # softmax - onehot
+        s *= 1 / n
+        np.matmul(X.T, s, out=gW)
+        np.add.reduce(s, axis=0, out=gb)
+        add_reg()
+        return loss + penalty()
+
+    return softmax
+
+
+# -- B = 1, plain SGD: loss, gradient and update fused -------------------------------------------------
+
+def one_example_sgd(problem: Problem, w: np.ndarray, X: np.ndarray, y: np.ndarray):
+    """run(rows, step, lr_at, limit) -> (steps done, last loss, diverged) for a linear model, else None.
+
+    Applies `w -= lr_at(step) * grad(row)` for each row index in `rows` (a list of ints), stopping before
+    the update of a row whose loss is not <= limit (divergence; that loss is returned). `w` is updated in
+    place. The gradient includes the L2 term: `W -= lr * (g + reg W)` as `W *= 1 - lr reg; W -= lr g`.
+    """
+    kind = type(problem)
+    D, reg = problem.n_features, problem.reg
+    if kind is LeastSquares or kind is Logistic:
+        W, bview = w[:D], w[D:]
+        tmp = np.empty(D, w.dtype)
+        logistic = kind is Logistic
+
+        def run1d(rows, step, lr_at, limit):
+            ys = y[rows].tolist()  # one gather for the chunk: python floats / ints
+            loss, done = math.nan, 0
+            b = float(bview[0])
+            for i, yi in zip(rows, ys, strict=True):
+                x = X[i]
+                z = float(np.dot(x, W)) + b
+                pen = 0.5 * reg * float(np.dot(W, W)) if reg else 0.0
+                if logistic:
+                    m = -z if yi else z  # -s z with s = 2y - 1
+                    loss = (m if m > 0 else 0.0) + math.log1p(math.exp(-abs(m)))  # softplus(m), stable
+                    sig = 1.0 / (1.0 + math.exp(-m)) if m > -700 else 0.0  # sigmoid(m) = dL/dm
+                    e = -sig if yi else sig  # dL/dz = (1 - 2y) sigmoid(m)
+                else:
+                    e = z - yi
+                    loss = 0.5 * e * e
+                loss += pen
+                if not loss <= limit:  # also catches NaN
+                    bview[0] = b
+                    return done, loss, True
+                lr = lr_at(step + done)
+                if reg:
+                    np.multiply(W, 1.0 - lr * reg, out=W)
+                np.multiply(x, lr * e, out=tmp)
+                np.subtract(W, tmp, out=W)
+                b -= lr * e
+                done += 1
+            bview[0] = b
+            return done, loss, False
+
+        return run1d
+    if kind is Softmax:
+        C = problem.n_classes
+        W, bias = w[:D * C].reshape(D, C), w[D * C:]
+        s = np.empty(C, w.dtype)
+        G = np.empty((D, C), w.dtype)
+        Wflat = w[:D * C]
+
+        def run_softmax(rows, step, lr_at, limit):
+            ys = y[rows].tolist()
+            loss, done = math.nan, 0
+            for i, yi in zip(rows, ys, strict=True):
+                x = X[i]
+                np.matmul(x, W, out=s)
+                np.add(s, bias, out=s)
+                np.subtract(s, np.maximum.reduce(s), out=s)
+                correct = float(s[yi])
+                np.exp(s, out=s)
+                total = float(np.add.reduce(s))
+                loss = math.log(total) - correct
+                if reg:
+                    loss += 0.5 * reg * float(np.dot(Wflat, Wflat))
+                if not loss <= limit:
+                    return done, loss, True
+                lr = lr_at(step + done)
+                np.multiply(s, lr / total, out=s)  # lr * softmax
+                s[yi] -= lr  # lr * (softmax - onehot) = lr * dL/dscores
+                if reg:
+                    np.multiply(W, 1.0 - lr * reg, out=W)
+                np.multiply.outer(x, s, out=G)
+                np.subtract(W, G, out=W)
+                np.subtract(bias, s, out=bias)
+                done += 1
+            return done, loss, False
+
+        return run_softmax
+    return None

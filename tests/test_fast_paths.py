@@ -1,0 +1,106 @@
+"""Each fast path of the hot loop equals the straightforward one: bound gradient kernels, the fused B = 1 SGD
+loop, the in-place updaters, BatchSampler.next_rows, and the runner that uses them."""
+
+import numpy as np
+import pytest
+
+from gd_core import BatchSampler, ExperimentConfig, make_optimizer, make_problem, run_experiment
+from gd_core.kernels import bind_gradient, one_example_sgd
+from gd_core.runner import build_dataset, build_problem
+from gd_core.updaters import make_updater
+
+D, C = 4, 3
+
+
+def setup(name, reg=0.0, n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, D))
+    y = {"least_squares": rng.standard_normal(n), "logistic": rng.integers(0, 2, n)}.get(name, rng.integers(0, C, n))
+    p = make_problem(name, D, None if name == "least_squares" else (2 if name == "logistic" else C), reg=reg)
+    return p, X, y, p.init_params(rng) + 0.3 * rng.standard_normal(p.n_params)
+
+
+@pytest.mark.parametrize("reg", [0.0, 0.1])
+@pytest.mark.parametrize("name", ["least_squares", "logistic", "softmax", "svm", "mlp"])
+def test_bound_kernel_equals_loss_and_grad_for_full_and_partial_batches(name, reg):
+    p, X, y, w = setup(name, reg)
+    grad = np.empty_like(w)
+    f = bind_gradient(p, w, grad, 16)
+    for rows in (slice(0, 16), slice(16, 21), slice(3, 4), slice(0, 16)):  # buffers reused across sizes
+        loss, ref = p.loss_and_grad(w, X[rows], y[rows])
+        np.testing.assert_allclose(f(X[rows], y[rows]), loss, rtol=1e-12)
+        np.testing.assert_allclose(grad, ref, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("reg", [0.0, 0.05])
+@pytest.mark.parametrize("name", ["least_squares", "logistic", "softmax"])
+def test_one_example_sgd_equals_generic_steps(name, reg):
+    p, X, y, w0 = setup(name, reg)
+    rows = [5, 0, 39, 5, 17, 22, 8, 8, 31, 2]
+    lr_at = lambda step: 0.3 / (1 + step)  # noqa: E731 - a schedule, called with 0-based steps
+    w = w0.copy()
+    done, loss, diverged = one_example_sgd(p, w, X, y)(rows, 0, lr_at, np.inf)
+    ref = w0.copy()
+    for k, i in enumerate(rows):
+        ref_loss, g = p.loss_and_grad(ref, X[i:i + 1], y[i:i + 1])
+        ref -= lr_at(k) * g
+    assert done == len(rows) and not diverged
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
+    np.testing.assert_allclose(w, ref, rtol=1e-12, atol=1e-14)
+
+
+def test_one_example_sgd_stops_before_the_diverging_update():
+    p, X, y, w0 = setup("least_squares")
+    w = w0.copy()
+    run = one_example_sgd(p, w, X, y)
+    first = p.loss(w, X[3:4], y[3:4])
+    done, loss, diverged = run([3, 4], 0, lambda s: 0.1, first / 2)
+    assert (done, diverged) == (0, True) and loss == pytest.approx(first)
+    np.testing.assert_array_equal(w, w0)
+    assert one_example_sgd(make_problem("mlp", D, C), w0, X, y) is None
+
+
+@pytest.mark.parametrize("name, hp", [("sgd", {}), ("sgd", dict(momentum=0.9)),
+                                      ("sgd", dict(momentum=0.9, nesterov=True, weight_decay=0.01)),
+                                      ("adam", {}), ("adam", dict(betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1))])
+def test_in_place_updater_is_bit_identical_to_the_optimizer(name, hp):
+    rng = np.random.default_rng(1)
+    w0 = rng.standard_normal(7).astype(np.float32)
+    schedule = lambda step: 0.1 / (1 + step)  # noqa: E731
+    opt = make_optimizer(name, schedule, **hp)
+    ref, state = w0.copy(), opt.init(w0)
+    w = w0.copy()
+    update = make_updater(name, hp, w)
+    for step in range(15):
+        g = rng.standard_normal(7).astype(np.float32)
+        ref, state = opt.update(g, state, ref)
+        update(g, schedule(step), step)
+    np.testing.assert_array_equal(w, ref)
+    assert make_updater("rmsprop", {}, w) is None
+
+
+@pytest.mark.parametrize("sampling", ["shuffle", "replacement"])
+def test_next_rows_draws_what_next_draws(sampling):
+    a = BatchSampler(7, 1, sampling, np.random.default_rng(3))
+    b = BatchSampler(7, 1, sampling, np.random.default_rng(3))
+    got = a.next_rows(5) + a.next_rows(12) + a.next_rows(1)  # crosses reshuffles mid-chunk
+    assert got == [int(b.next()[0]) for _ in range(18)]
+    with pytest.raises(ValueError, match="batch_size == 1"):
+        BatchSampler(7, 2, sampling, np.random.default_rng(3)).next_rows(2)
+
+
+@pytest.mark.parametrize("problem, dataset", [("least_squares", "linear"), ("logistic", "moons"),
+                                              ("softmax", "blobs")])
+def test_runner_at_b1_reaches_the_weights_of_a_plain_loop(problem, dataset):
+    """The runner's fused B = 1 path against loss_and_grad + w -= lr*g in the engine's batch order."""
+    c = ExperimentConfig(problem=problem, dataset=dataset, n_samples=100, lrs=(0.05,), batch_sizes=(1,),
+                         budget_unit="steps", budget=130, n_checkpoints=3, reg=0.01)
+    ds = build_dataset(c)
+    p = build_problem(c, ds)
+    w = p.init_params(np.random.default_rng([0, 0]))
+    sampler = BatchSampler(ds.n_train, 1, "shuffle", np.random.default_rng([0, 1, 1]))
+    for _ in range(130):
+        i = int(sampler.next()[0])
+        w -= 0.05 * p.loss_and_grad(w, ds.X_train[i:i + 1], ds.y_train[i:i + 1])[1]
+    log = run_experiment(c).log
+    np.testing.assert_allclose(log["train_loss"].iloc[-1], p.loss(w, ds.X_train, ds.y_train), rtol=1e-10)
