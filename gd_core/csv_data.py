@@ -1,7 +1,12 @@
 """Load a user's CSV into a `Dataset`, with errors that say what is wrong and where.
 
-The stdlib `csv` reader tokenizes (one parser, exact line numbers for ragged rows); pandas converts
-columns to numbers. Rows are numbered 1-based over data rows (header excluded); lines are file lines.
+Two readers give the same arrays. The fast one: pandas' C parser reads the features straight into float64
+columns and the target as text (~3x the file in memory; the strict reader holds every field as a Python string,
+~16x). It gives up, without a message, on anything it does not take exactly as the strict reader would
+(a quote in the data rows, a ragged row, a missing, non-finite or too large value, a bad target, ...).
+The strict one, which then reads the file again from its bytes: the stdlib `csv` reader tokenizes (one parser,
+exact line numbers for ragged rows), pandas converts columns to numbers, and every problem gets its located
+message. Rows are numbered 1-based over data rows (header excluded); lines are file lines.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -20,6 +26,7 @@ _MISSING = {"", "nan", "na", "n/a", "null", "none"}
 _MAX_ABS = 1e100  # larger magnitudes would overflow when squared in the losses and statistics
 _MAX_AUTO_CLASSES = 20
 _DELIMITERS = ",;\t|"
+_HEADER_PREFIX = 1 << 16  # bytes in which the fast reader looks for the header line
 
 
 class CSVError(ValueError):
@@ -29,7 +36,7 @@ class CSVError(ValueError):
 def read_csv_columns(path_or_buffer) -> list[str]:
     """Column names from the header (for a target picker). Header problems raise CSVError here;
     problems in data rows surface in `load_csv_dataset`."""
-    header, _, _ = _tokenize(_read_text(path_or_buffer), max_rows=0)
+    header, _, _ = _tokenize(_decode(_read_raw(path_or_buffer)), max_rows=0)
     return header
 
 
@@ -53,22 +60,14 @@ def load_csv_dataset(path_or_buffer, target, *, task="auto", val_fraction=0.2, s
         raise ValueError(f"max_rows must be None or an integer >= 2; got {max_rows!r}")
     dtype = _check_dtype(dtype)
 
-    header, rows, lines = _tokenize(_read_text(path_or_buffer), max_rows)
-    if target not in header:
-        raise CSVError(f"target column {target!r} not found; available columns: "
-                       f"{', '.join(repr(c) for c in header)}")
-    features = [c for c in header if c != target]
-    if not features:
-        raise CSVError(f"no feature columns: the file has only the target column {target!r}; "
-                       "add at least one numeric feature column")
-    if len(rows) < 2:
-        what = "no data rows (header only)" if not rows else "only 1 data row"
-        raise CSVError(f"the file has {what}; need at least 2 data rows")
-    frame = pd.DataFrame(rows, columns=header, dtype=object).apply(lambda col: col.str.strip())
-    X = np.column_stack([_numeric_feature(frame[c], c, lines) for c in features])  # (n, D)
-    y, task, class_names = _parse_target(frame[target], target, task, lines)
+    data = _read_raw(path_or_buffer)
+    parsed = _fast_parse(data, target, task, max_rows)
+    if parsed is None:
+        parsed = _strict_parse(_decode(data), target, task, max_rows)
+    features, X, y, task, class_names = parsed
+    del data, parsed
 
-    n = len(rows)
+    n = len(y)
     n_val = round(n * val_fraction)
     if n - n_val < 1:
         raise CSVError(f"val_fraction={val_fraction!r} leaves no training rows out of {n}")
@@ -94,8 +93,78 @@ def load_csv_dataset(path_or_buffer, target, *, task="auto", val_fraction=0.2, s
     return ds
 
 
-def _read_text(src) -> str:
-    """Whole file as str; bytes must be UTF-8 (a BOM is allowed)."""
+def _strict_parse(text, target, task, max_rows):
+    """The strict reader: -> (feature names, X (n, D) float64, y (n,), task, class_names or None)."""
+    header, rows, lines = _tokenize(text, max_rows)
+    del text
+    if target not in header:
+        raise CSVError(f"target column {target!r} not found; available columns: "
+                       f"{', '.join(repr(c) for c in header)}")
+    features = [c for c in header if c != target]
+    if not features:
+        raise CSVError(f"no feature columns: the file has only the target column {target!r}; "
+                       "add at least one numeric feature column")
+    if len(rows) < 2:
+        what = "no data rows (header only)" if not rows else "only 1 data row"
+        raise CSVError(f"the file has {what}; need at least 2 data rows")
+    frame = pd.DataFrame(rows, columns=header, dtype=object).apply(lambda col: col.str.strip())
+    X = np.column_stack([_numeric_feature(frame[c], c, lines) for c in features])  # (n, D)
+    y, task, class_names = _parse_target(frame[target], target, task, lines)
+    return features, X, y, task, class_names
+
+
+def _fast_parse(data, target, task, max_rows):
+    """pandas' C parser: the strict reader's result for a clean file, or None for anything else."""
+    is_bytes = isinstance(data, bytes)
+    if not isinstance(data, bytes | str) or (b"\x00" if is_bytes else "\x00") in data:
+        return None
+    if is_bytes and not data.isascii():
+        try:
+            data.decode("utf-8")  # the strict reader's rule; only a non-ASCII file pays for the check
+        except UnicodeDecodeError:
+            return None
+    head = data[:_HEADER_PREFIX]
+    end = head.rfind(b"\n" if is_bytes else "\n") + 1  # the prefix ends with a whole line
+    try:
+        text = head[:end].decode("utf-8-sig") if is_bytes else head[:end].lstrip("\ufeff")
+        header, _, _ = _tokenize(text, max_rows=0)
+        first = next(ln for ln in io.StringIO(text, newline="") if ln.strip())
+    except (CSVError, UnicodeDecodeError, StopIteration):
+        return None
+    at = data.find(first.encode() if is_bytes else first)
+    if at < 0 or target not in header or len(header) < 2:
+        return None
+    if data.find(b'"' if is_bytes else '"', at + len(first)) != -1:
+        return None  # a quote in the data rows: the C parser is more lenient than csv's strict mode
+    features = [c for c in header if c != target]
+    dtypes = {c: np.float64 for c in features} | {target: object}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. "Length of header or names does not match length of data"
+            frame = pd.read_csv(io.BytesIO(data) if is_bytes else io.StringIO(data), sep=_delimiter(first),
+                                header=0, names=header, index_col=False, dtype=dtypes, na_filter=False,
+                                engine="c", encoding="utf-8-sig", nrows=max_rows, skip_blank_lines=True)
+    except (ValueError, TypeError, Warning, pd.errors.ParserError):
+        return None
+    if len(frame) < 2:
+        return None
+    X = np.empty((len(frame), len(features)))  # (n, D), filled column by column: no third copy
+    for j, c in enumerate(features):
+        X[:, j] = frame[c].to_numpy()
+    values = frame[target]
+    del frame
+    lo, hi = X.min(), X.max()  # NaN and inf propagate; no (n, D) temporary
+    if not (np.isfinite(lo) and np.isfinite(hi) and max(-lo, hi) <= _MAX_ABS):
+        return None
+    try:
+        y, task, class_names = _parse_target(values.str.strip(), target, task, range(1, len(values) + 1))
+    except CSVError:
+        return None
+    return features, X, y, task, class_names
+
+
+def _read_raw(src) -> bytes | str:
+    """The whole file as read (bytes, or str from a text buffer)."""
     try:
         if isinstance(src, str | os.PathLike):
             with open(src, "rb") as f:
@@ -106,8 +175,14 @@ def _read_text(src) -> str:
             data = src.read()
     except OSError as e:
         raise CSVError(f"cannot read CSV file {str(src)!r}: {e.strerror or e}") from e
-    if isinstance(data, bytes | bytearray | memoryview):
+    if isinstance(data, bytearray | memoryview):
         data = bytes(data)
+    return data
+
+
+def _decode(data) -> str:
+    """Whole file as str; bytes must be UTF-8 (a BOM is allowed)."""
+    if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as e:
@@ -128,8 +203,7 @@ def _read_text(src) -> str:
 def _tokenize(text, max_rows):
     """-> (header names, data rows as lists of str, 1-based file line of each row)."""
     first = next(ln for ln in io.StringIO(text, newline="") if ln.strip())
-    # a ';' / tab / '|' file read with ',' is one garbage column: pick the delimiter from the header
-    delimiter = "," if "," in first else next((d for d in _DELIMITERS if d in first), ",")
+    delimiter = _delimiter(first)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header, rows, lines = None, [], []
     try:
@@ -156,6 +230,11 @@ def _tokenize(text, max_rows):
     if header is None:
         raise CSVError("the file has no header line; expected column names on the first line")
     return header, rows, lines
+
+
+def _delimiter(first_line: str) -> str:
+    # a ';' / tab / '|' file read with ',' is one garbage column: pick the delimiter from the header
+    return "," if "," in first_line else next((d for d in _DELIMITERS if d in first_line), ",")
 
 
 def _check_header(names):

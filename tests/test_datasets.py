@@ -297,3 +297,73 @@ def test_arbitrary_bytes_either_load_or_raise_csv_error(data):
     except CSVError:
         return
     assert np.isfinite(ds.X_train).all() and ds.n_train >= 1
+
+
+# -- the fast (pandas C parser) reader gives the strict reader's arrays, or gives up ---------------------------
+
+def _both_paths(monkeypatch, data, target, **kw):
+    from gd_core import csv_data
+    used = []
+    monkeypatch.undo()  # the real fast reader, also on a second call
+    fast = csv_data._fast_parse
+    monkeypatch.setattr(csv_data, "_fast_parse", lambda *a: used.append(fast(*a)) or used[-1])
+    got = load_csv_dataset(io.BytesIO(data), target, **kw)
+    monkeypatch.setattr(csv_data, "_fast_parse", lambda *a: None)
+    want = load_csv_dataset(io.BytesIO(data), target, **kw)
+    return got, want, used[0] is not None
+
+
+def _assert_same_dataset(a: Dataset, b: Dataset):
+    for x, y in zip(_arrays(a), _arrays(b), strict=True):
+        assert x.dtype == y.dtype and x.flags.c_contiguous == y.flags.c_contiguous
+        np.testing.assert_array_equal(x, y)
+    assert (a.name, a.task, a.n_classes, a.feature_names, a.class_names) == \
+        (b.name, b.task, b.n_classes, b.feature_names, b.class_names)
+
+
+GOOD_VALUES = ["0.1", "-2.5e-3", "1E5", "+3", "-0", " 7 ", "12345678901234567890", "3.141592653589793238462643",
+               "1e-320", "1e100", "0.30000000000000004", "42"]
+
+
+@pytest.mark.parametrize("target_kind", ["text", "integer", "real"])
+@pytest.mark.parametrize("sep, newline, bom", [(",", "\n", False), (";", "\r\n", True), ("\t", "\n", False)])
+def test_good_csv_gives_identical_arrays_via_fast_and_strict_readers(monkeypatch, target_kind, sep, newline, bom):
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(60):
+        cells = [GOOD_VALUES[(i + j) % len(GOOD_VALUES)] if j == 0 else repr(float(rng.standard_normal()))
+                 for j in range(3)]
+        label = {"text": ["cat", "dog", "émeu"][i % 3], "integer": str(i % 4), "real": repr(i / 7)}[target_kind]
+        rows.append(sep.join([*cells, label]))
+    text = sep.join([" a", "b ", "c", "target"]) + newline + newline.join(rows[:30]) + newline + newline + \
+        newline.join(rows[30:]) + newline
+    data = ("\ufeff" if bom else "").encode() + text.encode("utf-8")
+    for kw in ({}, {"dtype": "float32", "max_rows": 45, "seed": 3}, {"standardize": False, "val_fraction": 0.0}):
+        got, want, fast_used = _both_paths(monkeypatch, data, "target", **kw)
+        assert fast_used, kw
+        _assert_same_dataset(got, want)
+        assert got.n_train + got.n_val == kw.get("max_rows", 60)
+
+
+@pytest.mark.parametrize("text", ['a,y\n1,2\n"3",4\n', "a,y\n1,2\n3,4,5\n", "a,y\n1,2\n3\n", "a,y\n1,2\n3,NA\n",
+                                  "a,y\n1,2\n1e309,4\n", "a,y\nx,2\n3,4\n", "a,a\n1,2\n3,4\n"])
+def test_fast_reader_gives_up_where_the_strict_one_has_something_to_say(text):
+    from gd_core import csv_data
+    assert csv_data._fast_parse(text.encode(), "y", "auto", None) is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(CSV_ROWS.map(lambda rows: ("a,y\n" + rows).encode("utf-8")))
+def test_fast_reader_agrees_with_the_strict_one_or_gives_up(data):
+    from gd_core import csv_data
+    fast = csv_data._fast_parse(data, "y", "auto", None)
+    try:
+        strict = csv_data._strict_parse(csv_data._decode(data), "y", "auto", None)
+    except CSVError:
+        assert fast is None  # the strict reader's message wins
+        return
+    if fast is not None:
+        assert fast[0] == strict[0] and fast[3:] == strict[3:]
+        np.testing.assert_array_equal(fast[1], strict[1])
+        np.testing.assert_array_equal(fast[2], strict[2])
+        assert fast[2].dtype == strict[2].dtype

@@ -1,4 +1,11 @@
-"""Cached engine runs for the pages, keyed by the full config (as JSON) and an uploaded file's content hash.
+"""Cached engine runs for the pages, cached per *run group*: the runs of one batch size.
+
+A config's runs at batch size B depend only on (the config minus `batch_sizes`, B) and on how many examples
+each checkpoint measures (`runner.eval_size`: on sets larger than `eval_examples` it is sized from the
+shortest run of the whole comparison). So a config is split into one sub-config per batch size, with
+`eval_examples` pinned to the full config's evaluation size; each sub-config is cached under its JSON (and an
+upload's SHA-256), only the missing ones are computed, and their logs are put back in the runner's order
+(seed, batch size, lr) with the summary rebuilt by `summarize`. Adding a batch size computes one group.
 
 The store is one bounded LRU shared by all sessions (`st.cache_resource`, guarded by a lock): two users with
 the same config share the work, and each caller gets its own copy of the frames, so nobody can change
@@ -13,23 +20,36 @@ import hashlib
 import io
 import threading
 from collections import OrderedDict
+from typing import NamedTuple
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-from gd_core import ExperimentConfig, Results, build_dataset, run_experiment
+from gd_core import ExperimentConfig, Results, build_dataset, run_experiment, summarize
+from gd_core.limits import check_work_budget
+from gd_core.runner import build_problem, eval_size, plan_runs, total_steps
 from ui.presets import HOSTED_MAX_SAMPLES
 from ui.share import HOST_MAX_BYTES, HOST_MAX_WORK
 
-MAX_ENTRIES = 48
+MAX_ENTRIES = 192  # run groups (one batch size each): 48 comparisons of 4 batch sizes
 MAX_BYTES = 200 * 2**20  # run logs are small (~200 rows a run); this bounds a hosted app's memory
+MAX_PLANS = 1024  # tiny (n_train, eval size) records, one per full config seen
+_RUN_FIELDS_DEFAULTS = {"target_loss": None, "target_metric": "train_loss"}  # summary-only fields
+
+
+class Plan(NamedTuple):
+    n_train: int
+    eval_examples: int  # runner.eval_size of the full config: every group measures on this many examples
 
 
 class RunStore:
-    """A thread-safe LRU of Results, bounded in entries and bytes."""
+    """A thread-safe LRU of Results, bounded in entries and bytes (plus a small LRU of Plans)."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES):
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self._items: OrderedDict[str, tuple[Results, int]] = OrderedDict()
+        self._plans: OrderedDict[str, Plan] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Results | None:
@@ -49,6 +69,17 @@ class RunStore:
                     len(self._items) > 1 and sum(s for _, s in self._items.values()) > self.max_bytes):
                 self._items.popitem(last=False)
 
+    def get_plan(self, key: str) -> Plan | None:
+        with self._lock:
+            return self._plans.get(key)
+
+    def put_plan(self, key: str, plan: Plan) -> None:
+        with self._lock:
+            self._plans[key] = plan
+            self._plans.move_to_end(key)
+            while len(self._plans) > MAX_PLANS:
+                self._plans.popitem(last=False)
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -67,40 +98,118 @@ def _copy(r: Results) -> Results:
     return Results(r.log.copy(), r.summary.copy(), r.config)
 
 
-def compute(config: ExperimentConfig, csv_bytes: bytes | None = None, progress=None, should_stop=None) -> Results:
-    """run_experiment for a config; `csv_bytes` is the uploaded file when dataset == 'csv'."""
-    dataset = None
+def _dataset(config: ExperimentConfig, csv_bytes: bytes | None):
     if config.dataset == "csv":
-        dataset = build_dataset(config, csv_source=io.BytesIO(csv_bytes or b""), max_rows=HOSTED_MAX_SAMPLES)
+        return build_dataset(config, csv_source=io.BytesIO(csv_bytes or b""), max_rows=HOSTED_MAX_SAMPLES)
+    return build_dataset(config)
+
+
+def compute(config: ExperimentConfig, csv_bytes: bytes | None = None, progress=None, should_stop=None,
+            dataset=None) -> Results:
+    """run_experiment for a whole config (no cache); `csv_bytes` is the uploaded file when dataset == 'csv'."""
+    if dataset is None and config.dataset == "csv":
+        dataset = _dataset(config, csv_bytes)
     return run_experiment(config, dataset=dataset, progress=progress, should_stop=should_stop,
                           max_work=HOST_MAX_WORK, max_bytes=HOST_MAX_BYTES)
 
 
+def group_configs(config: ExperimentConfig, plan: Plan) -> list[ExperimentConfig]:
+    """One sub-config per distinct batch size (in the config's order): batch_sizes=(B,) with "full" resolved,
+    eval_examples pinned to the full config's evaluation size, summary-only fields at their defaults."""
+    return [config.replace(batch_sizes=(b,), eval_examples=plan.eval_examples, **_RUN_FIELDS_DEFAULTS)
+            for b in config.resolved_batch_sizes(plan.n_train)]
+
+
+def _plan(config: ExperimentConfig, ds) -> Plan | None:
+    """Check the whole config's budget (as run_experiment would) and size its evaluation; None when the
+    groups would not reproduce the whole run (their evaluation size differs), so it is cached whole."""
+    problem = build_problem(config, ds)
+    check_work_budget(config, ds.n_train, problem.n_params, HOST_MAX_WORK, n_features=ds.n_features,
+                      n_outputs=ds.n_classes or 1, max_bytes=HOST_MAX_BYTES)
+    n_eval = eval_size(config, ds.n_train, plan_runs(config, ds.n_train))
+    plan = Plan(ds.n_train, n_eval)
+    for sub in group_configs(config, plan):
+        if eval_size(sub, ds.n_train, plan_runs(sub, ds.n_train)) != n_eval:
+            return None
+    return plan
+
+
+def _assemble(config: ExperimentConfig, parts: list[Results]) -> Results:
+    """Concatenate the groups' logs in run_experiment's order: for seed, for batch size, for lr."""
+    per_seed = len(config.lrs)
+    blocks = []  # blocks[g][r]: rows of run r of group g (runs ordered seed-major, then lr)
+    for part in parts:
+        starts = [*np.flatnonzero(part.log["step"].to_numpy() == 0), len(part.log)]  # every run logs step 0 first
+        blocks.append([part.log.iloc[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)])
+    ordered = [runs[i] for si in range(len(config.seeds)) for runs in blocks
+               for i in range(si * per_seed, (si + 1) * per_seed) if i < len(runs)]
+    log = pd.concat(ordered, ignore_index=True) if ordered else parts[0].log.iloc[:0].copy()
+    return Results(log, summarize(log, config.target_loss, config.target_metric), config)
+
+
+def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progress=None, should_stop=None,
+                store: RunStore | None = None) -> Results:
+    """The results of `config`: cached run groups reused, missing ones computed (progress(fraction, message)
+    over the missing work only). Returns the store's objects: callers copy."""
+    store = store if store is not None else _store()
+    full_key = cache_key(config, csv_bytes)
+    ds = None
+    plan = store.get_plan(full_key)
+    if plan is None:
+        if progress is not None:
+            progress(0.0, "preparing the data")
+        ds = _dataset(config, csv_bytes)
+        plan = _plan(config, ds)
+        if plan is None:  # whole-config caching
+            hit = store.get(full_key)
+            if hit is None:
+                hit = compute(config, csv_bytes, progress, should_stop, dataset=ds)
+                if (hit.summary["status"] != "cancelled").all():
+                    store.put(full_key, hit)
+            return hit
+        store.put_plan(full_key, plan)
+    subs = group_configs(config, plan)
+    keys = [cache_key(sub, csv_bytes) for sub in subs]
+    parts = [store.get(k) for k in keys]
+    missing = [i for i, part in enumerate(parts) if part is None]
+    weights = {i: total_steps(config, plan.n_train, subs[i].batch_sizes[0]) * (1 + subs[i].batch_sizes[0] / 64)
+               for i in missing}
+    if missing and progress is not None:
+        progress(0.0, f"{len(missing)} of {len(subs)} batch size(s) to compute")
+    done = 0.0
+    for i in missing:
+        if ds is None:
+            ds = _dataset(config, csv_bytes)
+
+        def report(fraction, message, _done=done, _w=weights[i]):
+            if progress is not None:
+                progress(min(1.0, (_done + fraction * _w) / sum(weights.values())), message)
+
+        parts[i] = compute(subs[i], csv_bytes, report, should_stop, dataset=ds)
+        done += weights[i]
+        if (parts[i].summary["status"] == "cancelled").any():
+            return _assemble(config, [p for p in parts if p is not None])
+        store.put(keys[i], parts[i])
+    return _assemble(config, parts)
+
+
 def run(config: ExperimentConfig, csv_bytes: bytes | None = None, label: str = "Running") -> Results:
     """The results of `config`, from the shared store or computed now with a progress bar."""
-    store, key = _store(), cache_key(config, csv_bytes)
-    hit = store.get(key)
-    if hit is None:
-        bar = st.progress(0.0, text=f"{label}...")
+    bar = None
 
-        def progress(fraction: float, message: str) -> None:
-            bar.progress(fraction, text=f"{label}: {message}")
+    def progress(fraction: float, message: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = st.progress(0.0, text=f"{label}...")
+        bar.progress(fraction, text=f"{label}: {message}")
 
-        try:
-            hit = compute(config, csv_bytes, progress)
-        finally:
+    try:
+        return _copy(results_for(config, csv_bytes, progress))
+    finally:
+        if bar is not None:
             bar.empty()
-        if (hit.summary["status"] != "cancelled").all():
-            store.put(key, hit)
-    return _copy(hit)
 
 
 def cached_run(config_json: str, csv_bytes: bytes | None = None) -> Results:
     """`run` for a config given as JSON (no progress bar)."""
-    config = ExperimentConfig.from_json(config_json)
-    store, key = _store(), cache_key(config, csv_bytes)
-    hit = store.get(key)
-    if hit is None:
-        hit = compute(config, csv_bytes)
-        store.put(key, hit)
-    return _copy(hit)
+    return _copy(results_for(ExperimentConfig.from_json(config_json), csv_bytes))
