@@ -66,6 +66,14 @@ def test_bad_run_logs_get_clear_errors(results, text, message):
         read_log_csv(io.StringIO(text))
 
 
+def test_duplicate_columns_in_a_run_log_are_an_error(results):
+    lines = to_csv(results.log).splitlines()
+    text = "\n".join(line + "," + line.split(",")[7] for line in lines)  # repeat the "step" column
+    assert lines[0].split(",")[7] == "step"
+    with pytest.raises(LogFormatError, match="duplicate column name.* step"):
+        read_log_csv(io.StringIO(text))
+
+
 def test_non_utf8_run_log():
     with pytest.raises(LogFormatError, match="not UTF-8"):
         read_log_csv(io.BytesIO(b"\xff\xfe\x00bad"))
