@@ -102,7 +102,8 @@ def read_log_csv(path_or_buf) -> pd.DataFrame:
     # pandas renames a repeated header "step" to "step.1": a log with two "step" columns is ambiguous
     dupes = [base for base, _, n in (c.rpartition(".") for c in raw.columns) if base in raw.columns and n.isdigit()]
     if dupes:
-        raise LogFormatError(f"the run log has duplicate column name(s) {', '.join(dupes)}; each column may appear once")
+        raise LogFormatError(f"the run log has duplicate column name(s) {', '.join(dupes)}; "
+                             "each column may appear once")
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         raise LogFormatError(f"the run log lacks column(s) {', '.join(missing)}; a run log exported by this app "

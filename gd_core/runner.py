@@ -205,11 +205,12 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
                 init_cache[specs[i].seed] = problem.init_params(np.random.default_rng([specs[i].seed, 0]),
                                                                 dtype=ds.X_train.dtype)
         weight = sum(weights[i] for i in group)
+        first = specs[group[0]]
+        label = f"run {first.run_id}" if len(group) == 1 else f"{len(group)} stacked runs at B={first.batch_size}"
 
-        def report(frac, _done=done, _w=weight, _spec=specs[group[0]], _k=len(group)):
+        def report(frac, _done=done, _w=weight, _label=label):
             if progress is not None:
-                label = f"run {_spec.run_id}" if _k == 1 else f"{_k} stacked runs at B={_spec.batch_size}"
-                progress(min(1.0, (_done + frac * _w) / sum(weights)), label)
+                progress(min(1.0, (_done + frac * _w) / sum(weights)), _label)
 
         # Small products lose more to BLAS thread hand-offs than they gain, badly so on a busy machine.
         B = specs[group[0]].batch_size

@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from .batching import BatchSampler, examples_after
-from .problems import LeastSquares, Logistic, Softmax
+from .problems import LeastSquares, Softmax
 from .updaters import make_updater
 
 STACKED_PROBLEMS = ("least_squares", "logistic", "softmax")
