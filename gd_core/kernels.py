@@ -13,6 +13,7 @@ Both equal the generic path to float rounding (tests/test_fast_paths.py).
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -20,18 +21,28 @@ import numpy as np
 from .problems import LeastSquares, Logistic, Problem, Softmax
 
 
-def bind_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, max_batch: int):
-    """f(X (n, D), y (n,)) -> float loss, n <= max_batch; writes d loss / d w into `grad`."""
+def bind_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, max_batch: int, *, count_correct=False,
+                  want_grad=True):
+    """f(X (n, D), y (n,)) -> float loss, n <= max_batch; writes d loss / d w into `grad`.
+
+    count_correct: f returns (loss, rows classified correctly as `problem.predict` would, from the same
+    scores; 0 for regression) instead, for the checkpoint evaluator: no second forward pass.
+    want_grad=False (with count_correct): the gradient may be skipped (`grad` then holds garbage)."""
     kind = type(problem)
     if kind is LeastSquares or kind is Logistic:
-        return _bind_linear1d(problem, w, grad, max_batch)
+        return _bind_linear1d(problem, w, grad, max_batch, count_correct)
     if kind is Softmax:
-        return _bind_softmax(problem, w, grad, max_batch)
+        return _bind_softmax(problem, w, grad, max_batch, count_correct, want_grad or not count_correct)
 
     def generic(X, y):
         return problem.loss_and_grad(w, X, y, out=grad)[0]
 
-    return generic
+    def generic_counted(X, y):
+        loss = problem.loss_and_grad(w, X, y, out=grad)[0] if want_grad else problem.loss(w, X, y)
+        hits = int(np.count_nonzero(problem.predict(w, X) == y)) if problem.is_classifier else 0
+        return loss, hits
+
+    return generic_counted if count_correct else generic
 
 
 def _penalty_terms(problem, W, gW):
@@ -51,7 +62,7 @@ def _penalty_terms(problem, W, gW):
     return penalty, add_to_grad
 
 
-def _bind_linear1d(problem, w, grad, max_batch):
+def _bind_linear1d(problem, w, grad, max_batch, count_correct=False):
     D = problem.n_features
     W, b = w[:D], w[D:]  # (D,), (1,) views
     gW, gb = grad[:D], grad[D:]
@@ -72,13 +83,15 @@ def _bind_linear1d(problem, w, grad, max_batch):
         np.matmul(r, X, out=gW)  # X^T r / n as r @ X: stays on X's C-contiguous layout
         np.add.reduce(r, keepdims=True, out=gb)
         add_reg()
-        return loss + penalty()
+        return (loss + penalty(), 0) if count_correct else loss + penalty()
 
     def logistic_loss(X, y):
         n = len(y)
         z, m, sp = (rbuf, mbuf, sbuf) if n == max_batch else (rbuf[:n], mbuf[:n], sbuf[:n])
         np.matmul(X, W, out=z)
         z += b
+        if count_correct:
+            hits = int(np.count_nonzero((z > 0) == y))  # Logistic.predict: z > 0
         sign = gbuf if n == max_batch else gbuf[:n]
         np.multiply(y, -2, out=sign, casting="unsafe")
         sign += 1  # 1 - 2y = -s with s = 2y - 1 the label's sign
@@ -93,12 +106,21 @@ def _bind_linear1d(problem, w, grad, max_batch):
         np.matmul(z, X, out=gW)
         np.add.reduce(z, keepdims=True, out=gb)
         add_reg()
-        return loss + penalty()
+        return (loss + penalty(), hits) if count_correct else loss + penalty()
 
     return logistic_loss if logistic else least_squares
 
 
-def _bind_softmax(problem, w, grad, max_batch):
+def _softmax_hits(st, picked, y) -> int:
+    """Rows whose correct class is predict's argmax, from max-subtracted scores (C, n): the correct-class
+    score is the maximum (picked == 0) and, unless some row ties for its maximum, that is the argmax."""
+    n = len(y)
+    if np.count_nonzero(st == 0) == n:  # one maximum per row (NaN rows have none and take the fallback)
+        return int(np.count_nonzero(picked == 0))
+    return int(np.count_nonzero(np.argmax(st, axis=0) == y))  # ties: argmax takes the first maximum
+
+
+def _bind_softmax(problem, w, grad, max_batch, count_correct=False, want_grad=True):
     """Scores are kept transposed, (C, n): the per-row max, sum and scaling then run along long contiguous
     rows instead of n short rows of C (numpy's inner loops over C = 10 elements cost ~25% of a B = 256 step)."""
     D, C = problem.n_features, problem.n_classes
@@ -129,10 +151,14 @@ def _bind_softmax(problem, w, grad, max_batch):
         np.multiply(y, n, out=fl)
         np.add(fl, cl, out=fl)  # flat index y_i * n + i
         np.take(stf, fl, out=pk, mode="clip")  # correct-class scores, before exp overwrites them
+        if count_correct:
+            hits = _softmax_hits(st, pk, y)
         np.exp(st, out=st)
         np.add.reduce(st, axis=0, out=sm)
         np.log(sm, out=lg)
         loss = (float(np.add.reduce(lg)) - float(np.add.reduce(pk))) / n
+        if want_grad is False:
+            return loss + penalty(), hits
         np.multiply(sm, n, out=sm)
         np.reciprocal(sm, out=sm)
         np.multiply(st, sm, out=st)  # softmax / n
@@ -140,7 +166,7 @@ def _bind_softmax(problem, w, grad, max_batch):
         np.matmul(X.T, st.T, out=gW)
         np.add.reduce(st, axis=1, out=gb)
         add_reg()
-        return loss + penalty()
+        return (loss + penalty(), hits) if count_correct else loss + penalty()
 
     return softmax
 
@@ -228,3 +254,64 @@ def one_example_sgd(problem: Problem, w: np.ndarray, X: np.ndarray, y: np.ndarra
 
         return run_softmax
     return None
+
+
+# -- full batch on a large set: row chunks that stay in cache, over a few Python threads -------------------
+
+FULL_CHUNK = 16_384  # rows per chunk: the (C, chunk) scores and the chunk of X stay in cache (PERF.md)
+
+
+def full_batch_applies(problem: Problem, n: int, min_rows: int) -> bool:
+    """True where `bind_full_gradient` has a chunked kernel and the set is large enough for it to pay."""
+    return type(problem) in (LeastSquares, Logistic, Softmax) and n >= min_rows
+
+
+def bind_full_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, n: int, pool=None, threads: int = 1,
+                       chunk: int | None = None):
+    """f(X (n, D), y (n,)) -> float loss over a whole (large) set of n rows; writes d loss / d w into `grad`.
+
+    The rows go through the bound kernel (`bind_gradient`, without the L2 term) `chunk` (default FULL_CHUNK)
+    at a time; thread t of `threads` takes chunks t, t + threads, ... on `pool` (a concurrent.futures executor
+    the caller owns and shuts down; None runs them in the calling thread). Each chunk's result, weighted by
+    its share of the rows, goes to its own slot and the slots are summed in chunk order: the result does not
+    depend on the number of threads (bit for bit) and equals `loss_and_grad` to float rounding.
+    The caller should limit BLAS to 1 thread: each worker's products are small and cache-resident.
+    """
+    if type(problem) not in (LeastSquares, Logistic, Softmax):
+        raise ValueError(f"no chunked full-batch kernel for {type(problem).__name__}")
+    threads = max(1, int(threads)) if pool is not None else 1
+    chunk = chunk or FULL_CHUNK
+    data_only = copy.copy(problem)
+    data_only.reg = 0.0
+    n_chunks = -(-n // chunk)
+    slots = np.empty((n_chunks, w.size), w.dtype)  # chunk k's gradient times its share of the rows
+    losses = [0.0] * n_chunks
+    kernels = []
+    for _ in range(threads):
+        g = np.empty_like(w)
+        kernels.append((bind_gradient(data_only, w, g, chunk), g))
+    sl = problem._weight_slices[0]
+    penalty, add_reg = _penalty_terms(problem, w[sl], grad[sl])
+
+    def part(t, X, y):
+        kernel, g = kernels[t]
+        for k in range(t, n_chunks, threads):
+            i = k * chunk
+            Xc, yc = X[i:i + chunk], y[i:i + chunk]
+            share = len(yc) / n
+            losses[k] = kernel(Xc, yc) * share  # kernel: mean over the chunk
+            np.multiply(g, share, out=slots[k])
+
+    def full(X, y):
+        if len(y) != n:
+            raise ValueError(f"bound to {n} rows; got {len(y)}")
+        if threads == 1:
+            part(0, X, y)
+        else:
+            for f in [pool.submit(part, t, X, y) for t in range(threads)]:
+                f.result()
+        np.add.reduce(slots, axis=0, out=grad)
+        add_reg()
+        return math.fsum(losses) + penalty()
+
+    return full

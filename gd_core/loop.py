@@ -18,10 +18,12 @@ import math
 import numpy as np
 
 from .batching import BatchSampler
-from .kernels import bind_gradient, one_example_sgd
+from .kernels import bind_full_gradient, bind_gradient, full_batch_applies, one_example_sgd
 from .optimizers import Optimizer
 from .problems import Problem
 from .updaters import make_updater
+
+FULL_CHUNKED_MIN = 65_536  # full batches from this many rows go through the chunked kernel (PERF.md)
 
 
 def fused_sgd_applies(optimizer: str, hp: dict) -> bool:
@@ -30,10 +32,12 @@ def fused_sgd_applies(optimizer: str, hp: dict) -> bool:
 
 
 def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, sampler: BatchSampler,
-                 optimizer: str, hp: dict, opt: Optimizer, lr_at):
+                 optimizer: str, hp: dict, opt: Optimizer, lr_at, pool=None, threads: int = 1):
     """advance(step, until, limit, cached=None) -> (step, last batch loss, diverged); updates `w` in place.
 
     `cached` = (loss, grad) of the full set at `w`, reused by a full-batch step (the checkpoint computed it).
+    `pool` (an executor the caller owns) and `threads`: a full-batch step on a large set (FULL_CHUNKED_MIN
+    rows or more) runs the chunked kernel (kernels.bind_full_gradient) over `threads` workers of `pool`.
     """
     n, B = len(X), sampler.batch_size
     if B == 1 and not sampler.full and fused_sgd_applies(optimizer, hp):
@@ -47,7 +51,10 @@ def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, 
 
     max_batch = n if sampler.full else B
     grad = np.empty_like(w)
-    grad_of = bind_gradient(problem, w, grad, max_batch)
+    if sampler.full and full_batch_applies(problem, n, FULL_CHUNKED_MIN):
+        grad_of = bind_full_gradient(problem, w, grad, n, pool, threads)
+    else:
+        grad_of = bind_gradient(problem, w, grad, max_batch)
     update = make_updater(optimizer, hp, w)
     if update is None:
         state = opt.init(w)

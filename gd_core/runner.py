@@ -8,8 +8,10 @@ seen so curves line up across batch sizes. Wall time counts training only (metri
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from typing import NamedTuple
 
@@ -20,8 +22,9 @@ from threadpoolctl import threadpool_limits
 from .batching import BatchSampler, examples_after, steps_for_examples, steps_per_epoch
 from .config import ConfigError, ExperimentConfig, check_problem_fits
 from .datasets import Dataset, load_csv_dataset, make_dataset
+from .kernels import bind_gradient, full_batch_applies
 from .limits import MAX_CSV_ROWS, check_csv_rows, check_csv_size, check_work_budget
-from .loop import make_advance
+from .loop import FULL_CHUNKED_MIN, make_advance
 from .optimizers import make_optimizer
 from .problems import Problem, make_problem
 from .results import LOG_COLUMNS, summarize
@@ -31,6 +34,9 @@ from .stacked import run_stacked, stack_groups
 EXPLODE_FACTOR = 1e4  # a batch loss this many times the starting loss (or 1) counts as divergence
 EVAL_CHUNK = 16_384  # rows per chunk when evaluating large sets: stays in cache
 SMALL_BATCH = 4096  # below this BLAS runs single-threaded: threads only help big products (PERF.md)
+# Workers of a large full-batch step (kernels.bind_full_gradient): the result does not depend on this.
+FULL_THREADS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                            else os.cpu_count() or 1))
 EVAL_SHARE = 0.1  # checkpoint metrics on a subsample may cost about this share of training
 MIN_EVAL = 2_000  # a subsample never smaller than this (a loss estimate within a few %)
 
@@ -136,16 +142,35 @@ class Evaluator:
         self.X, self.y = _subsample(ds.X_train, ds.y_train, eval_examples, rng)
         self.Xv, self.yv = _subsample(ds.X_val, ds.y_val, eval_examples, rng)
         self.exact = len(self.y) == ds.n_train and len(self.yv) == len(ds.y_val)
+        self._bound = None  # (w copy, grad, train kernel, val kernel), built on the first call
+
+    def _kernels(self, w):
+        """Bound kernels (kernels.bind_gradient) on a private copy of w, buffers sized to the eval sets."""
+        if self._bound is None or self._bound[0].dtype != w.dtype or self._bound[0].shape != w.shape:
+            wc, g, gv = np.empty_like(w), np.empty_like(w), np.empty_like(w)
+            train = bind_gradient(self.problem, wc, g, max(1, len(self.y)), count_correct=True)
+            val = (bind_gradient(self.problem, wc, gv, len(self.yv), count_correct=True, want_grad=False)
+                   if len(self.yv) else None)
+            self._bound = (wc, g, train, val)
+        return self._bound
 
     def __call__(self, w) -> tuple[dict, tuple[float, np.ndarray]]:
+        """Metrics at w, and (train loss, its gradient) on the train eval set (the gradient is a new array).
+
+        One pass per set through the bound kernels (kernels.bind_gradient): loss, gradient (train only) and
+        correct count from the same scores; no second forward pass for the accuracies."""
         p = self.problem
-        loss, grad = p.loss_and_grad(w, self.X, self.y)
-        has_val = len(self.yv) > 0
+        wc, g, train, val = self._kernels(w)
+        np.copyto(wc, w)
+        loss, hits = train(self.X, self.y)
+        has_val = val is not None
+        vloss, vhits = val(self.Xv, self.yv) if has_val else (np.nan, 0)
+        grad = g.copy()
         m = {
             "train_loss": float(loss),
-            "val_loss": float(p.loss(w, self.Xv, self.yv)) if has_val else np.nan,
-            "train_accuracy": p.accuracy(w, self.X, self.y) if p.is_classifier else np.nan,
-            "val_accuracy": p.accuracy(w, self.Xv, self.yv) if p.is_classifier and has_val else np.nan,
+            "val_loss": float(vloss) if has_val else np.nan,
+            "train_accuracy": hits / len(self.y) if p.is_classifier else np.nan,
+            "val_accuracy": vhits / len(self.yv) if p.is_classifier and has_val else np.nan,
             "grad_norm": float(np.sqrt(np.dot(grad, grad))),
             "distance_to_optimum": (float(np.linalg.norm(w - self.w_star))
                                     if self.w_star is not None else np.nan),
@@ -266,6 +291,17 @@ def _run_group(group_specs, indices, problem, ds, init_cache, cfg, evaluator, re
 
 def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: ExperimentConfig,
              evaluator: Evaluator, report, should_stop) -> tuple[list[dict], bool]:
+    """One run. A full batch on a large set uses the chunked kernel (kernels.bind_full_gradient) on a thread
+    pool that lives for this run only, with BLAS at 1 thread (each worker's products are small, PERF.md)."""
+    full = spec.batch_size >= ds.n_train and cfg.sampling == "shuffle"  # as BatchSampler.full
+    if full and full_batch_applies(problem, ds.n_train, FULL_CHUNKED_MIN):
+        with threadpool_limits(1, user_api="blas"), \
+                ThreadPoolExecutor(FULL_THREADS, thread_name_prefix="gd-full-batch") as pool:
+            return _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool)
+    return _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, None)
+
+
+def _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool) -> tuple[list[dict], bool]:
     X, y = ds.X_train, ds.y_train
     n, B = len(X), spec.batch_size
     steps = total_steps(cfg, n, B)
@@ -275,7 +311,7 @@ def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: 
     opt = make_optimizer(cfg.optimizer, schedule, **hp)  # validates the hyperparameters
     w = w0.copy()
     sampler = BatchSampler(n, B, cfg.sampling, np.random.default_rng([spec.seed, 1, B]))
-    advance = make_advance(problem, X, y, w, sampler, cfg.optimizer, hp, opt, schedule)
+    advance = make_advance(problem, X, y, w, sampler, cfg.optimizer, hp, opt, schedule, pool, FULL_THREADS)
     reuse_full = sampler.full and evaluator.train_is_full  # the step's gradient is the checkpoint's
     meta = _meta(spec, problem, ds, cfg)
     rows, step, train_time, batch_loss, limit = [], 0, 0.0, np.nan, np.inf

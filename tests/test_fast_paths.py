@@ -104,3 +104,97 @@ def test_runner_at_b1_reaches_the_weights_of_a_plain_loop(problem, dataset):
         w -= 0.05 * p.loss_and_grad(w, ds.X_train[i:i + 1], ds.y_train[i:i + 1])[1]
     log = run_experiment(c).log
     np.testing.assert_allclose(log["train_loss"].iloc[-1], p.loss(w, ds.X_train, ds.y_train), rtol=1e-10)
+
+
+# -- full batch on a large set: the chunked, threaded kernel ---------------------------------------------
+
+@pytest.mark.parametrize("reg", [0.0, 0.1])
+@pytest.mark.parametrize("name", ["least_squares", "logistic", "softmax"])
+def test_chunked_full_batch_kernel_equals_loss_and_grad_for_any_thread_count(name, reg):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gd_core.kernels import bind_full_gradient
+
+    p, X, y, w = setup(name, reg, n=103)  # 103 = 14 chunks of 7 + a partial one
+    loss, ref = p.loss_and_grad(w, X, y)
+    g1 = np.empty_like(w)
+    l1 = bind_full_gradient(p, w, g1, len(y), chunk=7)(X, y)
+    np.testing.assert_allclose(l1, loss, rtol=1e-12)
+    np.testing.assert_allclose(g1, ref, rtol=1e-10, atol=1e-14)
+    with ThreadPoolExecutor(3) as pool:
+        for threads in (2, 3):
+            g = np.empty_like(w)
+            f = bind_full_gradient(p, w, g, len(y), pool, threads, chunk=7)
+            for _ in range(2):  # buffers reused across calls
+                assert f(X, y) == l1  # chunk slots are summed in chunk order: bit-identical
+                np.testing.assert_array_equal(g, g1)
+    with pytest.raises(ValueError, match="chunked"):
+        bind_full_gradient(make_problem("svm", D, C), w, g1, len(y))
+
+
+@pytest.mark.parametrize("problem, dataset", [("least_squares", "linear"), ("logistic", "moons"),
+                                              ("softmax", "blobs")])
+def test_runner_full_batch_chunked_path_matches_the_plain_one_and_leaks_no_threads(problem, dataset, monkeypatch):
+    import threading
+
+    import gd_core.kernels as kernels
+    import gd_core.loop as loop
+    import gd_core.runner as runner
+
+    c = ExperimentConfig(problem=problem, dataset=dataset, n_samples=300, lrs=(0.1,), batch_sizes=("full",),
+                         budget_unit="steps", budget=12, n_checkpoints=4, reg=0.01, eval_examples=100)
+    plain = run_experiment(c).log
+    for threads in (1, 2):
+        monkeypatch.setattr(runner, "FULL_THREADS", threads)
+        for mod in (loop, runner):
+            monkeypatch.setattr(mod, "FULL_CHUNKED_MIN", 64)  # the train set (~240 rows) is "large"
+        monkeypatch.setattr(kernels, "FULL_CHUNK", 50)  # several chunks per thread
+        before = threading.active_count()
+        chunked = run_experiment(c).log
+        assert threading.active_count() == before
+        assert not [t for t in threading.enumerate() if t.name.startswith("gd-full-batch")]
+        for col in ("train_loss", "val_loss", "batch_loss", "grad_norm"):
+            np.testing.assert_allclose(chunked[col], plain[col], rtol=1e-6, err_msg=col)
+
+
+# -- the checkpoint evaluator: one bound-kernel pass per set ---------------------------------------------
+
+@pytest.mark.parametrize("reg", [0.0, 0.1])
+@pytest.mark.parametrize("name", ["least_squares", "logistic", "softmax", "svm", "mlp"])
+def test_evaluator_reports_what_the_plain_problem_methods_give(name, reg):
+    from gd_core.runner import Evaluator
+
+    p, X, y, w = setup(name, reg, n=60)
+
+    class DS:  # the attributes Evaluator reads
+        X_train, y_train, X_val, y_val = X[:40], y[:40], X[40:], y[40:]
+        n_train = 40
+
+    ev = Evaluator(p, DS, 30, 0)  # a subsample of 30 train rows, the 20 val rows whole
+    for w_at in (w, 0.5 * w, w):  # the evaluator keeps its own copy of w: later calls see new weights
+        m, (loss, grad) = ev(w_at)
+        ref_loss, ref_grad = p.loss_and_grad(w_at, ev.X, ev.y)
+        np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
+        np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(m["train_loss"], ref_loss, rtol=1e-12)
+        np.testing.assert_allclose(m["val_loss"], p.loss(w_at, ev.Xv, ev.yv), rtol=1e-12)
+        np.testing.assert_allclose(m["grad_norm"], np.linalg.norm(ref_grad), rtol=1e-10)
+        if p.is_classifier:
+            assert m["train_accuracy"] == p.accuracy(w_at, ev.X, ev.y)
+            assert m["val_accuracy"] == p.accuracy(w_at, ev.Xv, ev.yv)
+        else:
+            assert np.isnan(m["train_accuracy"]) and np.isnan(m["val_accuracy"])
+    g_before = grad.copy()
+    ev(2 * w)
+    np.testing.assert_array_equal(grad, g_before)  # the returned gradient is the caller's own array
+
+
+@pytest.mark.parametrize("want_grad", [True, False])
+def test_softmax_counted_kernel_counts_ties_like_argmax(want_grad):
+    p, X, y, w = setup("softmax", n=12)
+    w[:] = 0  # every score ties: predict's argmax takes class 0
+    f = bind_gradient(p, w, np.empty_like(w), 12, count_correct=True, want_grad=want_grad)
+    loss, hits = f(X, y)
+    assert hits == int(np.count_nonzero(y == 0)) and loss == pytest.approx(np.log(C))
+    w[-C:] = [0.0, 1.0, 1.0]  # ties between classes 1 and 2 only
+    assert f(X, y)[1] == int(np.count_nonzero(y == 1)) == int(np.count_nonzero(p.predict(w, X) == y))
