@@ -68,11 +68,13 @@ st.plotly_chart(charts.metric_grid(log, x=view["metric_x"], **style), key="chart
 st.subheader("Summary")
 target, metric = controls.target_controls(results.summary, config)
 summary = summarize(log, target, metric)
-st.dataframe(charts.summary_table(summary, charts.infer_n_train(log)), key="summary_table", hide_index=True)
+# st.table / st.markdown, not st.dataframe / st.code: those pull ~0.6 MB (glide grid) and ~1.5 MB (syntax
+# highlighter) of JS into a cold browser for a 4-row table and one line of text (benchmarks/DASHBOARD.md).
+st.table(charts.summary_table(summary, charts.infer_n_train(log)), hide_index=True)
 
 st.subheader("Share and download")
 st.caption("Append to this app's address to reproduce these runs exactly (only non-default fields):")
-st.code(share.query_string(config), language=None)
+st.markdown(f"`{share.query_string(config)}`")
 d1, d2, d3 = st.columns(3)
 d1.download_button("Run log (CSV)", lambda: to_csv(log), "run_log.csv", "text/csv", key="dl_log",
                    on_click="ignore")

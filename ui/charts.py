@@ -14,7 +14,7 @@ Public API (every builder colours by batch size with `ui.colors` and names trace
     metric_grid(log, metrics=("val_loss", "val_accuracy", "grad_norm"), x="epoch", *, pair_train=True,
                 log_y=False, smoothing=0.0, band="none", n_train=None, max_points=300) -> go.Figure
         one panel per metric; metrics with no values (accuracy for regression) say so in the panel.
-    summary_table(summary, n_train=None) -> DataFrame   readable columns for `st.dataframe`.
+    summary_table(summary, n_train=None) -> DataFrame   readable columns for `st.table` / `st.dataframe`.
 
 Traces are SVG `go.Scatter` (not WebGL) and every curve is downsampled to `max_points` points.
 A diverged run ends with an "x" marker whose hover text says where it stopped.
