@@ -70,10 +70,11 @@ target, metric = controls.target_controls(results.summary, config)
 summary = summarize(log, target, metric)
 # st.table / st.markdown, not st.dataframe / st.code: those pull ~0.6 MB (glide grid) and ~1.5 MB (syntax
 # highlighter) of JS into a cold browser for a 4-row table and one line of text (benchmarks/DASHBOARD.md).
-st.table(charts.summary_table(summary, charts.infer_n_train(log)), hide_index=True)
+st.table(charts.styled_summary(charts.summary_table(summary, charts.infer_n_train(log))))
 
 st.subheader("Share and download")
-st.caption("Append to this app's address to reproduce these runs exactly (only non-default fields):")
+st.caption("Append to this app's address to reproduce these runs exactly (only non-default fields; "
+           "`?` alone means the defaults). The browser's address bar already holds it.")
 st.markdown(f"`{share.query_string(config)}`")
 d1, d2, d3 = st.columns(3)
 d1.download_button("Run log (CSV)", lambda: to_csv(log), "run_log.csv", "text/csv", key="dl_log",

@@ -248,3 +248,11 @@ def summary_table(summary: pd.DataFrame, n_train: int | None = None) -> pd.DataF
         df = df.drop(columns=["final_val_accuracy"])
     cols = [c for c in SUMMARY_COLUMNS if c in df.columns]
     return df[cols].rename(columns=SUMMARY_COLUMNS).reset_index(drop=True)
+
+
+def styled_summary(table: pd.DataFrame):
+    """`summary_table` formatted for `st.table`: counts as integers, losses to 4 digits, blanks for 'never'."""
+    formats = {c: "{:,.0f}" for c in table.columns if c in ("steps", "steps to target", "examples to target")}
+    formats.update({c: "{:g}" for c in table.columns if c in ("lr", "epochs")})
+    formats.update({c: "{:.3g}" for c in table.columns if c.startswith("seconds")})
+    return table.style.format(formats, na_rep="–", precision=4).hide(axis="index")
