@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, _free_port, _healthy  # noqa: E402
+from conftest import stop_server as stop  # noqa: E402
 
 HOME_CHARTS = 2  # app.py: loss panels + metric grid
 MINIMAL_PAGE = '''import plotly.graph_objects as go
@@ -72,15 +73,6 @@ def start_server(script: Path, cwd: Path, log: Path) -> tuple[subprocess.Popen, 
             raise RuntimeError(f"{script} did not start:\n{log.read_text()}")
         time.sleep(0.3)
     return proc, url
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
