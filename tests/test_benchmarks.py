@@ -104,3 +104,12 @@ def test_stacked_pair_times_both_paths_with_the_same_losses(monkeypatch):
                           "--batch-sizes", "1,32"])
     lines, checks = be.stacked_section(args)
     assert len(lines) == 4 + be._has("sklearn") and len(checks) >= 2
+
+
+def test_all_benchmarks_command_rejects_bad_flags_with_a_clear_message(capsys):
+    from benchmarks.__main__ import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["--dashboard-repeats", "0", "--no-stacked"])
+    assert e.value.code == 2
+    assert "--dashboard-repeats must be an integer >= 1; got 0" in capsys.readouterr().err
