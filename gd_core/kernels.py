@@ -6,9 +6,8 @@
 call costs ~1-3 us and dominates, PERF.md); other problems fall back to `loss_and_grad(out=grad)`.
 `w` and `grad` are bound by identity, so the caller must update `w` in place (the optimizers do).
 
-`one_example_sgd(problem, w, X, y)` returns the fused B = 1 plain-SGD loop of a linear model (None for
-other problems): loss, gradient and update of one row in ~6-14 NumPy calls instead of ~25.
-Both equal the generic path to float rounding (tests/test_fast_paths.py).
+The fused B = 1 plain-SGD loops are in `one_example.py`. Every kernel equals the generic path to float
+rounding (tests/test_fast_paths.py).
 """
 
 from __future__ import annotations
@@ -169,91 +168,6 @@ def _bind_softmax(problem, w, grad, max_batch, count_correct=False, want_grad=Tr
         return (loss + penalty(), hits) if count_correct else loss + penalty()
 
     return softmax
-
-
-# -- B = 1, plain SGD: loss, gradient and update fused -------------------------------------------------
-
-def one_example_sgd(problem: Problem, w: np.ndarray, X: np.ndarray, y: np.ndarray):
-    """run(rows, step, lr_at, limit) -> (steps done, last loss, diverged) for a linear model, else None.
-
-    Applies `w -= lr_at(step) * grad(row)` for each row index in `rows` (a list of ints), stopping before
-    the update of a row whose loss is not <= limit (divergence; that loss is returned). `w` is updated in
-    place. The gradient includes the L2 term: `W -= lr * (g + reg W)` as `W *= 1 - lr reg; W -= lr g`.
-    """
-    kind = type(problem)
-    D, reg = problem.n_features, problem.reg
-    if kind is LeastSquares or kind is Logistic:
-        W, bview = w[:D], w[D:]
-        tmp = np.empty(D, w.dtype)
-        logistic = kind is Logistic
-
-        def run1d(rows, step, lr_at, limit):
-            ys = y[rows].tolist()  # one gather for the chunk: python floats / ints
-            loss, done = math.nan, 0
-            b = float(bview[0])
-            for i, yi in zip(rows, ys, strict=True):
-                x = X[i]
-                z = float(np.dot(x, W)) + b
-                pen = 0.5 * reg * float(np.dot(W, W)) if reg else 0.0
-                if logistic:
-                    m = -z if yi else z  # -s z with s = 2y - 1
-                    loss = (m if m > 0 else 0.0) + math.log1p(math.exp(-abs(m)))  # softplus(m), stable
-                    sig = 1.0 / (1.0 + math.exp(-m)) if m > -700 else 0.0  # sigmoid(m) = dL/dm
-                    e = -sig if yi else sig  # dL/dz = (1 - 2y) sigmoid(m)
-                else:
-                    e = z - yi
-                    loss = 0.5 * e * e
-                loss += pen
-                if not loss <= limit:  # also catches NaN
-                    bview[0] = b
-                    return done, loss, True
-                lr = lr_at(step + done)
-                if reg:
-                    np.multiply(W, 1.0 - lr * reg, out=W)
-                np.multiply(x, lr * e, out=tmp)
-                np.subtract(W, tmp, out=W)
-                b -= lr * e
-                done += 1
-            bview[0] = b
-            return done, loss, False
-
-        return run1d
-    if kind is Softmax:
-        C = problem.n_classes
-        W, bias = w[:D * C].reshape(D, C), w[D * C:]
-        s = np.empty(C, w.dtype)
-        G = np.empty((D, C), w.dtype)
-        Wflat = w[:D * C]
-
-        def run_softmax(rows, step, lr_at, limit):
-            ys = y[rows].tolist()
-            loss, done = math.nan, 0
-            for i, yi in zip(rows, ys, strict=True):
-                x = X[i]
-                np.matmul(x, W, out=s)
-                np.add(s, bias, out=s)
-                np.subtract(s, np.maximum.reduce(s), out=s)
-                correct = float(s[yi])
-                np.exp(s, out=s)
-                total = float(np.add.reduce(s))
-                loss = math.log(total) - correct
-                if reg:
-                    loss += 0.5 * reg * float(np.dot(Wflat, Wflat))
-                if not loss <= limit:
-                    return done, loss, True
-                lr = lr_at(step + done)
-                np.multiply(s, lr / total, out=s)  # lr * softmax
-                s[yi] -= lr  # lr * (softmax - onehot) = lr * dL/dscores
-                if reg:
-                    np.multiply(W, 1.0 - lr * reg, out=W)
-                np.multiply.outer(x, s, out=G)
-                np.subtract(W, G, out=W)
-                np.subtract(bias, s, out=bias)
-                done += 1
-            return done, loss, False
-
-        return run_softmax
-    return None
 
 
 # -- full batch on a large set: row chunks that stay in cache, over a few Python threads -------------------

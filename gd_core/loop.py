@@ -4,7 +4,7 @@
 trains from `step` to `until` and stops before the update of a step whose batch loss is not <= limit.
 Paths, chosen once per run:
 - B = 1 with plain SGD (momentum 0, no weight decay) on a linear model: the fused one-example loop
-  (kernels.one_example_sgd) over indices drawn a checkpoint interval at a time (BatchSampler.next_rows);
+  (one_example.one_example_sgd) over indices drawn a checkpoint interval at a time (BatchSampler.next_rows);
 - otherwise: sampler.next(), a gather into preallocated (B, D) / (B,) buffers (`np.take(..., out=,
   mode="clip")`: mode="raise" would allocate a full-size temporary, PERF.md), the bound gradient kernel
   (kernels.bind_gradient) and the in-place updater (updaters.make_updater; Optimizer.update for the
@@ -18,7 +18,8 @@ import math
 import numpy as np
 
 from .batching import BatchSampler
-from .kernels import bind_full_gradient, bind_gradient, full_batch_applies, one_example_sgd
+from .kernels import bind_full_gradient, bind_gradient, full_batch_applies
+from .one_example import one_example_sgd
 from .optimizers import Optimizer
 from .problems import Problem
 from .updaters import make_updater

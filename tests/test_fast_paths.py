@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from gd_core import BatchSampler, ExperimentConfig, make_optimizer, make_problem, run_experiment
-from gd_core.kernels import bind_gradient, one_example_sgd
+from gd_core.kernels import bind_gradient
+from gd_core.one_example import LAZY_BLOCK, one_example_sgd
 from gd_core.runner import build_dataset, build_problem
 from gd_core.updaters import make_updater
 
@@ -47,6 +48,53 @@ def test_one_example_sgd_equals_generic_steps(name, reg):
     assert done == len(rows) and not diverged
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
     np.testing.assert_allclose(w, ref, rtol=1e-12, atol=1e-14)
+
+
+def _generic_sgd(p, w0, X, y, rows, lr_at):
+    ref, losses = w0.copy(), []
+    for k, i in enumerate(rows):
+        loss, g = p.loss_and_grad(ref, X[i:i + 1], y[i:i + 1])
+        losses.append(loss)
+        ref -= lr_at(k) * g
+    return ref, losses
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-11), (np.float32, 2e-4)])
+def test_lazy_softmax_blocks_equal_generic_steps_across_block_boundaries(dtype, rtol):
+    """The lazy-update softmax loop (one_example._lazy_softmax): several full blocks, a short last block,
+    repeated rows, a decaying lr; and a second call continuing from where the first stopped."""
+    p, X, y, w0 = setup("softmax", n=300)
+    X, w0 = X.astype(dtype), w0.astype(dtype)
+    rng = np.random.default_rng(3)
+    rows = rng.integers(0, 300, 2 * LAZY_BLOCK + 37).tolist() + [7, 7, 7]
+    lr_at = lambda step: 0.5 / (1 + 0.01 * step)  # noqa: E731
+    ref, ref_losses = _generic_sgd(p, w0.astype(np.float64), X.astype(np.float64), y, rows, lr_at)
+    w = w0.copy()
+    run = one_example_sgd(p, w, X, y)
+    half = LAZY_BLOCK + 5
+    done1, _, _ = run(rows[:half], 0, lr_at, np.inf)
+    done2, loss, diverged = run(rows[half:], half, lr_at, np.inf)
+    assert (done1 + done2, diverged) == (len(rows), False)
+    np.testing.assert_allclose(loss, ref_losses[-1], rtol=rtol)
+    np.testing.assert_allclose(w, ref, rtol=rtol, atol=rtol * 1e-2)
+    assert not np.array_equal(w, w0)
+
+
+def test_lazy_softmax_stops_before_the_diverging_update_inside_a_later_block():
+    p, X, y, w0 = setup("softmax", n=300)
+    X[299] *= 40  # a far-out row: its loss is over any earlier one
+    rows = list(range(LAZY_BLOCK + 10)) + [299, 0]
+    lr_at = lambda step: 0.2  # noqa: E731
+    ref, ref_losses = _generic_sgd(p, w0, X, y, rows, lr_at)
+    limit = max(ref_losses[:LAZY_BLOCK + 10]) * (1 + 1e-9)
+    first_over = next(k for k, v in enumerate(ref_losses) if not v <= limit)
+    assert first_over == LAZY_BLOCK + 10  # in the second block
+    w = w0.copy()
+    done, loss, diverged = one_example_sgd(p, w, X, y)(rows, 0, lr_at, limit)
+    assert (done, diverged) == (first_over, True)
+    np.testing.assert_allclose(loss, ref_losses[first_over], rtol=1e-12)
+    ref_at, _ = _generic_sgd(p, w0, X, y, rows[:first_over], lr_at)
+    np.testing.assert_allclose(w, ref_at, rtol=1e-11, atol=1e-14)
 
 
 def test_one_example_sgd_stops_before_the_diverging_update():
