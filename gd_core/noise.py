@@ -177,8 +177,8 @@ def noise_during_training(config, n_points: int = 20, dataset=None) -> pd.DataFr
     The loop is the runner's (same init, schedule, sampler seeds), so the losses match `run_experiment`.
     Columns: step, epoch, examples_seen, train_loss, grad_norm2, trace_sigma, b_simple.
     """
+    from .phases import train_phases  # local: phases imports the runner, which imports this module
     from .runner import build_dataset, build_problem, total_steps
-    from .scaling import train_phases  # local: scaling builds on this module
 
     ds = dataset if dataset is not None else build_dataset(config)
     problem = build_problem(config, ds)

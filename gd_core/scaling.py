@@ -1,7 +1,7 @@
 """Batch-size science on top of the runner: steps to a target vs batch size (Shallue et al. 2018), the fit
-`S = S_min (1 + B_noise/B)` (McCandlish et al. 2018), lr scaling rules (Goyal et al. 2017) and "increase the
-batch instead of decaying the lr" (Smith et al. 2017). Sweeps over processes live in `gd_core.sweep_cli`'s
-helpers below (`run_sweep`).
+`S = S_min (1 + B_noise/B)` (McCandlish et al. 2018) and B_simple at the target. The sweep runs here
+(`run_sweep`, over processes); lr scaling rules (Goyal et al. 2017) are in `scaling_rules.py`, "increase the
+batch instead of decaying the lr" (Smith et al. 2017) in `phases.py`.
 
 Steps to target are read from the run log's checkpoints and *interpolated* (in log loss) between the last
 checkpoint above the target and the first one at or below it, so their precision does not hinge on the
@@ -20,13 +20,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .batching import BatchSampler, steps_per_epoch
 from .config import ConfigError, ExperimentConfig
 from .noise import noise_stats
-from .optimizers import make_optimizer
 from .results import summarize
-from .runner import build_dataset, build_problem, optimizer_hyperparameters, run_experiment
-from .schedules import make_schedule, scale_lr
+from .runner import build_dataset, build_problem, run_experiment
 
 WORK_OVERHEAD = 20  # one step costs ~ (B + this) example-gradients: numpy's per-call overhead
 
@@ -265,74 +262,6 @@ def predicted_steps(fit: StepsFit, batch_sizes) -> np.ndarray:
     return fit.s_min * (1.0 + fit.b_noise / np.asarray(batch_sizes, float))
 
 
-# -- training loops with batch sizes that change -----------------------------------------------------------
-
-def train_phases(problem, ds, w0, config: ExperimentConfig, phases, measure, n_points: int,
-                 rng: np.random.Generator, schedule: bool = False) -> pd.DataFrame:
-    """Train through `phases` [(steps, batch_size, lr)] with one optimizer (its state carries over) and
-    record `measure(w) -> dict` at n_points+1 checkpoints evenly spaced in examples seen.
-
-    schedule=True (one phase): the lr follows the config's schedule/scaling/warmup exactly as in the runner.
-    Stops early (status "diverged") when the mini-batch loss is non-finite or > 1e4 x its start.
-    """
-    X, y, n = ds.X_train, ds.y_train, ds.n_train
-    cur = {"lr": float(phases[0][2])}
-    if schedule:
-        steps0, b0, lr = phases[0]
-        sched = make_schedule(
-            config.schedule, scale_lr(lr, b0, config.lr_scaling, config.ref_batch_size),
-            steps_per_epoch=steps_per_epoch(n, b0, config.sampling), total_steps=int(steps0),
-            warmup_epochs=config.warmup_epochs, warmup_from=lr if config.lr_scaling != "none" else 0.0,
-            step_epochs=config.step_epochs, gamma=config.gamma, decay=config.decay)
-    else:
-        def sched(step):
-            return cur["lr"]
-    opt = make_optimizer(config.optimizer, sched, **optimizer_hyperparameters(config))
-    w = w0.copy()
-    state = opt.init(w)
-    total = sum(min(b, n) * s if config.sampling == "replacement" else _examples(s, n, b) for s, b, _ in phases)
-    marks = list(total * np.arange(1, n_points + 1) / n_points)
-    step = seen = 0
-    status, limit = "ok", np.inf
-
-    def row(b):
-        return {"step": step, "epoch": seen / n, "examples_seen": seen, "batch_size": b, "lr": sched(step),
-                **measure(w), "status": status}
-
-    rows = [row(phases[0][1])]
-    with np.errstate(all="ignore"):
-        for n_steps, b, lr in phases:
-            cur["lr"] = float(lr)
-            sampler = BatchSampler(n, int(b), config.sampling, rng)
-            for _ in range(int(n_steps)):
-                idx = sampler.next()
-                if idx is None:
-                    loss, grad = problem.loss_and_grad(w, X, y)
-                    seen += n
-                else:
-                    loss, grad = problem.loss_and_grad(w, X[idx], y[idx])
-                    seen += len(idx)
-                if limit == np.inf:
-                    limit = 1e4 * max(abs(loss), 1.0)
-                if not loss <= limit:
-                    status = "diverged"
-                    rows.append(row(b))
-                    return pd.DataFrame(rows)
-                w, state = opt.update(grad, state, w)
-                step += 1
-                if marks and seen >= marks[0] - 1e-9:
-                    while marks and seen >= marks[0] - 1e-9:
-                        marks.pop(0)
-                    rows.append(row(b))
-    return pd.DataFrame(rows)
-
-
-def _examples(steps, n, b):
-    spe = math.ceil(n / b)
-    epochs, within = divmod(int(steps), spe)
-    return epochs * n + min(within * b, n)
-
-
 def b_simple_at_target(config: ExperimentConfig, lr: float, max_steps: int = 2000) -> dict:
     """B_simple at init and where full-batch GD (constant `lr`) first reaches the config's target.
 
@@ -356,75 +285,6 @@ def b_simple_at_target(config: ExperimentConfig, lr: float, max_steps: int = 200
                 break
             w = w - lr * grad
     return {"b_simple_init": init, "b_simple_target": np.nan, "steps": np.nan}
-
-
-# -- scaling rules (Goyal et al. 2017) ---------------------------------------------------------------------
-
-RULES = {"fixed lr": ("none", False), "linear + warmup": ("linear", True), "sqrt": ("sqrt", False)}
-
-
-def rule_configs(base: ExperimentConfig, ref_batch_size: int, ref_lr: float, batch_sizes, epochs: float = 5.0,
-                 warmup_epochs: float = 1.0, n_checkpoints: int = 50) -> dict[str, ExperimentConfig]:
-    """One config per rule in RULES: lr tuned at `ref_batch_size`, scaled to every batch size, equal epochs.
-
-    lr(B) = ref_lr (fixed), ref_lr * B/B_ref with a linear warmup from ref_lr over `warmup_epochs` (linear),
-    ref_lr * sqrt(B/B_ref) (sqrt).
-    """
-    out = {}
-    for name, (rule, warm) in RULES.items():
-        out[name] = base.replace(batch_sizes=tuple(int(b) for b in batch_sizes), lrs=(float(ref_lr),),
-                                 lr_scaling=rule, ref_batch_size=int(ref_batch_size),
-                                 warmup_epochs=float(warmup_epochs) if warm else 0.0, budget_unit="epochs",
-                                 budget=float(epochs), n_checkpoints=n_checkpoints, schedule="constant")
-    return out
-
-
-def rules_table(logs: dict[str, pd.DataFrame], target: float | None, metric: str = "train_loss") -> pd.DataFrame:
-    """Per (rule, batch size): the scaled lr, the final loss after the equal-epochs budget, steps to target."""
-    rows = []
-    for name, log in logs.items():
-        runs = runs_to_target(log, target, metric) if target is not None else summarize(log)
-        for _, r in runs.iterrows():
-            last = log[log["run_id"] == r["run_id"]].iloc[-1]
-            final = float(r["final_train_loss"] if metric == "train_loss" else r["final_val_loss"])
-            rows.append({"rule": name, "batch_size": int(r["batch_size"]), "lr": float(last["lr"]),
-                         "final_loss": final if not r["diverged"] else np.nan, "diverged": bool(r["diverged"]),
-                         "steps": int(r["steps"]),
-                         "steps_to_target": float(r.get("steps_to_target", np.nan))})
-    return pd.DataFrame(rows)
-
-
-# -- increase the batch instead of decaying the lr (Smith et al. 2017) ------------------------------------
-
-def decay_vs_grow(base: ExperimentConfig, batch_size: int, lr: float, factor: float = 5.0,
-                  every_epochs: float = 2.0, epochs: float = 8.0, n_points: int = 80) -> pd.DataFrame:
-    """Two runs over the same examples budget from the same start: "decay lr" divides the lr by `factor`
-    every `every_epochs`; "grow batch" multiplies the batch size by `factor` at the same points (capped at N;
-    Smith et al.'s noise scale g = lr (N/B - 1) ~ lr N / B falls by the same factor, with fewer steps).
-
-    Columns: variant, step, epoch, examples_seen, batch_size, lr, train_loss, val_loss, status.
-    """
-    ds = build_dataset(base)
-    problem = build_problem(base, ds)
-    n = ds.n_train
-    w0 = problem.init_params(np.random.default_rng([base.seeds[0], 0]), dtype=ds.X_train.dtype)
-    n_phases = max(1, math.ceil(epochs / every_epochs - 1e-9))
-    plans = {"decay lr": [], "grow batch": []}
-    for k in range(n_phases):
-        span = min(every_epochs, epochs - k * every_epochs)
-        b = int(min(n, round(batch_size * factor**k)))
-        plans["decay lr"].append((math.ceil(span * n / batch_size - 1e-9), batch_size, lr / factor**k))
-        plans["grow batch"].append((math.ceil(span * n / b - 1e-9), b, lr))
-
-    def measure(w):
-        return {"train_loss": problem.loss(w, ds.X_train, ds.y_train),
-                "val_loss": problem.loss(w, ds.X_val, ds.y_val) if ds.n_val else np.nan}
-
-    frames = [train_phases(problem, ds, w0, base, phases, measure, n_points,
-                           rng=np.random.default_rng([base.seeds[0], 1, batch_size])).assign(variant=name)
-              for name, phases in plans.items()]
-    out = pd.concat(frames, ignore_index=True)
-    return out[["variant", *[c for c in out.columns if c != "variant"]]]
 
 
 # -- the default scenario ----------------------------------------------------------------------------------

@@ -8,18 +8,17 @@ import streamlit as st
 
 from gd_core import build_dataset
 from gd_core.noise import noise_during_training, noise_stats, relative_noise_curve, two_batch_estimate
+from gd_core.phases import decay_vs_grow
 from gd_core.runner import build_problem
 from gd_core.scaling import (
     b_simple_at_target,
-    decay_vs_grow,
     default_spec,
     estimate_work,
     fit_steps_model,
-    rule_configs,
-    rules_table,
     run_sweep,
     suggest_smaller,
 )
+from gd_core.scaling_rules import rule_configs, rules_table
 from ui import cache
 from ui.scaling_charts import (
     decay_vs_grow_chart,

@@ -9,21 +9,20 @@ import pytest
 from gd_core import ExperimentConfig, read_log_csv, run_experiment
 from gd_core.cli import main
 from gd_core.noise import noise_during_training
+from gd_core.phases import decay_vs_grow
 from gd_core.scaling import (
     SweepSpec,
     b_simple_at_target,
-    decay_vs_grow,
     default_spec,
     estimate_work,
     fit_steps_model,
     pow2_batch_sizes,
     predicted_steps,
-    rule_configs,
-    rules_table,
     run_sweep,
     runs_to_target,
     suggest_smaller,
 )
+from gd_core.scaling_rules import rule_configs, rules_table
 
 TINY = ExperimentConfig(problem="least_squares", dataset="linear", n_samples=80, n_features=3, noise=0.3,
                         optimizer="sgd", target_loss=0.1, batch_sizes=(1,))
