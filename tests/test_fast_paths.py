@@ -59,15 +59,16 @@ def _generic_sgd(p, w0, X, y, rows, lr_at):
     return ref, losses
 
 
+@pytest.mark.parametrize("name", ["least_squares", "logistic", "softmax"])
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-11), (np.float32, 2e-4)])
-def test_lazy_softmax_blocks_equal_generic_steps_across_block_boundaries(dtype, rtol):
-    """The lazy-update softmax loop (one_example._lazy_softmax): several full blocks, a short last block,
-    repeated rows, a decaying lr; and a second call continuing from where the first stopped."""
-    p, X, y, w0 = setup("softmax", n=300)
+def test_lazy_blocks_equal_generic_steps_across_block_boundaries(name, dtype, rtol):
+    """The lazy-update loop (one_example._lazy): several full blocks, a short last block, repeated rows, a
+    decaying lr; and a second call continuing from where the first stopped."""
+    p, X, y, w0 = setup(name, n=300)
     X, w0 = X.astype(dtype), w0.astype(dtype)
     rng = np.random.default_rng(3)
     rows = rng.integers(0, 300, 2 * LAZY_BLOCK + 37).tolist() + [7, 7, 7]
-    lr_at = lambda step: 0.5 / (1 + 0.01 * step)  # noqa: E731
+    lr_at = lambda step: 0.1 / (1 + 0.01 * step)  # noqa: E731
     ref, ref_losses = _generic_sgd(p, w0.astype(np.float64), X.astype(np.float64), y, rows, lr_at)
     w = w0.copy()
     run = one_example_sgd(p, w, X, y)
@@ -80,8 +81,9 @@ def test_lazy_softmax_blocks_equal_generic_steps_across_block_boundaries(dtype, 
     assert not np.array_equal(w, w0)
 
 
-def test_lazy_softmax_stops_before_the_diverging_update_inside_a_later_block():
-    p, X, y, w0 = setup("softmax", n=300)
+@pytest.mark.parametrize("name", ["least_squares", "softmax"])
+def test_lazy_loop_stops_before_the_diverging_update_inside_a_later_block(name):
+    p, X, y, w0 = setup(name, n=300)
     X[299] *= 40  # a far-out row: its loss is over any earlier one
     rows = list(range(LAZY_BLOCK + 10)) + [299, 0]
     lr_at = lambda step: 0.2  # noqa: E731
