@@ -68,9 +68,9 @@ st.plotly_chart(charts.metric_grid(log, x=view["metric_x"], **style), key="chart
 st.subheader("Summary")
 target, metric = controls.target_controls(results.summary, config)
 summary = summarize(log, target, metric)
-# st.table / st.markdown, not st.dataframe / st.code: those pull ~0.6 MB (glide grid) and ~1.5 MB (syntax
-# highlighter) of JS into a cold browser for a 4-row table and one line of text (benchmarks/DASHBOARD.md).
-st.table(charts.styled_summary(charts.summary_table(summary, charts.infer_n_train(log))))
+# Markdown, not st.table / st.dataframe / st.code: those pull ~0.9 MB (table), ~1.4 MB (glide grid) and ~1.5 MB
+# (syntax highlighter) of JS into a cold browser for a 4-row table and one line of text (benchmarks/DASHBOARD.md).
+st.markdown(charts.summary_markdown(charts.summary_table(summary, charts.infer_n_train(log))))
 
 st.subheader("Share and download")
 st.caption("Append to this app's address to reproduce these runs exactly (only non-default fields; "

@@ -8,7 +8,11 @@ dir) on two free ports, then, alternating between them, launches a *new* Chromiu
 `.js-plotly-plot` charts are visible and drawn and no script run is going on. The first home load is reported
 apart (it computes the default experiment on a cold server); the medians are over the later loads (server
 cache warm, browser cold). Also: the default home experiment computed alone (`ui.cache.compute`, in this
-process) and the server's peak RSS (VmHWM) after loading the home page. Same-run ratios; no assertions.
+process) and the server's peak RSS (VmHWM) after loading the home page. "browser CPU" is the CPU time all
+Chromium processes spent from `goto` to ready: other jobs on the host inflate it far less than wall time, so it
+is the steadier A/B signal on a busy machine. Same-run ratios; no assertions.
+`--variant NAME=SCRIPT` (repeatable) also serves SCRIPT (run from the repo root, so it can import `ui` or exec
+app.py) and loads it in the same alternation: a same-run A/B of a change against the home page.
 """
 
 from __future__ import annotations
@@ -81,19 +85,42 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def browser_cpu_s() -> float:
+    """CPU seconds (user + system) used so far by the live Chromium processes started under this process.
+
+    Unlike wall time, it hardly grows when other jobs share the cores: the better A/B signal on a busy host."""
+    procs = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                head, rest = (d / "stat").read_text().rsplit(")", 1)
+            except OSError:
+                continue
+            f = rest.split()
+            procs[int(d.name)] = (int(f[1]), head.split("(", 1)[1], (int(f[11]) + int(f[12])))
+    mine, grew = {os.getpid()}, True
+    while grew:
+        new = {pid for pid, (ppid, *_) in procs.items() if ppid in mine and pid not in mine}
+        mine |= new
+        grew = bool(new)
+    ticks = sum(t for pid, (_, comm, t) in procs.items() if pid in mine and "chrom" in comm)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def cold_load(pw, url: str, n_charts: int) -> dict:
     """One load in a new browser process: seconds from goto to charts drawn and idle, plus page stats."""
     t_launch = time.perf_counter()
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     try:
         page = browser.new_page(viewport=VIEWPORT)
-        t0 = time.perf_counter()
+        cpu0, t0 = browser_cpu_s(), time.perf_counter()
         page.goto(url, wait_until="commit", timeout=180_000)
         page.wait_for_selector("[data-testid='stApp']", timeout=180_000)
         t_app = time.perf_counter() - t0
         page.wait_for_function(READY_JS, arg=n_charts, timeout=180_000, polling=20)
         t_ready = time.perf_counter() - t0
         stats = page.evaluate(STATS_JS)
+        stats["cpu_s"] = browser_cpu_s() - cpu0
         if page.locator("[data-testid='stException']").count():
             raise RuntimeError(f"{url}: {page.locator('[data-testid=stException]').first.inner_text()}")
     finally:
@@ -160,52 +187,75 @@ def main(argv=None) -> None:
     ap.add_argument("--repeats", type=int, default=5, help="cold loads of each page (after the first)")
     ap.add_argument("--csv-rows", type=int, default=150_000, help="rows of the CSV upload (0: skip)")
     ap.add_argument("--csv-cols", type=int, default=41, help="columns of the CSV upload (features + label)")
-    ap.add_argument("--out", default=None, help="also write the figures as Markdown to this file")
+    ap.add_argument("--out", default=None, help="also write the figures as Markdown to this file (its sections "
+                    "from the first '## ' heading on are kept)")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=SCRIPT",
+                    help="also load this page (a home-page variant) in the same alternation")
     args = ap.parse_args(argv)
+    variants = [tuple(v.split("=", 1)) for v in args.variant]
     from playwright.sync_api import sync_playwright
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_dashboard_"))
     (tmp / "one_chart.py").write_text(MINIMAL_PAGE)
     home, home_url = start_server(ROOT / "app.py", ROOT, tmp / "home.log")
+    extra = []
     try:
         minimal, min_url = start_server(tmp / "one_chart.py", tmp, tmp / "minimal.log")
-        try:
-            rss_start = rss_mb(home.pid)
-            with sync_playwright() as pw:
-                cold_min = cold_load(pw, min_url, 1)  # warms the OS file cache for chromium too
-                first = cold_load(pw, home_url, HOME_CHARTS)
-                rss_home = rss_mb(home.pid)
-                loads = {"home": [], "one-chart": []}
-                for i in range(args.repeats):
-                    order = [("home", home_url, HOME_CHARTS), ("one-chart", min_url, 1)]
-                    for name, url, n in order if i % 2 == 0 else order[::-1]:
-                        loads[name].append(cold_load(pw, url, n))
-            rss_end = rss_mb(home.pid)
-        finally:
-            stop(minimal)
+        extra.append(minimal)
+        variant_urls = []
+        for i, (name, script) in enumerate(variants):
+            proc, url = start_server(Path(script).resolve(), ROOT, tmp / f"variant{i}.log")
+            extra.append(proc)
+            variant_urls.append((name, url, HOME_CHARTS))
+        rss_start = rss_mb(home.pid)
+        with sync_playwright() as pw:
+            cold_min = cold_load(pw, min_url, 1)  # warms the OS file cache for chromium too
+            first = cold_load(pw, home_url, HOME_CHARTS)
+            rss_home = rss_mb(home.pid)
+            firsts = {name: cold_load(pw, url, n) for name, url, n in variant_urls}  # their cold servers
+            loads = {"home": [], "one-chart": [], **{name: [] for name, *_ in variant_urls}}
+            for i in range(args.repeats):
+                order = [("home", home_url, HOME_CHARTS), ("one-chart", min_url, 1), *variant_urls]
+                for name, url, n in order if i % 2 == 0 else order[::-1]:
+                    loads[name].append(cold_load(pw, url, n))
+        rss_end = rss_mb(home.pid)
     finally:
+        for proc in extra:
+            stop(proc)
         stop(home)
     comp = compute_seconds(3)
     mem = csv_memory(args.csv_rows, args.csv_cols) if args.csv_rows else None
 
     med = {k: statistics.median(r["ready_s"] for r in v) for k, v in loads.items()}
     med_app = {k: statistics.median(r["app_s"] for r in v) for k, v in loads.items()}
+    med_cpu = {k: statistics.median(r["cpu_s"] for r in v) for k, v in loads.items()}
     launch = statistics.median(r["launch_s"] for v in loads.values() for r in v)
     h, m = loads["home"][-1], loads["one-chart"][-1]
     lines = [
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"{args.repeats} cold loads of each page, alternating (median); chromium launch ~{launch:.2f} s not counted",
         "",
-        "| page | first load (s) | median load (s) | app shell (s) | charts | traces | points | JS files | JS KB |",
-        "|---|---|---|---|---|---|---|---|---|",
-        f"| home (`app.py`) | {first['ready_s']:.2f} | {med['home']:.2f} | {med_app['home']:.2f} | {h['charts']} | "
+        "| page | first load (s) | median load (s) | app shell (s) | browser CPU (s) | charts | traces | points "
+        "| JS files | JS KB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| home (`app.py`) | {first['ready_s']:.2f} | {med['home']:.2f} | {med_app['home']:.2f} | "
+        f"{med_cpu['home']:.2f} | {h['charts']} | "
         f"{h['traces']} | {h['points']:,} | {h['js_files']} | {h['js_bytes'] / 1024:,.0f} |",
         f"| one-chart page | {cold_min['ready_s']:.2f} | {med['one-chart']:.2f} | {med_app['one-chart']:.2f} | "
+        f"{med_cpu['one-chart']:.2f} | "
         f"{m['charts']} | {m['traces']} | {m['points']:,} | {m['js_files']} | {m['js_bytes'] / 1024:,.0f} |",
+        *(f"| variant `{name}` | {firsts[name]['ready_s']:.2f} | {med[name]:.2f} | {med_app[name]:.2f} | "
+          f"{med_cpu[name]:.2f} | "
+          f"{v['charts']} | {v['traces']} | {v['points']:,} | {v['js_files']} | {v['js_bytes'] / 1024:,.0f} |"
+          for name, v in ((name, loads[name][-1]) for name, *_ in variants)),
         "",
         f"- home / one-chart, median cold load: **{med['home'] / med['one-chart']:.2f}x** (target <= 1.5x); "
         f"first home load (computes the default on a cold server) / one-chart median: "
         f"{first['ready_s'] / med['one-chart']:.2f}x",
+        f"- browser CPU seconds from goto to ready (all Chromium processes; less sensitive than wall time to "
+        f"other jobs on the host), home / one-chart: {med_cpu['home'] / med_cpu['one-chart']:.2f}x",
+        *(f"- variant `{name}` / one-chart, median cold load: **{med[name] / med['one-chart']:.2f}x**; "
+          f"browser CPU {med_cpu[name] / med_cpu['one-chart']:.2f}x" for name, _ in variants),
         f"- default home experiment computed alone: median {statistics.median(comp):.2f} s "
         f"(runs: {', '.join(f'{t:.2f}' for t in comp)}; target < 2 s)",
         f"- home server RSS: {rss_start[0]:.0f} MB at start, {rss_home[0]:.0f} MB after the first home load, "
@@ -222,9 +272,13 @@ def main(argv=None) -> None:
     text = "\n".join(lines)
     print(text)
     if args.out:
-        Path(args.out).write_text(
+        out = Path(args.out)
+        old = out.read_text() if out.exists() else ""
+        kept = old[old.find("\n## "):] if "\n## " in old else ""  # the hand-written sections
+        out.write_text(
             "# Dashboard latency\n\n```\npython -m benchmarks.bench_dashboard --repeats "
-            f"{args.repeats} --out {args.out}\n```\n\n{text}\n\n{__doc__.split(chr(10) * 2, 2)[2]}")
+            f"{args.repeats} --out {args.out}\n```\n\n{text}\n\n{__doc__.split(chr(10) * 2, 2)[2].rstrip()}\n"
+            + kept)
 
 
 if __name__ == "__main__":

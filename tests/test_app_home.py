@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -28,8 +30,18 @@ def legend_names(spec):
     return [t["name"] for t in spec["data"] if t.get("showlegend", True)]
 
 
-def summary(at):
-    return at.table[0].value  # st.table (a small static table), not st.dataframe
+def summary(at) -> pd.DataFrame:
+    """The summary, shown as a Markdown table (not st.table / st.dataframe: see app.py), read back: '–' is NaN."""
+    text = next(m.value for m in at.markdown if m.value.startswith("| run |"))
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines()]
+    assert set(rows[1]) <= {"---", "---:"}
+    df = pd.DataFrame(rows[2:], columns=rows[0]).replace("–", np.nan)
+    for col in df.columns:
+        try:
+            df[col] = pd.to_numeric(df[col].str.replace(",", ""))
+        except ValueError:  # a text column
+            pass
+    return df
 
 
 def share_link(at):
@@ -166,3 +178,117 @@ def test_every_preset_round_trips_through_the_form_and_the_link(key):
     cfg = PRESETS[key].config
     assert config_from_state(config_to_state(cfg)) == cfg
     assert read_query(cfg.to_query()) == (cfg, [])
+
+
+# -- the form's lazy expanders: widgets drawn only once opened, values kept in `_saved_cfg_*` ------------------
+
+WIDGET_TYPES = ("number_input", "selectbox", "checkbox", "radio", "text_input", "multiselect", "select_slider")
+
+
+def drawn_form_keys(at) -> set[str]:
+    from ui.controls import FORM_KEYS
+
+    return {w.key for t in WIDGET_TYPES for w in at.get(t)} & set(FORM_KEYS)
+
+
+def set_open(at, expander: str, is_open: bool, forget: bool = False):
+    """Open or close a lazy expander (what a click does). `forget`: also drop the session's memory that it was
+    opened, so that its widgets are really not drawn while closed (the saved values must carry them)."""
+    at.session_state[expander] = is_open
+    if forget:
+        del at.session_state[f"_opened_{expander}"]
+    return at.run()
+
+
+def test_closed_expanders_draw_no_widgets_and_each_draws_its_keys_once_opened():
+    from ui.controls import ALWAYS_KEYS, FORM_KEYS, SECTION_KEYS
+
+    at = start()
+    assert drawn_form_keys(at) == set(ALWAYS_KEYS)  # a cold page: only the open "Problem and data" part
+    assert [e.label for e in at.expander][1:] == ["Optimizer", "Schedule and batch-size scaling",
+                                                  "Budget, sampling, seeds", "Advanced"]
+    drawn = set(ALWAYS_KEYS)
+    for expander, keys in SECTION_KEYS.items():
+        set_open(at, expander, True)
+        assert not at.exception
+        assert drawn_form_keys(at) - drawn == set(keys), expander
+        drawn |= set(keys)
+    assert drawn == set(FORM_KEYS)
+
+
+@pytest.mark.parametrize("forget", [False, True], ids=["closed", "closed-not-drawn"])
+def test_value_edited_in_an_expander_survives_closing_it(forget):
+    at = start()
+    set_open(at, "exp_budget", True)
+    set_open(at, "exp_optimizer", True)
+    at.number_input(key="cfg_n_seeds").set_value(2)
+    at.number_input(key="cfg_momentum").set_value(0.9)
+    submit(at)
+    expected = ExperimentConfig(seeds=(0, 1), momentum=0.9)
+    assert at.session_state["home_config"] == expected
+    set_open(at, "exp_budget", False, forget)
+    set_open(at, "exp_optimizer", False, forget)
+    assert ("cfg_n_seeds" in drawn_form_keys(at)) is not forget
+    submit(at)  # Run again with both closed
+    assert not at.exception and not at.error
+    assert at.session_state["home_config"] == expected
+    assert share_link(at) == "?momentum=0.9&seeds=0%2C1"
+    assert dict(at.query_params) == {"momentum": "0.9", "seeds": "0,1"}
+    assert set(summary(at)["seed"].astype(int)) == {0, 1} and len(summary(at)) == 8
+    set_open(at, "exp_optimizer", True)  # reopened: the widget shows the kept value
+    assert at.number_input(key="cfg_momentum").value == 0.9
+
+
+def test_values_survive_another_page():
+    at = start()
+    set_open(at, "exp_advanced", True)
+    at.number_input(key="cfg_data_seed").set_value(7)
+    submit(at)
+    at.switch_page("pages/2_Gradient_check.py").run()  # its run drops the home page's widget state
+    assert not at.exception
+    at.switch_page("app.py").run()
+    assert at.number_input(key="cfg_data_seed").value == 7
+    submit(at)
+    assert at.session_state["home_config"] == ExperimentConfig(data_seed=7)
+
+
+def test_preset_applied_while_expanders_are_closed():
+    at = start()
+    set_open(at, "exp_optimizer", True)
+    at.number_input(key="cfg_momentum").set_value(0.9)
+    submit(at)
+    set_open(at, "exp_optimizer", False, forget=True)
+    at.selectbox(key="cfg_preset").set_value("noisy_labels").run()  # optimizer and budget are hidden fields
+    cfg = PRESETS["noisy_labels"].config
+    assert at.session_state["home_config"] == cfg and cfg.optimizer == "adam" and cfg.momentum == 0.0
+    submit(at)  # Run with the expanders still closed keeps the preset exactly
+    assert at.session_state["home_config"] == cfg and at.selectbox(key="cfg_preset").value == "noisy_labels"
+    set_open(at, "exp_optimizer", True)
+    set_open(at, "exp_budget", True)
+    assert at.selectbox(key="cfg_optimizer").value == "adam"
+    assert at.number_input(key="cfg_momentum").value == 0.0  # not the 0.9 edited before the preset
+    assert at.number_input(key="cfg_budget").value == 200.0
+    submit(at)
+    assert at.session_state["home_config"] == cfg
+
+
+def test_share_link_with_hidden_fields_loads_them():
+    query = dict(optimizer="rmsprop", momentum="0.5", seeds="3,4", schedule="cosine", dtype="float32",
+                 n_checkpoints="40")
+    at = start(**query)
+    cfg = ExperimentConfig(optimizer="rmsprop", momentum=0.5, seeds=(3, 4), schedule="cosine", dtype="float32",
+                           n_checkpoints=40)
+    assert not at.exception and not at.warning
+    assert at.session_state["home_config"] == cfg
+    assert drawn_form_keys(at).isdisjoint({"cfg_optimizer", "cfg_n_seeds", "cfg_dtype"})  # all closed
+    submit(at)  # Run without opening anything: the link's hidden fields stay
+    assert at.session_state["home_config"] == cfg
+    assert dict(at.query_params) == query
+    for expander in ("exp_optimizer", "exp_schedule", "exp_budget", "exp_advanced"):
+        set_open(at, expander, True)
+    assert at.selectbox(key="cfg_optimizer").value == "rmsprop"
+    assert at.number_input(key="cfg_momentum").value == 0.5
+    assert at.number_input(key="cfg_n_seeds").value == 2 and at.number_input(key="cfg_first_seed").value == 3
+    assert at.selectbox(key="cfg_schedule").value == "cosine" and at.selectbox(key="cfg_dtype").value == "float32"
+    submit(at)
+    assert at.session_state["home_config"] == cfg

@@ -285,6 +285,8 @@ def test_home_page_upload_errors_are_messages_not_tracebacks():
 
 def test_home_page_too_large_request_is_an_error_and_keeps_the_last_results():
     at = _home()
+    at.session_state["exp_budget"] = True  # open the lazy "Budget" expander: its widgets are drawn once opened
+    at.run()
     at.number_input(key="cfg_n_samples").set_value(200_000)
     at.number_input(key="cfg_budget").set_value(50.0)
     at.get("form_submit_button")[0].click().run()

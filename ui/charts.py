@@ -250,9 +250,36 @@ def summary_table(summary: pd.DataFrame, n_train: int | None = None) -> pd.DataF
     return df[cols].rename(columns=SUMMARY_COLUMNS).reset_index(drop=True)
 
 
-def styled_summary(table: pd.DataFrame):
-    """`summary_table` formatted for `st.table`: counts as integers, losses to 4 digits, blanks for 'never'."""
+def _summary_formats(table: pd.DataFrame) -> dict[str, str]:
     formats = {c: "{:,.0f}" for c in table.columns if c in ("steps", "steps to target", "examples to target")}
     formats.update({c: "{:g}" for c in table.columns if c in ("lr", "epochs")})
     formats.update({c: "{:.3g}" for c in table.columns if c.startswith("seconds")})
-    return table.style.format(formats, na_rep="–", precision=4).hide(axis="index")
+    return formats
+
+
+def styled_summary(table: pd.DataFrame):
+    """`summary_table` formatted for `st.table`: counts as integers, losses to 4 digits, blanks for 'never'."""
+    return table.style.format(_summary_formats(table), na_rep="–", precision=4).hide(axis="index")
+
+
+def summary_markdown(table: pd.DataFrame) -> str:
+    """`summary_table` as a Markdown table for `st.markdown`, formatted as `styled_summary` ('–' for 'never').
+
+    The home page shows this, not `st.table` / `st.dataframe`: in a cold browser those load ~0.9 MB / ~1.4 MB of
+    JavaScript for a table of a few rows (benchmarks/DASHBOARD.md)."""
+    formats = _summary_formats(table)
+
+    def cell(column: str, value) -> str:
+        if pd.isna(value):
+            return "–"
+        if column in formats:
+            return formats[column].format(value)
+        if isinstance(value, float | np.floating):
+            return f"{value:.4f}"
+        return str(value).replace("|", "\\|")
+
+    numeric = [pd.api.types.is_numeric_dtype(table[c]) for c in table.columns]
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    lines += ["| " + " | ".join(cell(c, v) for c, v in zip(table.columns, row, strict=True)) + " |"
+              for row in table.itertuples(index=False)]
+    return "\n".join(lines)

@@ -3,13 +3,20 @@
 Widgets read their values from `st.session_state` (keys `cfg_*`), filled from a config by `config_to_state`
 before they are drawn: that is how a share link, a preset and the defaults all set every control at once.
 The form applies changes on Run (its submit callback builds the config); view toggles live outside it.
+
+The form's closed expanders are lazy: their widgets are not drawn until the expander is first opened (a cold
+page load draws ~25 fewer widgets; benchmarks/DASHBOARD.md). Streamlit deletes the key of a widget that is not
+drawn in a run, so every field's value also lives under a plain key, `_saved_cfg_<field>`: set by presets and
+share links (`_apply`), updated on Run from the widgets drawn in the last run (`on_submit`, which builds the
+config from the saved values), and written back to the widget keys not drawn in the last run before the form
+is drawn (`init_state`). Once opened, an expander's widgets are drawn (closed) in every later run.
 """
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 
 import numpy as np
 import pandas as pd
@@ -44,7 +51,8 @@ def config_to_state(config: ExperimentConfig) -> dict:
 
 
 def config_from_state(state, base: ExperimentConfig | None = None) -> ExperimentConfig:
-    """The config the widgets describe; fields without a widget come from `base`. Raises ConfigError."""
+    """The config the widget values (`cfg_*` keys of `state`) describe; fields without a widget come from
+    `base`. Raises ConfigError."""
     base = base or ExperimentConfig()
     values = {k: state[f"cfg_{k}"] for k in SIMPLE}
     sweep = str(state.get("cfg_lr_sweep") or "").strip()
@@ -58,22 +66,60 @@ def config_from_state(state, base: ExperimentConfig | None = None) -> Experiment
         seeds=tuple(range(first, first + int(state["cfg_n_seeds"]))))
 
 
+# -- saved values: the form's fields outlive their widgets (lazy expanders, other pages) ------------------
+
+SAVED = "_saved_"  # prefix of the plain keys that keep the form's values while their widgets are not drawn
+FORM_KEYS = tuple(config_to_state(ExperimentConfig()))  # every widget key of the experiment form
+SECTION_KEYS = {  # the widget keys of each lazy expander (tests check them against what is drawn)
+    "exp_optimizer": ("cfg_optimizer", "cfg_momentum", "cfg_alpha", "cfg_beta1", "cfg_eps", "cfg_nesterov",
+                      "cfg_weight_decay", "cfg_beta2"),
+    "exp_schedule": ("cfg_lr_scaling", "cfg_ref_batch_size", "cfg_schedule", "cfg_step_epochs", "cfg_decay",
+                     "cfg_gamma", "cfg_warmup_epochs"),
+    "exp_budget": ("cfg_budget_unit", "cfg_budget", "cfg_sampling", "cfg_n_seeds"),
+    "exp_advanced": ("cfg_lr_sweep", "cfg_first_seed", "cfg_data_seed", "cfg_dtype", "cfg_standardize",
+                     "cfg_n_checkpoints", "cfg_eval_examples"),
+}
+ALWAYS_KEYS = tuple(k for k in FORM_KEYS if not any(k in keys for keys in SECTION_KEYS.values()))
+
+
+def saved_values(state: Mapping) -> dict:
+    """The form's values (`cfg_*` keys) as last applied or submitted, drawn or not."""
+    return {k: state[SAVED + k] for k in FORM_KEYS}
+
+
+def live_keys(state: Mapping) -> set[str]:
+    """The form's widget keys drawn in the last run. Only these hold the form's values: a widget key that was
+    not drawn is deleted by Streamlit, or left holding whatever was last written to it before the widget
+    first appeared. The Run button's key, never written by code, is in `state` only if the form was drawn in
+    the last run (not after another page's run)."""
+    if "cfg_run" not in state:
+        return set()
+    return {*ALWAYS_KEYS, *(k for sec in state.get("_form_sections", ()) for k in SECTION_KEYS[sec])}
+
+
 # -- state transitions (run before widgets are drawn: callbacks and the first run) ---------------------
 
 def init_state(state: MutableMapping, query_params) -> None:
-    """First run of a session: the config comes from the URL (bad fields fall back, with messages)."""
+    """Every home run, before the widgets: on the first run of a session the config comes from the URL (bad
+    fields fall back, with messages); the form's widget keys not drawn in the last run get their saved values."""
     if "home_config" not in state:
         config, messages = read_query(query_params.to_dict() if hasattr(query_params, "to_dict")
                                       else query_params)
         state["home_config"], state["home_messages"], state["home_error"] = config, messages, None
         state["cfg_preset"] = preset_for(config) or CUSTOM
     for k, v in config_to_state(state["home_config"]).items():
-        state.setdefault(k, v)  # widgets not drawn on another page lose their state
+        state.setdefault(SAVED + k, v)
+    live = live_keys(state)
+    for k in FORM_KEYS:  # a widget drawn in the last run keeps its value (and the user's unsubmitted edit)
+        if k not in live:
+            state[k] = state[SAVED + k]
     state.setdefault("cfg_preset", preset_for(state["home_config"]) or CUSTOM)
 
 
 def _apply(state: MutableMapping, config: ExperimentConfig, messages=()) -> None:
-    state.update(config_to_state(config))
+    values = config_to_state(config)
+    state.update(values)
+    state.update({SAVED + k: v for k, v in values.items()})
     state["home_config"], state["home_messages"], state["home_error"] = config, list(messages), None
     state["cfg_preset"] = preset_for(config) or CUSTOM
 
@@ -85,8 +131,10 @@ def on_preset(state: MutableMapping) -> None:
 
 
 def on_submit(state: MutableMapping) -> None:
+    for k in live_keys(state):  # the widgets drawn in the last run hold what the user submitted
+        state[SAVED + k] = state[k]
     try:
-        config, messages = host_limits(config_from_state(state, base=state["home_config"]))
+        config, messages = host_limits(config_from_state(saved_values(state), base=state["home_config"]))
         check_host_budget(config)
     except ConfigError as e:
         state["home_error"] = str(e)
@@ -134,67 +182,94 @@ def experiment_form(columns: list[str]) -> None:
         st.select_slider("Learning rate (log scale)", s["_cfg_lr_options"], key="cfg_lr",
                          format_func=lambda v: f"{v:g}")
         with st.expander("Problem and data", expanded=True):
-            st.selectbox("Problem", PROBLEMS, key="cfg_problem",
-                         help="least_squares needs dataset linear; logistic needs 2 classes.")
-            st.selectbox("Dataset", (*DATASETS, "csv"), key="cfg_dataset")
-            st.selectbox("Target column (csv)", columns, key="cfg_target")
-            c1, c2 = st.columns(2)
-            with c1:
-                _num("Samples (train + val)", "cfg_n_samples", 2, HOSTED_MAX_SAMPLES, 100, "%d")
-                _num("Classes", "cfg_n_classes", 2, 100, 1, "%d")
-                _num("Condition number", "cfg_condition_number", 1.0, 1e8, 10.0,
-                     help="linear only: kappa of X^T X / N")
-                _num("Label noise", "cfg_label_noise", 0.0, 0.99, 0.05,
-                     help="fraction of training labels replaced at random")
-                _num("MLP hidden units", "cfg_hidden", 1, 1024, 8, "%d")
-            with c2:
-                _num("Features", "cfg_n_features", 1, 1000, 1, "%d")
-                _num("Noise", "cfg_noise", 0.0, 100.0, 0.1)
-                _num("Unique examples", "cfg_n_unique", 1, HOSTED_MAX_SAMPLES, 1, "%d",
-                     help="Redundancy: the training set is this many examples repeated (empty = all unique).")
-                _num("Validation fraction", "cfg_val_fraction", 0.0, 0.9, 0.05)
-                _num("L2 reg", "cfg_reg", 0.0, 1e3, 1e-3, help="loss += 0.5 * reg * |W|^2")
-        with st.expander("Optimizer"):
-            st.selectbox("Optimizer", OPTIMIZERS, key="cfg_optimizer",
-                         help="; ".join(f"{o}: {CONFIG_FIELDS_USED_BY.get(o, ', '.join(hyperparameters(o)))}"
-                                        for o in OPTIMIZERS))
-            c1, c2 = st.columns(2)
-            with c1:
-                _num("momentum (sgd, rmsprop)", "cfg_momentum", 0.0, 0.9999, 0.1)
-                _num("alpha (rmsprop)", "cfg_alpha", 0.0, 0.9999, 0.01)
-                _num("beta1 (adam)", "cfg_beta1", 0.0, 0.9999, 0.01)
-                _num("eps (empty = default)", "cfg_eps", None, 1.0, None)
-            with c2:
-                st.checkbox("nesterov (sgd)", key="cfg_nesterov")
-                _num("weight_decay", "cfg_weight_decay", 0.0, 1e3, 1e-4)
-                _num("beta2 (adam)", "cfg_beta2", 0.0, 0.9999, 0.001)
-        with st.expander("Schedule and batch-size scaling"):
-            st.selectbox("lr scaling with B", LR_SCALING, key="cfg_lr_scaling",
-                         help="linear: lr * B / B_ref (Goyal et al.); sqrt: lr * sqrt(B / B_ref)")
-            _num("Reference batch size B_ref", "cfg_ref_batch_size", 1, HOSTED_MAX_SAMPLES, 1, "%d")
-            st.selectbox("Schedule", SCHEDULES, key="cfg_schedule")
-            c1, c2 = st.columns(2)
-            with c1:
-                _num("step: every (epochs)", "cfg_step_epochs", 1e-6, 1e9, 1.0)
-                _num("decay rate / epoch", "cfg_decay", 0.0, 1e6, 0.05, help="exponential, inverse_time")
-            with c2:
-                _num("step: factor gamma", "cfg_gamma", 1e-6, 1.0, 0.1)
-                _num("warmup (epochs)", "cfg_warmup_epochs", 0.0, 1e6, 0.5)
-        with st.expander("Budget, sampling, seeds"):
-            st.radio("Budget in", BUDGET_UNITS, key="cfg_budget_unit", horizontal=True)
-            _num("Budget", "cfg_budget", 0.0, 1e12, 1.0)
-            st.radio("Sampling", SAMPLING, key="cfg_sampling", horizontal=True,
-                     help="shuffle: each example once per epoch; replacement: independent draws")
-            _num("Seeds (runs per batch size)", "cfg_n_seeds", 1, 16, 1, "%d")
-        with st.expander("Advanced"):
-            st.text_input("Learning-rate sweep (comma-separated; overrides the slider)", key="cfg_lr_sweep")
-            _num("First seed", "cfg_first_seed", 0, 2**32 - 1, 1, "%d")
-            _num("Data seed", "cfg_data_seed", 0, 2**32 - 1, 1, "%d")
-            st.selectbox("dtype", DTYPES, key="cfg_dtype")
-            st.checkbox("Standardize features", key="cfg_standardize")
-            _num("Checkpoints per run", "cfg_n_checkpoints", 1, 5000, 10, "%d")
-            _num("Evaluation examples", "cfg_eval_examples", 100, HOSTED_MAX_SAMPLES, 1000, "%d")
+            _problem_fields(columns)
+        boxes = [(st.expander(label, key=key, on_change="rerun"), key, fields) for label, key, fields in LAZY_SECTIONS]
+        for box, key, _ in boxes:  # lazy until first opened; then drawn even when closed, so an edit not yet
+            if box.open:  # submitted survives closing the expander (the browser holds it, not the server)
+                s[f"_opened_{key}"] = True
+        s["_form_sections"] = tuple(key for _, key, _ in boxes if s.get(f"_opened_{key}"))
+        for box, key, fields in boxes:
+            if key in s["_form_sections"]:
+                with box:
+                    fields()
         st.form_submit_button("Run", type="primary", key="cfg_run", on_click=on_submit, args=(s,))
+
+
+def _problem_fields(columns: list[str]) -> None:
+    st.selectbox("Problem", PROBLEMS, key="cfg_problem",
+                 help="least_squares needs dataset linear; logistic needs 2 classes.")
+    st.selectbox("Dataset", (*DATASETS, "csv"), key="cfg_dataset")
+    st.selectbox("Target column (csv)", columns, key="cfg_target")
+    c1, c2 = st.columns(2)
+    with c1:
+        _num("Samples (train + val)", "cfg_n_samples", 2, HOSTED_MAX_SAMPLES, 100, "%d")
+        _num("Classes", "cfg_n_classes", 2, 100, 1, "%d")
+        _num("Condition number", "cfg_condition_number", 1.0, 1e8, 10.0, help="linear only: kappa of X^T X / N")
+        _num("Label noise", "cfg_label_noise", 0.0, 0.99, 0.05, help="fraction of training labels replaced at random")
+        _num("MLP hidden units", "cfg_hidden", 1, 1024, 8, "%d")
+    with c2:
+        _num("Features", "cfg_n_features", 1, 1000, 1, "%d")
+        _num("Noise", "cfg_noise", 0.0, 100.0, 0.1)
+        _num("Unique examples", "cfg_n_unique", 1, HOSTED_MAX_SAMPLES, 1, "%d",
+             help="Redundancy: the training set is this many examples repeated (empty = all unique).")
+        _num("Validation fraction", "cfg_val_fraction", 0.0, 0.9, 0.05)
+        _num("L2 reg", "cfg_reg", 0.0, 1e3, 1e-3, help="loss += 0.5 * reg * |W|^2")
+
+
+def _optimizer_fields() -> None:
+    st.selectbox("Optimizer", OPTIMIZERS, key="cfg_optimizer",
+                 help="; ".join(f"{o}: {CONFIG_FIELDS_USED_BY.get(o, ', '.join(hyperparameters(o)))}"
+                                for o in OPTIMIZERS))
+    c1, c2 = st.columns(2)
+    with c1:
+        _num("momentum (sgd, rmsprop)", "cfg_momentum", 0.0, 0.9999, 0.1)
+        _num("alpha (rmsprop)", "cfg_alpha", 0.0, 0.9999, 0.01)
+        _num("beta1 (adam)", "cfg_beta1", 0.0, 0.9999, 0.01)
+        _num("eps (empty = default)", "cfg_eps", None, 1.0, None)
+    with c2:
+        st.checkbox("nesterov (sgd)", key="cfg_nesterov")
+        _num("weight_decay", "cfg_weight_decay", 0.0, 1e3, 1e-4)
+        _num("beta2 (adam)", "cfg_beta2", 0.0, 0.9999, 0.001)
+
+
+def _schedule_fields() -> None:
+    st.selectbox("lr scaling with B", LR_SCALING, key="cfg_lr_scaling",
+                 help="linear: lr * B / B_ref (Goyal et al.); sqrt: lr * sqrt(B / B_ref)")
+    _num("Reference batch size B_ref", "cfg_ref_batch_size", 1, HOSTED_MAX_SAMPLES, 1, "%d")
+    st.selectbox("Schedule", SCHEDULES, key="cfg_schedule")
+    c1, c2 = st.columns(2)
+    with c1:
+        _num("step: every (epochs)", "cfg_step_epochs", 1e-6, 1e9, 1.0)
+        _num("decay rate / epoch", "cfg_decay", 0.0, 1e6, 0.05, help="exponential, inverse_time")
+    with c2:
+        _num("step: factor gamma", "cfg_gamma", 1e-6, 1.0, 0.1)
+        _num("warmup (epochs)", "cfg_warmup_epochs", 0.0, 1e6, 0.5)
+
+
+def _budget_fields() -> None:
+    st.radio("Budget in", BUDGET_UNITS, key="cfg_budget_unit", horizontal=True)
+    _num("Budget", "cfg_budget", 0.0, 1e12, 1.0)
+    st.radio("Sampling", SAMPLING, key="cfg_sampling", horizontal=True,
+             help="shuffle: each example once per epoch; replacement: independent draws")
+    _num("Seeds (runs per batch size)", "cfg_n_seeds", 1, 16, 1, "%d")
+
+
+def _advanced_fields() -> None:
+    st.text_input("Learning-rate sweep (comma-separated; overrides the slider)", key="cfg_lr_sweep")
+    _num("First seed", "cfg_first_seed", 0, 2**32 - 1, 1, "%d")
+    _num("Data seed", "cfg_data_seed", 0, 2**32 - 1, 1, "%d")
+    st.selectbox("dtype", DTYPES, key="cfg_dtype")
+    st.checkbox("Standardize features", key="cfg_standardize")
+    _num("Checkpoints per run", "cfg_n_checkpoints", 1, 5000, 10, "%d")
+    _num("Evaluation examples", "cfg_eval_examples", 100, HOSTED_MAX_SAMPLES, 1000, "%d")
+
+
+# The closed expanders of the form: (label, expander key, widgets; SECTION_KEYS lists their keys). Their
+# widgets are drawn only once the expander has been opened in this session; until then the saved keys hold them.
+LAZY_SECTIONS = (("Optimizer", "exp_optimizer", _optimizer_fields),
+                 ("Schedule and batch-size scaling", "exp_schedule", _schedule_fields),
+                 ("Budget, sampling, seeds", "exp_budget", _budget_fields),
+                 ("Advanced", "exp_advanced", _advanced_fields))
 
 
 def _order(v):

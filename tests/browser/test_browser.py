@@ -170,6 +170,56 @@ def test_runs_page_shows_an_uploaded_log(page: Page, app_url, downloaded_log):
     assert "B=32" in legend and "full batch" in legend, legend
 
 
+def run_button(page: Page):
+    return page.get_by_role("button", name=re.compile(r"^\s*Run\s*$")).first
+
+
+def toggle_expander(page: Page, key: str) -> None:
+    """Open or close one of the form's lazy expanders (each click reruns the script)."""
+    rerun_and_wait(page, lambda: page.locator(f".st-key-{key} summary").click())
+
+
+def set_number(page: Page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Tab")  # commits the value to the form (Enter would submit it)
+
+
+def shown_link(page: Page) -> str:
+    texts = page.locator("[data-testid='stMarkdown'] code").all_inner_texts()
+    return next(t for t in texts if t.startswith("?") and len(t) > 1)
+
+
+def test_lazy_expanders_keep_edited_values(page: Page, app_url):
+    """The form's closed expanders draw their widgets only once opened: an edit made in one must survive
+    Run, closing it, Run again, and another page in between (the values live on in session state)."""
+    open_app(page, app_url)
+    assert page.get_by_label("Seeds (runs per batch size)", exact=True).count() == 0  # cold: not drawn
+    toggle_expander(page, "exp_budget")
+    set_number(page, "Seeds (runs per batch size)", "2")
+    toggle_expander(page, "exp_optimizer")  # a rerun before Run: the unsubmitted edit above stays
+    set_number(page, "momentum (sgd, rmsprop)", "0.9")
+    toggle_expander(page, "exp_optimizer")  # closed again before Run: its edit still applies
+    rerun_and_wait(page, lambda: run_button(page).click())
+    want = {"seeds": ["0,1"], "momentum": ["0.9"]}
+    assert parse_qs(urlparse(page.url).query) == want, page.url
+    toggle_expander(page, "exp_budget")
+    expect(page.get_by_label("Seeds (runs per batch size)", exact=True)).to_be_hidden()
+    rerun_and_wait(page, lambda: run_button(page).click())  # Run with both expanders closed
+    assert_no_exception(page)
+    assert parse_qs(urlparse(page.url).query) == want, page.url
+    assert parse_qs(shown_link(page).lstrip("?")) == want
+    nav = page.locator("[data-testid='stSidebarNav'] a")
+    rerun_and_wait(page, lambda: nav.filter(has_text="Gradient check").click())
+    rerun_and_wait(page, lambda: nav.first.click())  # back home: the form is drawn anew from saved values
+    expect(charts(page).first).to_be_visible(timeout=TIMEOUT_MS)
+    rerun_and_wait(page, lambda: run_button(page).click())
+    assert_no_exception(page)
+    assert parse_qs(urlparse(page.url).query) == want, page.url
+    toggle_expander(page, "exp_budget")
+    expect(page.get_by_label("Seeds (runs per batch size)", exact=True)).to_have_value("2")
+
+
 def test_server_log_is_clean(app_url, server_log):
     """Runs last (file order): nothing the sessions above did may log a traceback, error or warning."""
     bad = [line for line in server_log.read_text(errors="replace").splitlines()
