@@ -458,7 +458,11 @@ def run_stacked_pair(problem, X, y, Xv, yv, B, steps, lrs, seeds, classes, n_che
 
 
 def stacked_section(args) -> tuple[list[str], list]:
-    """Printable lines and target checks: R = 8 at B = 32 (shared and independent orders), B = 1 per run-step."""
+    """Printable lines and target checks: R = 8 at B = 32 (shared and independent orders), B = 1 per run-step.
+
+    Each case runs stacked and one by one in turn (interleaved) at least twice (`REPS["reps"]` times unless
+    a pair takes >= 2 x REPS["enough_s"]), and keeps the fastest of each; the B = 1 lr sweep times
+    scikit-learn's epoch in the same rounds, so both sides of the S2 check see the same machine load."""
     lines, checks = [], []
     C = args.classes
     for problem in args.problems:
@@ -472,31 +476,31 @@ def stacked_section(args) -> tuple[list[str], list]:
                                       ("independent orders (seeds)", [lr], list(range(STACK_R)))):
                 if B == 1 and problem != "softmax":
                     continue
-                best = None
-                for _ in range(REPS["reps"]):
-                    (ts, rs), (tq, rq) = run_stacked_pair(problem, X, y, Xv, yv, B, steps, lrs, seeds, C)
-                    if best is None or tq / ts > best[1] / best[0]:
-                        best = (ts, tq, rs, rq)
-                    if ts + tq >= 2 * REPS["enough_s"]:
+                with_sk = B == 1 and seeds == [0] and _has("sklearn")
+                sk_rows = min(len(X), SK_ROWS // 4)
+                ts = tq = sk = math.inf
+                for rep in range(max(2, REPS["reps"])):
+                    (t1, rs), (t2, rq) = run_stacked_pair(problem, X, y, Xv, yv, B, steps, lrs, seeds, C)
+                    ts, tq = min(ts, t1), min(tq, t2)
+                    if with_sk:
+                        sk = min(sk, sklearn_epoch(problem, X[:sk_rows], y[:sk_rows], lr, C).seconds)
+                    if rep >= 1 and t1 + t2 >= 2 * REPS["enough_s"]:
                         break
-                ts, tq, rs, rq = best
                 same = np.allclose(rs.log["train_loss"], rq.log["train_loss"], rtol=1e-4, atol=1e-6)
                 per = 1e6 * ts / (steps * STACK_R)
                 lines.append(f"S1 {problem} R={STACK_R} B={B} {label}: stacked {ts:.2f} s vs one by one {tq:.2f} s "
-                             f"({steps} steps/run) -> {tq / ts:.2f}x; {per:.1f} us per run-step "
+                             f"({steps} steps/run, best of {rep + 1}) -> {tq / ts:.2f}x; {per:.1f} us per run-step "
                              f"(same losses: {same})")
                 if B == 32:
                     goal = 4.0 if seeds == [0] else 2.0
                     checks.append((f"{problem} R={STACK_R} B=32 stacked {label} >= {goal:g}x one by one",
                                    tq / ts >= goal, f"{tq / ts:.2f}x"))
-                elif _has("sklearn") and seeds == [0]:
-                    rows = min(len(X), SK_ROWS // 4)
-                    t = best_of(partial(sklearn_epoch, problem, X[:rows], y[:rows], lr, C), reps=2)
-                    sk = 1e6 * t.seconds / rows
+                elif with_sk:
+                    sk_us = 1e6 * sk / sk_rows
                     lines.append(f"S2 softmax B=1: stacked {per:.1f} us per run-step vs scikit-learn "
-                                 f"SGDClassifier {sk:.1f} us per sample (OvR, {C} classes)")
+                                 f"SGDClassifier {sk_us:.1f} us per sample (OvR, {C} classes; same rounds)")
                     checks.append(("softmax B=1 stacked lr sweep: us per run-step <= scikit-learn per sample",
-                                   per <= sk, f"{per:.1f} vs {sk:.1f} us"))
+                                   per <= sk_us, f"{per:.1f} vs {sk_us:.1f} us"))
         del X, y
         gc.collect()
     return lines, checks

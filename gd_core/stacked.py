@@ -9,8 +9,15 @@ times the memory, and its products are already BLAS-bound (PERF.md).
 Layout: all runs' parameters in one array `P: (S, D+1, L, C)` (S seeds, L learning rates, C outputs,
 C = 1 for the one-output models); `P[s, :, l, :].ravel()` is run (s, l)'s flat `w` ([W (D, C); b]). Runs of
 one seed share the batch order, so their weights sit side by side (`W: (D, L*C)`) and one product serves
-them all; seeds have independent orders, gathered per step into `(S, B, D)` and multiplied batched
-`(S, B, D) @ (S, D, L*C)`. The optimizer update is elementwise, with one lr per run `(S, 1, L, 1)`.
+them all; seeds have independent orders, multiplied batched `(S, L*C, D) @ (S, D, b)`. The kernels are in
+stacked_kernels.py: any optimizer through the in-place updaters (one lr per run, `(S, 1, L, 1)`); plain SGD
+folds lr into the gradient and updates P in the same step; B = 1 plain SGD without L2 runs a window of rows
+per weight update (stacked_kernels.OneExampleWindow, exact sequential SGD).
+
+The loop has no per-step sampler or list work: `_Order` draws each seed's indices a chunk of steps at a time
+(the rng calls of BatchSampler, so the order is the one-by-one order), one `np.take` per chunk gathers the rows
+of every seed, and steps read views of the chunk. Losses are computed exactly at the step before a checkpoint
+(its batch_loss) and whenever a cheap bound cannot rule out a divergence (stacked_kernels.StackedStep).
 
 A run whose batch loss passes its divergence limit is retired: its last row is written then (as the
 one-by-one loop would), and its slot is zeroed with lr 0 so it stays finite and inert. Checkpoints sit at
@@ -25,8 +32,9 @@ import time
 
 import numpy as np
 
-from .batching import BatchSampler, examples_after
-from .problems import LeastSquares, Softmax
+from .batching import examples_after
+from .problems import Softmax
+from .stacked_kernels import OneExampleWindow, StackedStep
 from .updaters import make_updater
 
 STACKED_PROBLEMS = ("least_squares", "logistic", "softmax")
@@ -44,89 +52,49 @@ def stack_groups(problem_name: str, optimizer: str, batch_sizes: list[int], n_tr
     return sorted(groups.values(), key=lambda g: g[0])
 
 
-class _Gradient:
-    """Per-run losses (S, L) and the gradient G (like P) of a stacked linear model on batches (S, b, D)."""
+CHUNK_BYTES = 4 << 20  # rows gathered at once over all seeds: a chunk of steps of about this size (>= 1 step)
+MAX_CHUNK_STEPS = 1_024  # steps per chunk at most (their views are built once)
+BIAS_COLUMN_ROWS = 64  # below this many rows a step (seeds x B), the bias rides in the products as a ones column
+WINDOW = 64  # B = 1 plain SGD: steps per weight update of the fused path (stacked_kernels.OneExampleWindow)
 
-    def __init__(self, problem, P, G, S, L, C, max_batch):
-        self.problem, self.P, self.G, self.C = problem, P, G, C
-        D = problem.n_features
-        self.W = np.reshape(P[:, :D], (S, D, L * C), copy=False)  # views: updates of P show here
-        self.b = np.reshape(P[:, D], (S, 1, L * C), copy=False)
-        self.gW = np.reshape(G[:, :D], (S, D, L * C), copy=False)
-        self.gb = np.reshape(G[:, D], (S, L * C), copy=False)
-        self.losses = np.empty((S, L), P.dtype)
-        self.kind = type(problem)
-        self.bufs: dict[int, tuple] = {}
-        self.S, self.L = S, L
-        self._buffers(max_batch)
 
-    def _buffers(self, b):
-        """Scratch for batches of b rows (at most two sizes: B and the last partial batch)."""
-        if b not in self.bufs:
-            S, L, C, dt = self.S, self.L, self.C, self.P.dtype
-            scores = np.empty((S, b, L * C), dt)
-            col = np.empty((2, S, b, L, 1), dt)
-            base = (np.arange(S * b * L) * C).reshape(S, b, L)
-            self.bufs[b] = (scores, col, base, np.empty((S, b, L), np.intp), np.empty((S, b, L), dt),
-                            np.empty((S, b, L), dt))
-        return self.bufs[b]
+class _Order:
+    """Each seed's batch order as BatchSampler draws it (the same rng calls), a chunk of steps at a time.
 
-    def __call__(self, Xb, yb):
-        """Xb (S, b, D), yb (S, b) -> losses (S, L) (a buffer, overwritten next call); writes G."""
-        b = Xb.shape[1]
-        scores, col, base, fl, pk, tmp = self._buffers(b)
-        np.matmul(Xb, self.W, out=scores)
-        scores += self.b
-        XT = Xb.transpose(0, 2, 1)
-        losses = self.losses
-        if self.kind is Softmax:
-            s4 = scores.reshape(self.S, b, self.L, self.C)
-            mx, sm = col[0], col[1]
-            np.maximum.reduce(s4, axis=3, keepdims=True, out=mx)
-            s4 -= mx
-            np.add(base, yb[:, :, None], out=fl)
-            sflat = scores.reshape(-1)
-            np.take(sflat, fl, out=pk, mode="clip")
-            np.exp(s4, out=s4)
-            np.add.reduce(s4, axis=3, keepdims=True, out=sm)
-            np.log(sm[..., 0], out=tmp)
-            np.subtract(tmp, pk, out=tmp)
-            np.add.reduce(tmp, axis=1, out=losses)
-            s4 /= sm
-            np.take(sflat, fl, out=pk, mode="clip")
-            pk -= 1
-            np.put(sflat, fl, pk)
-            dz = scores
+    shuffle: a permutation per seed, reshuffled in place (rng.shuffle) when an epoch starts; the seeds move in
+    step (same n and B), so one position serves all and a chunk never crosses an epoch's end (its last batch
+    may be partial). replacement: one `rng.integers(0, n, size=B)` per step and seed, as BatchSampler.next.
+    """
+
+    def __init__(self, n: int, B: int, sampling: str, seeds: list[int], max_rows: int):
+        self.n, self.B = n, B
+        self.rngs = [np.random.default_rng([seed, 1, B]) for seed in seeds]
+        self.replacement = sampling == "replacement"
+        if self.replacement:
+            self.idx = np.empty((len(seeds), max_rows), np.intp)
         else:
-            z = scores  # (S, b, L)
-            if self.kind is LeastSquares:
-                z -= yb[:, :, None]
-                np.multiply(z, z, out=tmp)
-                np.add.reduce(tmp, axis=1, out=losses)
-                losses *= 0.5
-            else:  # logistic: m = (1 - 2y) z, loss softplus(m), dL/dz = (1 - 2y) sigmoid(m)
-                sign = np.subtract(1, 2 * yb, dtype=z.dtype)[:, :, None]
-                m = np.multiply(z, sign, out=pk)
-                np.logaddexp(0, m, out=tmp)
-                np.add.reduce(tmp, axis=1, out=losses)
-                np.subtract(m, tmp, out=m)
-                with np.errstate(under="ignore"):
-                    np.exp(m, out=m)
-                np.multiply(m, sign, out=z)
-            dz = z
-        losses *= 1 / b
-        dz *= 1 / b
-        np.matmul(XT, dz, out=self.gW)
-        np.add.reduce(dz, axis=1, out=self.gb)
-        reg = self.problem.reg
-        if reg:
-            D = self.problem.n_features
-            Wp = self.P[:, :D]
-            sq = np.multiply(Wp, Wp)
-            losses += 0.5 * reg * sq.sum(axis=(1, 3))
-            np.multiply(Wp, reg, out=sq)
-            self.G[:, :D] += sq
-        return losses
+            self.perm = np.empty((len(seeds), n), np.intp)
+            self.perm[:] = np.arange(n)
+        self.pos = n  # a new epoch on the first chunk
+
+    def next(self, k: int):
+        """(indices (S, rows), steps, size of the last step): up to k steps; all but the last have B rows."""
+        n, B = self.n, self.B
+        if self.replacement:
+            idx = self.idx
+            for j in range(k):
+                for s, rng in enumerate(self.rngs):
+                    idx[s, j * B:(j + 1) * B] = rng.integers(0, n, size=B)
+            return idx[:, :k * B], k, B
+        if self.pos >= n:
+            for s, rng in enumerate(self.rngs):
+                rng.shuffle(self.perm[s])
+            self.pos = 0
+        k = min(k, -(-(n - self.pos) // B))
+        rows = min(k * B, n - self.pos)
+        idx = self.perm[:, self.pos:self.pos + rows]
+        self.pos += rows
+        return idx, k, rows - (k - 1) * B
 
 
 def run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, should_stop, steps, checkpoints,
@@ -141,26 +109,55 @@ def run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shoul
     S, L = len(runs), len(runs[0])
     B = runs[0][0]["batch_size"]
     C = problem.n_classes if type(problem) is Softmax else 1
-    P = np.empty((S, D + 1, L, C), X.dtype)
+    dt = X.dtype
+    P = np.empty((S, D + 1, L, C), dt)
     for s in range(S):
         P[s] = w0s[s].reshape(D + 1, 1, C)
     G = np.empty_like(P)
-    gradient = _Gradient(problem, P, G, S, L, C, B)
-    update = make_updater(cfg.optimizer, _hp(cfg), P)
-    samplers = [BatchSampler(n, B, cfg.sampling, np.random.default_rng([r[0]["seed"], 1, B])) for r in runs]
-    Xbufs: dict[int, tuple] = {}
-    lr = np.empty((S, 1, L, 1))
+    hp = _hp(cfg)
+    fold = cfg.optimizer == "sgd" and not hp.get("momentum", 0.0) and not hp.get("weight_decay", 0.0)
+    update = None if fold else make_updater(cfg.optimizer, hp, P)
+    window = OneExampleWindow(problem, P, WINDOW) if fold and B == 1 and not problem.reg else None
+    chunk_rows = CHUNK_BYTES // ((D + 1) * dt.itemsize)
+    K = WINDOW if window is not None else max(1, min(MAX_CHUNK_STEPS, chunk_rows // (S * B)))
+    # A ones column folds the bias into the products, but np.take into the strided (S, rows, D) part of the
+    # buffer costs about twice a contiguous gather: with many rows a step, the kernel adds the bias instead.
+    bias_col = window is not None or S * B < BIAS_COLUMN_ROWS
+    Xc = np.empty((S, K * B, D + bias_col), dt)
+    Xc[..., D:] = 1
+    Xg = Xc[..., :D]
+    yc = np.empty((S, K * B), y.dtype)
+    kernel = StackedStep(problem, P, G, fold, B, Xc, yc)
+    order = _Order(n, B, cfg.sampling, [r[0]["seed"] for r in runs], K * B)
+    lr = np.zeros((S, L))
+    lr4 = lr.reshape(S, 1, L, 1)  # the updater's broadcast against P
     active = np.ones((S, L), bool)
     constant = cfg.schedule == "constant" and not cfg.warmup_epochs  # lr never changes: fill once
+    flat_schedules = [f for row in schedules for f in row]
     limits = np.full((S, L), np.inf)
     status = [["ok"] * L for _ in range(S)]
     rows = [[[] for _ in range(L)] for _ in range(S)]
     last_loss = np.full((S, L), np.nan)
 
     def fill_lr(step):
-        for s in range(S):
-            for k in range(L):
-                lr[s, 0, k, 0] = schedules[s][k](step) if active[s, k] else 0.0
+        lr.reshape(-1)[:] = [f(step) for f in flat_schedules]
+        np.multiply(lr, active, out=lr)
+        kernel.set_lr(lr)
+
+    def fill_window_lr(step, k):
+        """The window's lr per step: constant schedules broadcast lr, others ask every run's schedule."""
+        if constant:
+            np.copyto(window.lr[:, :k], lr[:, None, :], casting="unsafe")
+        else:
+            vals = [[f(step + t) for f in flat_schedules] for t in range(k)]
+            w = window.lr[:, :k]
+            np.copyto(w, np.asarray(vals).reshape(k, S, L).transpose(1, 0, 2), casting="unsafe")
+            np.multiply(w, active[:, None, :], out=w)
+
+    def limits_changed():
+        kernel.set_limits(limits, active)
+        if window is not None:
+            window.set_limits(limits, active)
 
     def w_of(s, k):
         return P[s, :, k, :].reshape(-1)  # a copy in the flat layout of the problem
@@ -182,44 +179,60 @@ def run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shoul
         active[s, k] = False
         limits[s, k] = np.inf
         P[s, :, k, :] = 0
-        for arr in update.state:
+        for arr in () if update is None else update.state:
             arr[s, :, k, :] = 0
-        lr[s, 0, k, 0] = 0.0
+        lr[s, k] = 0.0
+        kernel.set_lr(lr)
 
     fill_lr(0)
+    limits_changed()
     step, train_time, cancelled = 0, 0.0, False
+    careful_until = 0  # B = 1 fused path: after a window failed its check, step by step until this step
+    latest = None  # the losses of the last step trained (a kernel buffer)
     started = time.perf_counter()
     with np.errstate(all="ignore"):
         for ck in checkpoints:
             t0 = time.perf_counter()
             while step < ck:
-                idx = [sp.next() for sp in samplers]
-                b = len(idx[0])
-                if b not in Xbufs:
-                    Xbufs[b] = (np.empty((S, b, D), X.dtype), np.empty((S, b), y.dtype), np.empty((S, b), np.intp))
-                Xb, yb, ib = Xbufs[b]
-                for s in range(S):
-                    ib[s] = idx[s]
-                np.take(X, ib, axis=0, out=Xb, mode="clip")
-                np.take(y, ib, out=yb, mode="clip")
-                losses = gradient(Xb, yb)
-                if not (losses <= limits).all():  # also catches NaN
-                    np.copyto(last_loss, losses, where=active)
-                    train_time += time.perf_counter() - t0
-                    t0 = time.perf_counter()
-                    for s, k in zip(*np.nonzero(~(losses <= limits)), strict=True):
-                        status[s][k] = "diverged"
-                        record(s, k, step, train_time)
-                        finish(s, k)
-                    if not active.any():
-                        break
-                    gradient(Xb, yb)  # the retired slots' gradients are recomputed at zero weights
-                if not constant:
-                    fill_lr(step)
-                update(G, lr, step)
-                step += 1
-            if active.any():
-                np.copyto(last_loss, gradient.losses, where=active & (step > 0))
+                idx, k, last_b = order.next(min(K, ck - step))
+                nrows = (k - 1) * B + last_b
+                np.take(X, idx, axis=0, out=Xg[:, :nrows], mode="clip")  # mode="raise" would copy all of X
+                np.take(y, idx, out=yc[:, :nrows], mode="clip")
+                if window is not None and step >= careful_until and window.ok_limits:
+                    fill_window_lr(step, k)
+                    if window.run(Xc, yc, k, step + k == ck):
+                        step += k
+                        latest = window.losses
+                        continue
+                    careful_until = ck  # replay this window (and the rest of the interval) step by step
+                kernel.prepare(nrows)
+                for j in range(k):
+                    b = B if j < k - 1 else last_b
+                    XT, yv = kernel.step_views(j, b)
+                    if not constant:
+                        fill_lr(step)
+                    losses = kernel.forward(XT, yv, b, step == ck - 1)
+                    if losses is not None and not (losses <= limits).all():  # also catches NaN
+                        np.copyto(last_loss, losses, where=active)
+                        train_time += time.perf_counter() - t0
+                        for s, r in zip(*np.nonzero(~(losses <= limits)), strict=True):
+                            status[s][r] = "diverged"
+                            record(s, r, step, train_time)
+                            finish(s, r)
+                        limits_changed()
+                        t0 = time.perf_counter()
+                        if not active.any():
+                            break
+                        losses = kernel.forward(XT, yv, b, True)  # the retired slots now hold zero weights
+                    latest = losses
+                    kernel.backward(XT, yv, b)
+                    if update is not None:
+                        update(G, lr4, step)
+                    step += 1
+                if not active.any():
+                    break
+            if active.any() and step > 0:
+                np.copyto(last_loss, latest, where=active)
             train_time += time.perf_counter() - t0
             if not active.any():
                 break
@@ -230,6 +243,7 @@ def run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shoul
                 if not m["train_loss"] <= limits[s, k]:
                     status[s][k] = "diverged"
                     finish(s, k)
+            limits_changed()
             report(step / max(steps, 1))
             ended = None
             if cfg.time_limit_s is not None and time.perf_counter() - started > cfg.time_limit_s:

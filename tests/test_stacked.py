@@ -1,5 +1,7 @@
 """Stacked runs (gd_core.stacked) give the one-by-one log: same rows, columns, statuses; values to float rounding."""
 
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,7 +20,7 @@ LRS = {"sgd": (0.01, 0.05, 0.2), "momentum": (0.005, 0.02), "nesterov_wd": (0.00
 
 
 def both(**kw):
-    c = ExperimentConfig(n_samples=250, budget=2.0, n_checkpoints=12, **kw)
+    c = ExperimentConfig(**{"n_samples": 250, "budget": 2.0, "n_checkpoints": 12, **kw})
     return run_experiment(c, stacked=True), run_experiment(c, stacked=False)
 
 
@@ -101,3 +103,115 @@ def test_run_experiment_chooses_the_stacked_path_by_the_rule(monkeypatch):
     assert calls == [4]  # the B = 8 runs together; full batch one by one
     run_experiment(c.replace(problem="mlp"))
     assert calls == [4]
+
+
+# -- the fused B = 1 path (stacked_kernels.OneExampleWindow), chunks, and the bias kept out of the gather ------
+
+def count_paths(monkeypatch):
+    """Counts of fused windows that passed / failed their check (a failed one is replayed step by step)."""
+    import gd_core.stacked_kernels as sk
+
+    counts = {"ok": 0, "failed": 0}
+    real = sk.OneExampleWindow.run
+
+    def run(self, *a):
+        ok = real(self, *a)
+        counts["ok" if ok else "failed"] += 1
+        return ok
+
+    monkeypatch.setattr(sk.OneExampleWindow, "run", run)
+    return counts
+
+
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_one_example_sweep_fused_equals_one_by_one_across_windows_and_epochs(problem, monkeypatch):
+    counts = count_paths(monkeypatch)
+    a, b = both(**PROBLEMS[problem], optimizer="sgd", lrs=(0.01, 0.05, 0.2), batch_sizes=(1,), budget=2.5)
+    assert_same_log(a, b)
+    assert counts["ok"] > 0 and counts["failed"] == 0
+    c = ExperimentConfig(n_samples=250, budget=2.5, n_checkpoints=2, optimizer="sgd", lrs=(0.01, 0.2),
+                         batch_sizes=(1,), **PROBLEMS[problem])  # intervals of many full windows
+    assert_same_log(run_experiment(c), run_experiment(c, stacked=False))
+
+
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_one_example_runs_diverging_mid_way_are_replayed_step_by_step(problem, monkeypatch):
+    counts = count_paths(monkeypatch)
+    lrs = {"least_squares": (0.05, 1.0, 1.6, 3.0), "logistic": (0.5, 1e4, 1e6), "softmax": (0.1, 300.0, 3000.0, 3e4)}
+    a, b = both(**PROBLEMS[problem], optimizer="sgd", lrs=lrs[problem], batch_sizes=(1,), warmup_epochs=1.5,
+                seeds=(0, 4))
+    assert_same_log(a, b)
+    assert counts["failed"] > 0
+    sizes = a.log.groupby("run_id").size()
+    diverged = a.summary.loc[a.summary["status"] == "diverged", "run_id"]
+    assert len(diverged) >= 2 and (sizes[diverged] > 2).any()  # some diverge after a few checkpoints
+    assert (a.summary.loc[a.summary["base_lr"] == lrs[problem][0], "status"] == "ok").all()
+
+
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_one_example_replacement_schedules_float32_and_l2(problem):
+    a, b = both(**PROBLEMS[problem], optimizer="sgd", lrs=(0.02, 0.1), seeds=(0, 3), batch_sizes=(1,),
+                schedule="cosine", warmup_epochs=0.5, sampling="replacement", dtype="float32")
+    assert_same_log(a, b, rtol=2e-4)
+    a, b = both(**PROBLEMS[problem], optimizer="sgd", lrs=(0.02, 0.1), batch_sizes=(1,), reg=1e-2)
+    assert_same_log(a, b)
+
+
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+@pytest.mark.parametrize("opt", ["sgd", "momentum", "adam"])
+def test_many_rows_a_step_add_the_bias_outside_the_gather(problem, opt):
+    """seeds x B >= stacked.BIAS_COLUMN_ROWS: contiguous gather, bias added to the scores; partial last batches."""
+    from gd_core.stacked import BIAS_COLUMN_ROWS
+
+    assert 3 * 27 >= BIAS_COLUMN_ROWS and 200 % 27
+    a, b = both(**PROBLEMS[problem], **OPTIMIZERS[opt], lrs=LRS[opt], seeds=(0, 1, 2), batch_sizes=(27,), reg=1e-3)
+    assert_same_log(a, b)
+
+
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_small_chunks_cross_checkpoints_and_epochs(problem, monkeypatch):
+    import gd_core.stacked as stacked
+
+    monkeypatch.setattr(stacked, "CHUNK_BYTES", 20 * 4 * 8)  # 20 rows of 3 features + bias, float64: 2 steps of
+    # B = 8 a chunk with one seed, 1 with two
+    monkeypatch.setattr(stacked, "WINDOW", 3)
+    for sampling in ("shuffle", "replacement"):
+        a, b = both(**PROBLEMS[problem], optimizer="sgd", lrs=(0.01, 0.1), seeds=(0, 1), batch_sizes=(1, 8, 9),
+                    sampling=sampling)
+        assert_same_log(a, b)
+
+
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_plain_sgd_divergence_through_the_loss_bounds(problem):
+    """Plain SGD folds lr into the step and checks cheap loss bounds; a diverging run still stops where it would."""
+    lrs = {"least_squares": (0.01, 5.0, 0.05), "logistic": (0.01, 1e6, 0.05), "softmax": (0.01, 1e5, 0.05)}
+    for kw in ({}, {"warmup_epochs": 1.0}):
+        a, b = both(**PROBLEMS[problem], optimizer="sgd", lrs=lrs[problem], seeds=(0, 1), batch_sizes=(4, 40), **kw)
+        assert_same_log(a, b)
+        assert (a.summary["status"] == "diverged").any()
+
+
+def test_cancel_and_time_limit_on_the_fused_path():
+    c = ExperimentConfig(n_samples=300, lrs=(0.1, 0.2), batch_sizes=(1,), budget=3)
+    calls = []
+    r = run_experiment(c, should_stop=lambda: len(calls) > 3, progress=lambda f, m: calls.append(f))
+    assert set(r.summary["status"]) == {"cancelled"} and len(r.summary) == 2
+    calls = []
+    one = run_experiment(c, should_stop=lambda: len(calls) > 3, progress=lambda f, m: calls.append(f), stacked=False)
+    assert one.summary["status"].tolist() == ["cancelled"]  # one by one, the first run is cancelled
+    assert r.log.groupby("run_id").size().tolist() == [len(one.log)] * 2 == [4, 4]
+    first = r.log[r.log["run_id"] == one.log["run_id"].iloc[0]]
+    np.testing.assert_allclose(first["train_loss"], one.log["train_loss"], rtol=1e-6)
+    r = run_experiment(c.replace(time_limit_s=0.001), progress=lambda f, m: time.sleep(0.002))
+    assert set(r.summary["status"]) == {"time_limit"} and r.log.groupby("run_id").size().tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("problem", list(PROBLEMS))
+def test_tight_divergence_limits_switch_the_bounds_off(problem, monkeypatch):
+    """Limits under log(float max): no correct-class shift, no fused windows; exact losses decide every step."""
+    import gd_core.runner as runner
+
+    monkeypatch.setattr(runner, "EXPLODE_FACTOR", 1.5)
+    for B in (1, 8):
+        a, b = both(**PROBLEMS[problem], optimizer="sgd", lrs=(0.01, 0.5, 3.0), seeds=(0, 1), batch_sizes=(B,))
+        assert_same_log(a, b)
