@@ -62,8 +62,12 @@ st.caption("Faint lines: the loss of the mini-batch each update saw (its wiggle 
            "x: a diverged run, where it stopped.")
 st.plotly_chart(charts.loss_panels(log, show_batch_loss=view["show_batch_loss"], **style), key="chart_loss")
 st.subheader("Validation, accuracy and gradient norm")
-st.caption("Dotted: the training counterpart. Curves that part are over- (or under-) fitting.")
-st.plotly_chart(charts.metric_grid(log, x=view["metric_x"], **style), key="chart_metrics")
+# Drawn on request: a second figure (20 traces) on the first paint costs a cold browser more than it shows at a
+# glance (benchmarks/DASHBOARD.md). The toggle keeps its state across reruns.
+if st.toggle("Show validation loss, accuracy and gradient norm", key="view_metrics"):
+    st.caption("Dotted: the training counterpart. Curves that part are over- (or under-) fitting.")
+    metric_x = controls.metric_x_picker()
+    st.plotly_chart(charts.metric_grid(log, x=metric_x, **style), key="chart_metrics")
 
 st.subheader("Summary")
 target, metric = controls.target_controls(results.summary, config)

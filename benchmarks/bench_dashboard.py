@@ -11,8 +11,9 @@ cache warm, browser cold). Also: the default home experiment computed alone (`ui
 process) and the server's peak RSS (VmHWM) after loading the home page. "browser CPU" is the CPU time all
 Chromium processes spent from `goto` to ready: other jobs on the host inflate it far less than wall time, so it
 is the steadier A/B signal on a busy machine. Same-run ratios; no assertions.
-`--variant NAME=SCRIPT` (repeatable) also serves SCRIPT (run from the repo root, so it can import `ui` or exec
-app.py) and loads it in the same alternation: a same-run A/B of a change against the home page.
+`--variant NAME=SCRIPT[@CHARTS]` (repeatable) also serves SCRIPT (run from the repo root, so it can import `ui`
+or exec app.py) and loads it in the same alternation, waiting for CHARTS charts (default: as many as the home
+page): a same-run A/B of a change against the home page.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, _free_port, _healthy  # noqa: E402
 from conftest import stop_server as stop  # noqa: E402
 
-HOME_CHARTS = 2  # app.py: loss panels + metric grid
+HOME_CHARTS = 1  # app.py: the loss panels (the metric grid is drawn on request)
 MINIMAL_PAGE = '''import plotly.graph_objects as go
 import streamlit as st
 
@@ -189,7 +190,7 @@ def main(argv=None) -> None:
     ap.add_argument("--csv-cols", type=int, default=41, help="columns of the CSV upload (features + label)")
     ap.add_argument("--out", default=None, help="also write the figures as Markdown to this file (its sections "
                     "from the first '## ' heading on are kept)")
-    ap.add_argument("--variant", action="append", default=[], metavar="NAME=SCRIPT",
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=SCRIPT[@CHARTS]",
                     help="also load this page (a home-page variant) in the same alternation")
     args = ap.parse_args(argv)
     variants = [tuple(v.split("=", 1)) for v in args.variant]
@@ -204,9 +205,10 @@ def main(argv=None) -> None:
         extra.append(minimal)
         variant_urls = []
         for i, (name, script) in enumerate(variants):
+            script, _, n_charts = script.partition("@")
             proc, url = start_server(Path(script).resolve(), ROOT, tmp / f"variant{i}.log")
             extra.append(proc)
-            variant_urls.append((name, url, HOME_CHARTS))
+            variant_urls.append((name, url, int(n_charts or HOME_CHARTS)))
         rss_start = rss_mb(home.pid)
         with sync_playwright() as pw:
             cold_min = cold_load(pw, min_url, 1)  # warms the OS file cache for chromium too

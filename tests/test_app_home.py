@@ -1,4 +1,5 @@
-"""The home page under AppTest: default run, charts, form submit, share-link URL state, presets, target."""
+"""The home page under AppTest: default run, charts, form submit, share-link URL state, presets, target, and the
+lazy parts of the first paint (the form's closed sections with their caption, the metric grid on request)."""
 
 import json
 from pathlib import Path
@@ -60,10 +61,14 @@ def home():
     return at
 
 
+def problem_caption(at) -> str:
+    return next(c.value for c in at.caption if "open *Problem and data* to change" in c.value)
+
+
 def test_default_experiment_is_computed_and_charted(home):
     assert not home.warning and not home.error
     specs = charts(home)
-    assert len(specs) == 2
+    assert len(specs) == 1  # the loss panels; the metric grid is drawn on request
     expected = [batch_size_label(b, 800) for b in (1, 32, 256, 800)]
     assert legend_names(specs[0]) == expected == ["SGD (B=1)", "B=32", "B=256", "full batch (B=800)"]
     lines = [t for t in specs[0]["data"] if t.get("showlegend", True)]
@@ -74,6 +79,8 @@ def test_default_experiment_is_computed_and_charted(home):
     assert share_link(home) == "?"  # the defaults: an empty share link
     assert {b.key for b in home.get("download_button")} == {"dl_log", "dl_summary", "dl_config"}
     assert "B = 1" in home.latex[0].value  # the three update loops
+    assert problem_caption(home).startswith(
+        "**softmax** on **blobs** · 1,000 examples · 2 features · 3 classes · noise 0.5 · 20% validation")
 
 
 def test_log_y_toggle_restyles(home):
@@ -118,7 +125,7 @@ def test_bad_form_value_keeps_last_results_and_names_the_field():
     assert not at.exception
     assert "batch_size must be in [1, 800]" in at.error[0].value
     assert summary(at)["run"].tolist()[0] == "SGD (B=1)"  # the last good results stay
-    assert len(charts(at)) == 2
+    assert len(charts(at)) == 1
 
 
 def test_query_params_are_honoured():
@@ -126,6 +133,8 @@ def test_query_params_are_honoured():
     assert not at.exception and not at.warning
     assert at.session_state["home_config"] == ExperimentConfig(problem="logistic", n_classes=2,
                                                                batch_sizes=(4, "full"), lrs=(0.2,))
+    assert problem_caption(at).startswith("**logistic** on **blobs** · 1,000 examples · 2 features · noise 0.5")
+    set_open(at, "exp_problem", True)
     assert at.selectbox(key="cfg_problem").value == "logistic"  # the form shows the link's config
     assert legend_names(charts(at)[0]) == ["B=4", "full batch (B=800)"]
 
@@ -136,7 +145,7 @@ def test_bad_query_param_warns_and_falls_back(query, field):
     at = start(**query)
     assert not at.exception
     assert at.warning and field in at.warning[0].value
-    assert len(charts(at)) == 2  # the defaults ran
+    assert len(charts(at)) == 1  # the defaults ran
 
 
 def test_preset_sets_every_control_and_the_link():
@@ -145,6 +154,9 @@ def test_preset_sets_every_control_and_the_link():
     assert not at.exception
     cfg = PRESETS["ill_conditioned"].config
     assert at.session_state["home_config"] == cfg
+    assert problem_caption(at).startswith("**least_squares** on **linear** · 1,000 examples · 10 features · "
+                                          "noise 0.1 · condition number 100 · 20% validation")
+    set_open(at, "exp_problem", True)
     assert at.selectbox(key="cfg_problem").value == "least_squares"
     assert at.number_input(key="cfg_condition_number").value == 100.0
     assert at.select_slider(key="cfg_lr").value == 0.015
@@ -160,12 +172,14 @@ def test_csv_upload_runs_and_bad_csv_is_an_error_not_a_traceback():
     rows = "\n".join(f"{i % 7},{(i * 3) % 5},{int(i % 7 > 3)}" for i in range(60))
     at = start()
     at.file_uploader(key="cfg_csv_file").set_value(("d.csv", f"a,b,label\n{rows}\n".encode(), "text/csv")).run()
+    assert at.session_state["exp_problem"] is True  # an upload opens "Problem and data": the target is picked there
     at.selectbox(key="cfg_dataset").set_value("csv")
     at.selectbox(key="cfg_target").set_value("label")
     at.multiselect(key="cfg_batch_sizes").set_value(["4", "full"])
     submit(at)
     assert not at.exception and not at.error
     assert summary(at)["run"].tolist() == ["B=4", "full batch (B=48)"]
+    assert "on **your CSV** · target `label`" in problem_caption(at)
     at.file_uploader(key="cfg_csv_file").set_value(("bad.csv", b"a,a\n1,2\n", "text/csv")).run()
     assert not at.exception and at.error and "CSV" in at.error[0].value
 
@@ -204,9 +218,9 @@ def test_closed_expanders_draw_no_widgets_and_each_draws_its_keys_once_opened():
     from ui.controls import ALWAYS_KEYS, FORM_KEYS, SECTION_KEYS
 
     at = start()
-    assert drawn_form_keys(at) == set(ALWAYS_KEYS)  # a cold page: only the open "Problem and data" part
-    assert [e.label for e in at.expander][1:] == ["Optimizer", "Schedule and batch-size scaling",
-                                                  "Budget, sampling, seeds", "Advanced"]
+    assert drawn_form_keys(at) == set(ALWAYS_KEYS) == {"cfg_batch_sizes", "cfg_lr"}  # a cold page: all closed
+    assert [e.label for e in at.expander] == ["Problem and data", "Optimizer", "Schedule and batch-size scaling",
+                                              "Budget, sampling, seeds", "Advanced"]
     drawn = set(ALWAYS_KEYS)
     for expander, keys in SECTION_KEYS.items():
         set_open(at, expander, True)
@@ -280,11 +294,11 @@ def test_share_link_with_hidden_fields_loads_them():
                            n_checkpoints=40)
     assert not at.exception and not at.warning
     assert at.session_state["home_config"] == cfg
-    assert drawn_form_keys(at).isdisjoint({"cfg_optimizer", "cfg_n_seeds", "cfg_dtype"})  # all closed
+    assert drawn_form_keys(at).isdisjoint({"cfg_optimizer", "cfg_n_seeds", "cfg_dtype", "cfg_problem"})  # closed
     submit(at)  # Run without opening anything: the link's hidden fields stay
     assert at.session_state["home_config"] == cfg
     assert dict(at.query_params) == query
-    for expander in ("exp_optimizer", "exp_schedule", "exp_budget", "exp_advanced"):
+    for expander in ("exp_problem", "exp_optimizer", "exp_schedule", "exp_budget", "exp_advanced"):
         set_open(at, expander, True)
     assert at.selectbox(key="cfg_optimizer").value == "rmsprop"
     assert at.number_input(key="cfg_momentum").value == 0.5
@@ -292,3 +306,66 @@ def test_share_link_with_hidden_fields_loads_them():
     assert at.selectbox(key="cfg_schedule").value == "cosine" and at.selectbox(key="cfg_dtype").value == "float32"
     submit(at)
     assert at.session_state["home_config"] == cfg
+
+
+# -- "Problem and data" closed and lazy, with a caption that says what it holds ------------------------------
+
+def test_problem_caption_follows_a_preset_a_link_and_a_run_with_the_section_closed():
+    at = start(problem="mlp", dataset="spiral", n_samples="600", hidden="64", label_noise="0.3", reg="0.01")
+    assert not at.exception and not at.warning
+    assert problem_caption(at).startswith("**mlp** (64 hidden units) on **spiral** · 600 examples · 2 features · "
+                                          "3 classes · noise 0.5 · 30% label noise · L2 0.01 · 20% validation")
+    at.selectbox(key="cfg_preset").set_value("redundant").run()
+    assert problem_caption(at).startswith("**softmax** on **blobs** · 2,500 examples · 2 features · 3 classes · "
+                                          "noise 0.5 · 10 unique · 20% validation")
+    set_open(at, "exp_problem", True)
+    at.number_input(key="cfg_n_features").set_value(5)
+    at.selectbox(key="cfg_dataset").set_value("moons")
+    assert "2 features" in problem_caption(at)  # not run yet: the caption states what is being run
+    submit(at)
+    set_open(at, "exp_problem", False, forget=True)  # closed, its widgets not drawn
+    assert "cfg_n_features" not in drawn_form_keys(at)
+    assert problem_caption(at).startswith("**softmax** on **moons** · 2,500 examples · 5 features")
+    submit(at)  # Run with the section closed: nothing is lost
+    assert at.session_state["home_config"] == PRESETS["redundant"].config.replace(dataset="moons", n_features=5)
+    assert dict(at.query_params) == {"n_samples": "2500", "n_unique": "10", "budget": "5.0", "dataset": "moons",
+                                     "n_features": "5"}
+
+
+@pytest.mark.parametrize("values, expected", [
+    (dict(problem="least_squares", dataset="linear", n_features=1, condition_number=1.0, val_fraction=0.0),
+     "**least_squares** on **linear** · 1,000 examples · 1 feature · noise 0.5 · 0% validation"),
+    (dict(problem="logistic", dataset="csv", target=None), "**logistic** on **your CSV** · no target yet · "
+     "20% validation"),
+])
+def test_problem_summary(values, expected):
+    from ui.controls import config_to_state, problem_summary
+
+    state = config_to_state(ExperimentConfig())
+    state.update({f"cfg_{k}": v for k, v in values.items()})
+    assert problem_summary(state) == expected
+
+
+# -- the metric grid, drawn on request ------------------------------------------------------------------------
+
+def test_metric_grid_on_request_and_kept_across_run():
+    at = start()
+    assert [c.key for c in at.get("plotly_chart")] == ["chart_loss"]
+    assert "view_metric_x" not in {w.key for w in at.selectbox}
+    at.toggle(key="view_metrics").set_value(True).run()
+    assert [c.key for c in at.get("plotly_chart")] == ["chart_loss", "chart_metrics"]
+    grid = charts(at)[1]
+    assert [a["text"] for a in grid["layout"]["annotations"]] == [
+        "validation loss", "validation accuracy", "gradient norm |grad L|"]
+    assert grid["layout"]["xaxis"]["title"]["text"] == "epochs (equal data)"
+    at.selectbox(key="view_metric_x").set_value("step").run()
+    assert charts(at)[1]["layout"]["xaxis"]["title"]["text"] == "updates (equal steps)"
+    at.multiselect(key="cfg_batch_sizes").set_value(["8", "full"])
+    submit(at)  # a new experiment: the grid stays, on the same x axis
+    assert not at.exception and at.toggle(key="view_metrics").value
+    assert legend_names(charts(at)[1]) == ["B=8", "full batch (B=800)"]
+    assert charts(at)[1]["layout"]["xaxis"]["title"]["text"] == "updates (equal steps)"
+    at.toggle(key="view_metrics").set_value(False).run()
+    assert len(charts(at)) == 1
+    at.toggle(key="view_metrics").set_value(True).run()  # hidden and shown again: its x axis is kept
+    assert at.selectbox(key="view_metric_x").value == "step"

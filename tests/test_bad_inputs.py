@@ -267,7 +267,7 @@ def test_home_page_with_every_parameter_tampered_warns_and_runs():
             assert f"{'batch_size' if name == 'batch_sizes' else name} must be" in warnings, name
     assert "csv_path cannot be set from a link" in warnings
     assert at.session_state["home_config"] == ExperimentConfig(target="<script>")
-    assert len(at.get("plotly_chart")) == 2  # the defaults ran
+    assert len(at.get("plotly_chart")) == 1  # the defaults ran (the loss chart; the metric grid is on request)
 
 
 def test_home_page_upload_errors_are_messages_not_tracebacks():
@@ -286,6 +286,7 @@ def test_home_page_upload_errors_are_messages_not_tracebacks():
 def test_home_page_too_large_request_is_an_error_and_keeps_the_last_results():
     at = _home()
     at.session_state["exp_budget"] = True  # open the lazy "Budget" expander: its widgets are drawn once opened
+    at.session_state["exp_problem"] = True  # and "Problem and data" (lazy too)
     at.run()
     at.number_input(key="cfg_n_samples").set_value(200_000)
     at.number_input(key="cfg_budget").set_value(50.0)
@@ -293,7 +294,7 @@ def test_home_page_too_large_request_is_an_error_and_keeps_the_last_results():
     assert not at.exception
     assert "Not run: this experiment is too large for this host" in at.error[0].value
     assert at.session_state["home_config"] == ExperimentConfig()
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 1
 
 
 def test_runs_page_non_utf8_log_is_an_error():

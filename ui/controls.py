@@ -4,12 +4,14 @@ Widgets read their values from `st.session_state` (keys `cfg_*`), filled from a 
 before they are drawn: that is how a share link, a preset and the defaults all set every control at once.
 The form applies changes on Run (its submit callback builds the config); view toggles live outside it.
 
-The form's closed expanders are lazy: their widgets are not drawn until the expander is first opened (a cold
-page load draws ~25 fewer widgets; benchmarks/DASHBOARD.md). Streamlit deletes the key of a widget that is not
+The form's expanders are closed and lazy: their widgets are not drawn until the expander is first opened (a cold
+page load draws ~38 fewer widgets; benchmarks/DASHBOARD.md). Streamlit deletes the key of a widget that is not
 drawn in a run, so every field's value also lives under a plain key, `_saved_cfg_<field>`: set by presets and
 share links (`_apply`), updated on Run from the widgets drawn in the last run (`on_submit`, which builds the
 config from the saved values), and written back to the widget keys not drawn in the last run before the form
 is drawn (`init_state`). Once opened, an expander's widgets are drawn (closed) in every later run.
+"Problem and data" is lazy too: a caption above it states what it holds (`problem_summary`), and it opens by
+itself when a CSV is uploaded (the target column is picked there).
 """
 
 from __future__ import annotations
@@ -71,6 +73,9 @@ def config_from_state(state, base: ExperimentConfig | None = None) -> Experiment
 SAVED = "_saved_"  # prefix of the plain keys that keep the form's values while their widgets are not drawn
 FORM_KEYS = tuple(config_to_state(ExperimentConfig()))  # every widget key of the experiment form
 SECTION_KEYS = {  # the widget keys of each lazy expander (tests check them against what is drawn)
+    "exp_problem": ("cfg_problem", "cfg_dataset", "cfg_target", "cfg_n_samples", "cfg_n_classes",
+                    "cfg_condition_number", "cfg_label_noise", "cfg_hidden", "cfg_n_features", "cfg_noise",
+                    "cfg_n_unique", "cfg_val_fraction", "cfg_reg"),
     "exp_optimizer": ("cfg_optimizer", "cfg_momentum", "cfg_alpha", "cfg_beta1", "cfg_eps", "cfg_nesterov",
                       "cfg_weight_decay", "cfg_beta2"),
     "exp_schedule": ("cfg_lr_scaling", "cfg_ref_batch_size", "cfg_schedule", "cfg_step_epochs", "cfg_decay",
@@ -176,13 +181,14 @@ def experiment_form(columns: list[str]) -> None:
     for key, options in (("cfg_lr", LR_GRID), ("cfg_batch_sizes", BATCH_OPTIONS)):
         have = s[key] if isinstance(s[key], list) else [s[key]]
         s[f"_{key}_options"] = sorted({*options, *have}, key=_order)
+    if columns and s.get("_problem_opened_for") != columns:  # a new upload: open the section with its target
+        s["_problem_opened_for"], s["exp_problem"], s["_opened_exp_problem"] = columns, True, True
     with st.form("experiment", border=False):
         st.multiselect("Batch sizes B", s["_cfg_batch_sizes_options"], key="cfg_batch_sizes",
                        accept_new_options=True, help='One run per batch size; type any size, or "full".')
         st.select_slider("Learning rate (log scale)", s["_cfg_lr_options"], key="cfg_lr",
                          format_func=lambda v: f"{v:g}")
-        with st.expander("Problem and data", expanded=True):
-            _problem_fields(columns)
+        st.caption(problem_summary(saved_values(s)) + " — open *Problem and data* to change")
         boxes = [(st.expander(label, key=key, on_change="rerun"), key, fields) for label, key, fields in LAZY_SECTIONS]
         for box, key, _ in boxes:  # lazy until first opened; then drawn even when closed, so an edit not yet
             if box.open:  # submitted survives closing the expander (the browser holds it, not the server)
@@ -191,7 +197,7 @@ def experiment_form(columns: list[str]) -> None:
         for box, key, fields in boxes:
             if key in s["_form_sections"]:
                 with box:
-                    fields()
+                    fields(columns) if fields is _problem_fields else fields()
         st.form_submit_button("Run", type="primary", key="cfg_run", on_click=on_submit, args=(s,))
 
 
@@ -266,10 +272,38 @@ def _advanced_fields() -> None:
 
 # The closed expanders of the form: (label, expander key, widgets; SECTION_KEYS lists their keys). Their
 # widgets are drawn only once the expander has been opened in this session; until then the saved keys hold them.
-LAZY_SECTIONS = (("Optimizer", "exp_optimizer", _optimizer_fields),
+# "Problem and data" comes first, under the caption that summarises it; its widgets take the CSV's columns.
+LAZY_SECTIONS = (("Problem and data", "exp_problem", _problem_fields),
+                 ("Optimizer", "exp_optimizer", _optimizer_fields),
                  ("Schedule and batch-size scaling", "exp_schedule", _schedule_fields),
                  ("Budget, sampling, seeds", "exp_budget", _budget_fields),
                  ("Advanced", "exp_advanced", _advanced_fields))
+
+
+def problem_summary(v: Mapping) -> str:
+    """One line of Markdown on the problem and data the form's values `v` (`cfg_*` keys) describe: what the
+    collapsed "Problem and data" section holds, e.g. "**softmax** on **blobs** · 1,000 examples · 2 features ·
+    3 classes · noise 0.5"."""
+    problem, dataset = v["cfg_problem"], v["cfg_dataset"]
+    head = f"**{problem}**" + (f" ({v['cfg_hidden']:,} hidden units)" if problem == "mlp" else "")
+    if dataset == "csv":
+        parts = [f"{head} on **your CSV**", f"target `{v['cfg_target']}`" if v["cfg_target"] else "no target yet"]
+    else:
+        parts = [f"{head} on **{dataset}**", f"{int(v['cfg_n_samples']):,} examples",
+                 f"{v['cfg_n_features']} feature{'s' if v['cfg_n_features'] != 1 else ''}"]
+        if problem not in ("least_squares", "logistic"):
+            parts.append(f"{v['cfg_n_classes']} classes")
+        parts.append(f"noise {v['cfg_noise']:g}")
+        if dataset == "linear" and v["cfg_condition_number"] != 1:
+            parts.append(f"condition number {v['cfg_condition_number']:g}")
+        if v["cfg_n_unique"]:
+            parts.append(f"{int(v['cfg_n_unique']):,} unique")
+    if v["cfg_label_noise"]:
+        parts.append(f"{v['cfg_label_noise']:.0%} label noise")
+    if v["cfg_reg"]:
+        parts.append(f"L2 {v['cfg_reg']:g}")
+    parts.append(f"{v['cfg_val_fraction']:.0%} validation")
+    return " · ".join(parts)
 
 
 def _order(v):
@@ -279,14 +313,27 @@ def _order(v):
 # -- view controls (outside the form: they restyle or re-summarise, never rerun the engine) -----------
 
 def view_controls() -> dict:
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3 = st.columns(3)
     return dict(log_y=c1.toggle("Log y axis", key="view_log_y"),
                 show_batch_loss=c1.toggle("Mini-batch loss (faint)", value=True, key="view_batch_loss"),
                 smoothing=c2.slider("Smoothing (EMA)", 0.0, 0.99, 0.0, 0.01, key="view_smoothing"),
                 band=c3.radio("Seeds", ("minmax", "std", "none"), key="view_band", horizontal=True,
-                              format_func={"minmax": "mean, min-max", "std": "mean ± std", "none": "mean"}.get),
-                metric_x=c4.selectbox("Metrics against", ("epoch", "step", "wall_time_s", "examples_seen"),
-                                      key="view_metric_x"))
+                              format_func={"minmax": "mean, min-max", "std": "mean ± std", "none": "mean"}.get))
+
+
+METRIC_XS = ("epoch", "step", "wall_time_s", "examples_seen")
+
+
+def metric_x_picker() -> str:
+    """The x axis of the metric grid. Drawn only while the grid is shown; its choice is kept under a plain key
+    (`_view_metric_x`) while it is not."""
+    s = st.session_state
+    s["view_metric_x"] = s.get("_view_metric_x", METRIC_XS[0])
+    return st.selectbox("Metrics against", METRIC_XS, key="view_metric_x", on_change=_keep_metric_x, args=(s,))
+
+
+def _keep_metric_x(state: MutableMapping) -> None:
+    state["_view_metric_x"] = state["view_metric_x"]
 
 
 def suggest_target(summary: pd.DataFrame, metric: str) -> float | None:
