@@ -6,8 +6,8 @@ call (~1-1.5 us here) costs more than its arithmetic, so the paths minimise call
 
 - without L2: *lazy updates* over blocks of LAZY_BLOCK rows. Inside a block, W is not touched: with
   a_k = lr_k dL/dz_k the update of row k (z: the row's C scores, C = 1 for least squares and logistic),
-  row t's scores are x_t W_t = x_t W_0 - sum_{k<t} (x_t . x_k) a_k, from the block's products X W_0 and
-  X X^T (two BLAS calls per block) and one (K,) @ (K, C) product per row; the loss and dL/dz of the C
+  row t's scores are x_t W_t + b_t = x_t W_0 + b_0 - sum_{k<t} (x_t . x_k + 1) a_k, from the block's products
+  X W_0 and X X^T (two BLAS calls per block) and one (K,) @ (K, C) product per row; the loss and dL/dz of the C
   scores are scalar Python (`HEADS`); W gets the block's updates in one product, W -= X^T A, at the block's
   end. Equal to the row-by-row update up to float rounding (the sums are associated differently);
   tests/test_fast_paths.py checks it against the generic step.
@@ -50,18 +50,29 @@ def _softmax_head(z, yi, lr):
 
 
 def _least_squares_head(z, yi, lr):
-    e = z[0] - yi
-    return 0.5 * e * e, [lr * e]
+    """(loss, lr * dL/dz) of one row of a one-output model, z a float."""
+    e = z - yi
+    return 0.5 * e * e, lr * e
 
 
 def _logistic_head(z, yi, lr):
-    m = -z[0] if yi else z[0]  # -s z with s = 2y - 1
+    m = -z if yi else z  # -s z with s = 2y - 1
     loss = (m if m > 0 else 0.0) + math.log1p(math.exp(-abs(m)))  # softplus(m), stable
     sig = 1.0 / (1.0 + math.exp(-m)) if m > -700 else 0.0  # sigmoid(m) = dL/dm
-    return loss, [-lr * sig if yi else lr * sig]  # lr dL/dz = lr (1 - 2y) sigmoid(m)
+    return loss, (-lr * sig if yi else lr * sig)  # lr dL/dz = lr (1 - 2y) sigmoid(m)
 
 
-HEADS = {Softmax: _softmax_head, LeastSquares: _least_squares_head, Logistic: _logistic_head}
+def _listed(head1):
+    """A one-output head on lists of one score, like the softmax head."""
+    def head(z, yi, lr):
+        loss, g = head1(z[0], yi, lr)
+        return loss, [g]
+
+    return head
+
+
+SCALAR_HEADS = {LeastSquares: _least_squares_head, Logistic: _logistic_head}
+HEADS = {Softmax: _softmax_head, LeastSquares: _listed(_least_squares_head), Logistic: _listed(_logistic_head)}
 
 
 def _row_by_row(problem, w, X, y):
@@ -102,52 +113,65 @@ def _lazy(problem, w, X, y):
     kind = type(problem)
     D, K = problem.n_features, LAZY_BLOCK
     C = problem.n_classes if kind is Softmax else 1
-    head = HEADS[kind]
+    head, head1 = HEADS[kind], SCALAR_HEADS.get(kind)
     W, bias = w[:D * C].reshape(D, C), w[D * C:]
     dt = w.dtype
     Xk = np.empty((K, D), dt)  # the block's rows (zero past a short block's end)
     S0 = np.empty((K, C), dt)  # the block's scores at the block's starting W (no bias)
     gram = np.empty((K, K), dt)
     A = np.empty((K, C), dt)  # row k: lr_k dL/dz_k, zero for rows not yet taken
-    corr = np.empty(C, dt)
+    corr, gb = np.empty(C, dt), np.empty(C, dt)
     G = np.empty((D, C), dt)
     gram_rows = list(gram)  # row views, made once
-    matmul = np.matmul
+    matmul, dot = np.matmul, np.dot
 
-    def flush(t, b):
-        """Apply the block's first t updates to W, and the running bias b."""
+    def flush(t):
+        """Apply the block's first t updates to W and the bias."""
         if t:
             matmul(Xk[:t].T, A[:t], out=G)
             np.subtract(W, G, out=W)
-        bias[:] = b
+            np.add.reduce(A[:t], axis=0, out=gb)
+            np.subtract(bias, gb, out=bias)
 
     def run(rows, step, lr_at, limit):
         ys = y[rows].tolist()
         loss, done = math.nan, 0
-        b = bias.tolist()  # python floats inside the block
         for c0 in range(0, len(rows), K):
             k = min(K, len(rows) - c0)
             np.take(X, rows[c0:c0 + k], axis=0, out=Xk[:k], mode="clip")
             if k < K:
                 Xk[k:] = 0
             matmul(Xk, W, out=S0)
+            np.add(S0, bias, out=S0)
             matmul(Xk, Xk.T, out=gram)
+            np.add(gram, 1, out=gram)  # the bias's "feature": z_t = x_t W_0 + b_0 - sum_k (x_t . x_k + 1) a_k
             A[:] = 0
+            if C == 1:  # scalars: one dot product and one store per row
+                s0, a = S0[:, 0].tolist(), A[:, 0]
+                for t in range(k):
+                    z = s0[t] - float(dot(gram_rows[t], a)) if t else s0[t]
+                    loss, g = head1(z, ys[c0 + t], lr_at(step + done))
+                    if not loss <= limit:  # also catches NaN
+                        flush(t)
+                        return done, loss, True
+                    a[t] = g
+                    done += 1
+                flush(k)
+                continue
             s0 = S0.tolist()
             for t in range(k):
                 if t:
-                    matmul(gram_rows[t], A, out=corr)  # sum_k (x_t . x_k) a_k; rows >= t of A are 0
-                    z = [s - c + bb for s, c, bb in zip(s0[t], corr.tolist(), b, strict=True)]
+                    matmul(gram_rows[t], A, out=corr)  # rows >= t of A are 0
+                    z = [s - c for s, c in zip(s0[t], corr.tolist(), strict=True)]
                 else:
-                    z = [s + bb for s, bb in zip(s0[t], b, strict=True)]
+                    z = s0[t]
                 loss, g = head(z, ys[c0 + t], lr_at(step + done))
                 if not loss <= limit:  # also catches NaN
-                    flush(t, b)
+                    flush(t)
                     return done, loss, True
                 A[t] = g
-                b = [bb - gg for bb, gg in zip(b, g, strict=True)]
                 done += 1
-            flush(k, b)
+            flush(k)
         return done, loss, False
 
     return run
