@@ -321,6 +321,9 @@ def bench_problem(problem, args, out_rows, checks):
             checks.append((f"{problem} B={b_name}: checkpoint overhead (total time, 200 vs 2) < 10%",
                            overhead < 0.10, f"{100 * overhead:+.1f}%"))
         engine_rate = out_rows[-1].ex_per_s  # ck=2: the loop without checkpoint evaluation
+        if B == 1:
+            us = out_rows[-1].us_per_step
+            checks.append((f"{problem} B=1: engine (ck=2) <= 8 us per step", us <= 8.0, f"{us:.1f} us"))
         if problem == "softmax" and b_name == "256":
             rate = out_rows[-2].ex_per_s
             checks.append(("softmax B=256 one epoch >= 1.5M examples/s (train time, default checkpoints)"
