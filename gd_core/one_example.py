@@ -109,7 +109,11 @@ def _row_by_row(problem, w, X, y):
 
 
 def _lazy(problem, w, X, y):
-    """The lazy-update B = 1 loop (module docstring) of a linear model without L2 (problem.reg == 0)."""
+    """The lazy-update B = 1 loop (module docstring) of a linear model without L2 (problem.reg == 0).
+
+    Row t's scores come out of one product, `R[t] @ M`, with `M = [A; S0]` (the block's updates so far, zero
+    from row t on, over its base scores x W_0 + b_0) and `R = [-(X X^T + 1), I]`: the +1 is the bias's
+    feature, and the identity picks row t's base scores."""
     kind = type(problem)
     D, K = problem.n_features, LAZY_BLOCK
     C = problem.n_classes if kind is Softmax else 1
@@ -117,12 +121,13 @@ def _lazy(problem, w, X, y):
     W, bias = w[:D * C].reshape(D, C), w[D * C:]
     dt = w.dtype
     Xk = np.empty((K, D), dt)  # the block's rows (zero past a short block's end)
-    S0 = np.empty((K, C), dt)  # the block's scores at the block's starting W (no bias)
+    M = np.empty((2 * K, C), dt)
+    A, S0 = M[:K], M[K:]  # row k of A: lr_k dL/dz_k; S0: the block's scores at its starting weights
+    R = np.zeros((K, 2 * K), dt)
+    R[:, K:] = np.eye(K, dtype=dt)
     gram = np.empty((K, K), dt)
-    A = np.empty((K, C), dt)  # row k: lr_k dL/dz_k, zero for rows not yet taken
-    corr, gb = np.empty(C, dt), np.empty(C, dt)
-    G = np.empty((D, C), dt)
-    gram_rows = list(gram)  # row views, made once
+    z_buf, gb, G = np.empty(C, dt), np.empty(C, dt), np.empty((D, C), dt)
+    R_rows, m = list(R), M[:, 0]  # views, made once
     matmul, dot = np.matmul, np.dot
 
     def flush(t):
@@ -144,28 +149,14 @@ def _lazy(problem, w, X, y):
             matmul(Xk, W, out=S0)
             np.add(S0, bias, out=S0)
             matmul(Xk, Xk.T, out=gram)
-            np.add(gram, 1, out=gram)  # the bias's "feature": z_t = x_t W_0 + b_0 - sum_k (x_t . x_k + 1) a_k
+            np.subtract(-1, gram, out=R[:, :K])
             A[:] = 0
-            if C == 1:  # scalars: one dot product and one store per row
-                s0, a = S0[:, 0].tolist(), A[:, 0]
-                for t in range(k):
-                    z = s0[t] - float(dot(gram_rows[t], a)) if t else s0[t]
-                    loss, g = head1(z, ys[c0 + t], lr_at(step + done))
-                    if not loss <= limit:  # also catches NaN
-                        flush(t)
-                        return done, loss, True
-                    a[t] = g
-                    done += 1
-                flush(k)
-                continue
-            s0 = S0.tolist()
             for t in range(k):
-                if t:
-                    matmul(gram_rows[t], A, out=corr)  # rows >= t of A are 0
-                    z = [s - c for s, c in zip(s0[t], corr.tolist(), strict=True)]
+                if C == 1:
+                    loss, g = head1(float(dot(R_rows[t], m)), ys[c0 + t], lr_at(step + done))
                 else:
-                    z = s0[t]
-                loss, g = head(z, ys[c0 + t], lr_at(step + done))
+                    matmul(R_rows[t], M, out=z_buf)
+                    loss, g = head(z_buf.tolist(), ys[c0 + t], lr_at(step + done))
                 if not loss <= limit:  # also catches NaN
                     flush(t)
                     return done, loss, True
