@@ -316,10 +316,14 @@ def bench_problem(problem, args, out_rows, checks):
             out_rows.append(Row(problem, bl, f"engine/ck={ck}", f"{r.steps}/{spe}", ex / r.train_s,
                                 1e6 * r.train_s / r.steps, peak, note))
         if B < n:  # full batch: one step, so both runs measure the same 2 checkpoints
-            overhead = (eng[200].total_s - eng[2].total_s) / eng[2].total_s
-            out_rows[-2] = out_rows[-2]._replace(note=out_rows[-2].note + f", ckpt overhead {100 * overhead:+.0f}%")
-            checks.append((f"{problem} B={b_name}: checkpoint overhead (total time, 200 vs 2) < 10%",
-                           overhead < 0.10, f"{100 * overhead:+.1f}%"))
+            # what 198 more checkpoints add to the whole call, as a share of the training time (setup and the
+            # final exact losses are in both totals and cancel; dividing by training, not total, is stricter)
+            overhead = (eng[200].total_s - eng[2].total_s) / eng[2].train_s
+            per_ck = ((eng[200].total_s - eng[200].train_s) - (eng[2].total_s - eng[2].train_s)) / 198
+            out_rows[-2] = out_rows[-2]._replace(
+                note=out_rows[-2].note + f", ckpt overhead {100 * overhead:+.0f}% ({1e3 * per_ck:.2f} ms each)")
+            checks.append((f"{problem} B={b_name}: checkpoint overhead (200 vs 2, share of training time) <= 10%",
+                           overhead <= 0.10, f"{100 * overhead:+.1f}%"))
         engine_rate = out_rows[-1].ex_per_s  # ck=2: the loop without checkpoint evaluation
         if B == 1:
             us = out_rows[-1].us_per_step

@@ -6,7 +6,7 @@ import pytest
 
 import ui.cache as cache
 from gd_core import ExperimentConfig, build_dataset, run_experiment
-from gd_core.runner import eval_size, plan_runs
+from gd_core.runner import MIN_EVAL, eval_size, plan_runs
 from ui.cache import RunStore, results_for
 
 TIMES = ["wall_time_s", "seconds_to_target"]  # the only columns allowed to differ
@@ -44,7 +44,7 @@ def test_large_sets_need_the_pinned_evaluation_size(calls):
     n_train = LARGE.n_train()
     whole = eval_size(LARGE, n_train, plan_runs(LARGE, n_train))
     alone = LARGE.replace(batch_sizes=("full",))
-    assert whole == 2000 and eval_size(alone, n_train, plan_runs(alone, n_train)) == 5000  # would differ
+    assert whole == MIN_EVAL and eval_size(alone, n_train, plan_runs(alone, n_train)) == 5000  # would differ
     assert_same(results_for(LARGE, store=RunStore()), run_experiment(LARGE))
     assert calls == [(1,), (6000,)]  # cached per group, not whole
 
