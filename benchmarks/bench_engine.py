@@ -366,10 +366,17 @@ def bench_problem(problem, args, out_rows, checks):
             note = f"{rows} rows timed" + (f"; OvR: {C} binary passes" if problem == "softmax" else "")
             out_rows.append(row_from(problem, bl, "sklearn", t, n, math.nan, note))
         if B >= n:
-            floor = blas_floor(problem, X, C)
+            # the engine's step and the floor alternate, 5 rounds, fastest of each: the machine's speed drifts
+            # by up to 2x within a minute, so only interleaved timings compare
+            floors, steps_s = [], []
+            for _ in range(5):
+                floors.append(blas_floor(problem, X, C, reps=1))
+                r = run_engine(problem, X, y, Xv, yv, B, 1, lr, C, 2)
+                steps_s.append(r.train_s / r.steps)
+            floor = min(floors)
             out_rows.append(Row(problem, bl, "blas-floor", "1/1", n / floor, 1e6 * floor, math.nan,
                                 "X@W + X.T@G only"))
-            eng_step = 1e6 * eng[2].train_s / eng[2].steps
+            eng_step = 1e6 * min(steps_s)
             ratio = eng_step / (1e6 * floor)
             checks.append((f"{problem} full-batch step within 1.5x of the BLAS floor", ratio <= 1.5,
                            f"{ratio:.2f}x ({eng_step / 1e3:.1f} ms vs {floor * 1e3:.1f} ms)"))
