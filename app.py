@@ -74,7 +74,9 @@ target, metric = controls.target_controls(results.summary, config)
 summary = summarize(log, target, metric)
 # Markdown, not st.table / st.dataframe / st.code: those pull ~0.9 MB (table), ~1.4 MB (glide grid) and ~1.5 MB
 # (syntax highlighter) of JS into a cold browser for a 4-row table and one line of text (benchmarks/DASHBOARD.md).
-st.markdown(charts.summary_markdown(charts.summary_table(summary, charts.infer_n_train(log))))
+summary_md = charts.summary_markdown(charts.summary_table(summary, charts.infer_n_train(log)))
+# a wide table scrolls sideways inside the column instead of running past it
+st.markdown(f'<div style="overflow-x: auto">\n\n{summary_md}\n\n</div>', unsafe_allow_html=True)
 
 st.subheader("Share and download")
 st.caption("Append to this app's address to reproduce these runs exactly (only non-default fields; "

@@ -33,8 +33,9 @@ def legend_names(spec):
 
 def summary(at) -> pd.DataFrame:
     """The summary, shown as a Markdown table (not st.table / st.dataframe: see app.py), read back: '–' is NaN."""
-    text = next(m.value for m in at.markdown if m.value.startswith("| run |"))
-    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines()]
+    text = next(m.value for m in at.markdown if "\n| run |" in m.value)  # inside a scrolling <div>
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines()
+            if line.startswith("|")]
     assert set(rows[1]) <= {"---", "---:"}
     df = pd.DataFrame(rows[2:], columns=rows[0]).replace("–", np.nan)
     for col in df.columns:
