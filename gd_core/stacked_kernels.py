@@ -405,6 +405,15 @@ class OneExampleWindow:
         np.matmul(Xw, XwT, out=GL)
         np.multiply(GL, self.mask[:m, :m], out=GL)
         srow, mm = self.srow, self.mm
+
+        def scores(g, dzp, sb, out):
+            """A step's scores: its base scores minus the window's earlier updates (none for the first step)."""
+            if g is None:
+                np.copyto(out, sb)
+            else:
+                mm(g, dzp, out=srow)
+                np.subtract(sb, srow, out=out)
+
         if self.kind == _SOFTMAX:
             Y, yidx = self.Y[:, :m], self.yidx[:, :m]
             np.add(self.ybase[:, :m], yc[:, :m, None, None], out=yidx)
@@ -414,11 +423,7 @@ class OneExampleWindow:
             np.add(Sb, DZ, out=Sb)
             take, cb, q, q1, ones = self.DZf.take, self.cb, self.q, self.q1, self.ones
             for g, dzp, sb, dz, s4, fl, tot, lrt in self.views[:m]:
-                if g is None:
-                    np.copyto(dz, sb)
-                else:
-                    mm(g, dzp, out=srow)
-                    np.subtract(sb, srow, out=dz)
+                scores(g, dzp, sb, dz)
                 take(fl, out=cb, mode="clip")
                 np.subtract(s4, cb, out=s4)  # shift by the correct class's score: exp overflows before a divergence
                 np.exp(s4, out=s4)
@@ -436,11 +441,7 @@ class OneExampleWindow:
             np.matmul(GL, Y, out=DZ)
             np.add(Sb, DZ, out=Sb)
             for g, dzp, sb, z, dz, lrt in self.views[:m]:
-                if g is None:
-                    np.copyto(z, sb)
-                else:
-                    mm(g, dzp, out=srow)
-                    np.subtract(sb, srow, out=z)
+                scores(g, dzp, sb, z)
                 np.multiply(z, lrt, out=dz)
             E = self.E[:, :m]
             np.subtract(self.Zh[:, :m], yv, out=E)
@@ -459,11 +460,7 @@ class OneExampleWindow:
             np.negative(NLRA, out=NLRA)
             q = self.q
             for g, dzp, sb, z, dz, a, mh, nlra in self.views[:m]:
-                if g is None:
-                    np.copyto(z, sb)
-                else:
-                    mm(g, dzp, out=srow)
-                    np.subtract(sb, srow, out=z)
+                scores(g, dzp, sb, z)
                 np.multiply(z, a, out=mh)  # -m = (2y - 1) z
                 np.exp(mh, out=q)
                 np.add(q, 1, out=q)
