@@ -49,10 +49,15 @@ class BatchSampler:
     indices if you keep them past the step.
     """
 
-    def __init__(self, n: int, batch_size: int, sampling: str, rng: np.random.Generator):
+    def __init__(self, n: int, batch_size: int, sampling: str, rng: np.random.Generator,
+                 perm: np.ndarray | None = None):
+        """perm: an (n,) intp array to keep the permutation in (e.g. a row of stacked runs' shared array);
+        it is overwritten with 0..n-1."""
         self.n, self.batch_size, self.sampling, self.rng = n, batch_size, sampling, rng
         self.full = batch_size >= n and sampling == "shuffle"
-        self.perm = np.arange(n)
+        self.perm = np.arange(n) if perm is None else perm
+        if perm is not None:
+            perm[:] = np.arange(n)
         self.pos = n  # start a new epoch on the first call
 
     def next(self) -> np.ndarray | None:
@@ -68,6 +73,27 @@ class BatchSampler:
         self.pos += self.batch_size
         return idx
 
+    def next_chunk(self, steps: int, out: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:
+        """Up to `steps` batches in one index array, never past an epoch's end: (indices, steps taken, rows of
+        the last batch; every other batch has batch_size rows). Same rng calls and order as that many `next()`
+        calls. shuffle: a view of the permutation (reshuffled in place when the next epoch starts);
+        replacement: all `steps` batches, written into `out` (at least steps * batch_size long)."""
+        if self.full:
+            raise ValueError("next_chunk needs a sampled batch; a full batch takes all examples in order")
+        B = self.batch_size
+        if self.sampling == "replacement":
+            for j in range(steps):  # one draw per step: a single size=steps*B draw is another stream
+                out[j * B:(j + 1) * B] = self.rng.integers(0, self.n, size=B)
+            return out[:steps * B], steps, B
+        if self.pos >= self.n:
+            self.rng.shuffle(self.perm)
+            self.pos = 0
+        steps = min(steps, -(-(self.n - self.pos) // B))
+        rows = min(steps * B, self.n - self.pos)
+        idx = self.perm[self.pos:self.pos + rows]
+        self.pos += rows
+        return idx, steps, rows - (steps - 1) * B
+
     def next_rows(self, steps: int) -> list[int]:
         """The single indices of the next `steps` batches when batch_size == 1, as python ints.
 
@@ -77,14 +103,9 @@ class BatchSampler:
         if self.batch_size != 1 or self.full:
             raise ValueError(f"next_rows needs batch_size == 1 and a sampled batch; got batch_size "
                              f"{self.batch_size}")
-        if self.sampling == "replacement":  # one draw per step: a single size=steps draw is another stream
-            return [int(self.rng.integers(0, self.n, size=1)[0]) for _ in range(steps)]
+        if self.sampling == "replacement":
+            return self.next_chunk(steps, np.empty(steps, np.intp))[0].tolist()
         out: list[int] = []
         while len(out) < steps:
-            if self.pos >= self.n:
-                self.rng.shuffle(self.perm)
-                self.pos = 0
-            take = min(steps - len(out), self.n - self.pos)
-            out += self.perm[self.pos:self.pos + take].tolist()
-            self.pos += take
+            out += self.next_chunk(steps - len(out))[0].tolist()
         return out

@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-from .batching import examples_after
+from .batching import BatchSampler, examples_after
 from .problems import Softmax
 from .stacked_kernels import OneExampleWindow, StackedStep
 from .updaters import make_updater
@@ -59,42 +59,27 @@ WINDOW = 64  # B = 1 plain SGD: steps per weight update of the fused path (stack
 
 
 class _Order:
-    """Each seed's batch order as BatchSampler draws it (the same rng calls), a chunk of steps at a time.
-
-    shuffle: a permutation per seed, reshuffled in place (rng.shuffle) when an epoch starts; the seeds move in
-    step (same n and B), so one position serves all and a chunk never crosses an epoch's end (its last batch
-    may be partial). replacement: one `rng.integers(0, n, size=B)` per step and seed, as BatchSampler.next.
-    """
+    """Each seed's batch order, a chunk of steps at a time: one BatchSampler per seed (`next_chunk`), their
+    permutations kept as rows of one (S, n) array. The seeds move in step (same n and B), so a chunk is one
+    slice of that array for all seeds and never crosses an epoch's end (its last batch may be partial)."""
 
     def __init__(self, n: int, B: int, sampling: str, seeds: list[int], max_rows: int):
-        self.n, self.B = n, B
-        self.rngs = [np.random.default_rng([seed, 1, B]) for seed in seeds]
         self.replacement = sampling == "replacement"
-        if self.replacement:
-            self.idx = np.empty((len(seeds), max_rows), np.intp)
-        else:
-            self.perm = np.empty((len(seeds), n), np.intp)
-            self.perm[:] = np.arange(n)
-        self.pos = n  # a new epoch on the first chunk
+        self.perm = np.empty((len(seeds), n), np.intp)
+        self.idx = np.empty((len(seeds), max_rows), np.intp) if self.replacement else None
+        self.samplers = [BatchSampler(n, B, sampling, np.random.default_rng([seed, 1, B]), perm=self.perm[s])
+                         for s, seed in enumerate(seeds)]
 
     def next(self, k: int):
         """(indices (S, rows), steps, size of the last step): up to k steps; all but the last have B rows."""
-        n, B = self.n, self.B
         if self.replacement:
-            idx = self.idx
-            for j in range(k):
-                for s, rng in enumerate(self.rngs):
-                    idx[s, j * B:(j + 1) * B] = rng.integers(0, n, size=B)
-            return idx[:, :k * B], k, B
-        if self.pos >= n:
-            for s, rng in enumerate(self.rngs):
-                rng.shuffle(self.perm[s])
-            self.pos = 0
-        k = min(k, -(-(n - self.pos) // B))
-        rows = min(k * B, n - self.pos)
-        idx = self.perm[:, self.pos:self.pos + rows]
-        self.pos += rows
-        return idx, k, rows - (k - 1) * B
+            for s, sampler in enumerate(self.samplers):
+                _, steps, last = sampler.next_chunk(k, out=self.idx[s])
+            return self.idx[:, :steps * self.samplers[0].batch_size], steps, last
+        for sampler in self.samplers:
+            idx, steps, last = sampler.next_chunk(k)
+        end = self.samplers[0].pos
+        return self.perm[:, end - len(idx):end], steps, last
 
 
 def run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, should_stop, steps, checkpoints,

@@ -139,6 +139,22 @@ def test_next_rows_draws_what_next_draws(sampling):
         BatchSampler(7, 2, sampling, np.random.default_rng(3)).next_rows(2)
 
 
+@pytest.mark.parametrize("sampling", ["shuffle", "replacement"])
+def test_next_chunk_draws_what_next_draws(sampling):
+    """Chunks of B = 3 on n = 10 (a partial last batch each epoch), into a caller's permutation array."""
+    perm = np.empty(10, np.intp)
+    a = BatchSampler(10, 3, sampling, np.random.default_rng(5), perm=perm)
+    b = BatchSampler(10, 3, sampling, np.random.default_rng(5))
+    out = np.empty(30, np.intp)
+    for k in (2, 5, 1, 4, 3, 7):
+        idx, steps, last = a.next_chunk(k, out=out)
+        assert 1 <= steps <= k and (sampling == "shuffle" or steps == k)
+        want = [b.next().copy() for _ in range(steps)]
+        assert last == len(want[-1]) and all(len(w) == 3 for w in want[:-1])
+        np.testing.assert_array_equal(idx, np.concatenate(want))
+    assert sampling == "replacement" or a.perm is perm
+
+
 @pytest.mark.parametrize("problem, dataset", [("least_squares", "linear"), ("logistic", "moons"),
                                               ("softmax", "blobs")])
 def test_runner_at_b1_reaches_the_weights_of_a_plain_loop(problem, dataset):
