@@ -264,3 +264,61 @@ def test_softmax_counted_kernel_counts_ties_like_argmax(want_grad):
     assert hits == int(np.count_nonzero(y == 0)) and loss == pytest.approx(np.log(C))
     w[-C:] = [0.0, 1.0, 1.0]  # ties between classes 1 and 2 only
     assert f(X, y)[1] == int(np.count_nonzero(y == 1)) == int(np.count_nonzero(p.predict(w, X) == y))
+
+
+# -- full-batch least squares as an exact quadratic (gd_core.quadratic) ----------------------------------
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-9), (np.float32, 2e-4)])
+@pytest.mark.parametrize("reg", [0.0, 0.1])
+def test_quadratic_step_equals_loss_and_grad_far_from_and_near_the_optimum(reg, dtype, rtol, monkeypatch):
+    from gd_core import quadratic
+
+    monkeypatch.setattr(quadratic, "FULL_QUADRATIC_MIN", 100)
+    p, X, y, w = setup("least_squares", reg, n=500)
+    X, y, w = X.astype(dtype), (y + X @ np.arange(1.0, D + 1) + 3.0).astype(dtype), w.astype(dtype)
+    q = quadratic.fit(p, X, y)
+    np.testing.assert_allclose(q.optimum, p.optimum(X, y), rtol=1e-5 if dtype == np.float32 else 1e-10)
+    grad = np.empty_like(w)
+    f = quadratic.bind(q, w, grad)
+    rng = np.random.default_rng(1)
+    for wt in (w, q.optimum + 1e-3 * rng.standard_normal(w.size), 50 * rng.standard_normal(w.size)):
+        w[:] = wt  # bound by identity, like the other kernels
+        loss, ref = p.loss_and_grad(w.astype(np.float64), X.astype(np.float64), y.astype(np.float64))
+        np.testing.assert_allclose(f(X, y), loss, rtol=rtol)
+        np.testing.assert_allclose(grad, ref, rtol=rtol, atol=rtol * np.abs(ref).max())
+        assert grad.dtype == dtype
+    w[:] = q.optimum  # at the anchor: the measured loss, and the gradient at the optimum rounded to dtype
+    assert f(X, y) == q.loss0
+    np.testing.assert_array_equal(grad, q.g0.astype(dtype))
+    assert np.abs(grad).max() < (1e-10 if dtype == np.float64 else 1e-5)
+    with pytest.raises(ValueError, match="bound to 500 rows"):
+        f(X[:10], y[:10])
+
+
+def test_quadratic_only_for_least_squares_on_large_well_conditioned_sets(monkeypatch):
+    from gd_core import quadratic
+
+    p, X, y, _ = setup("least_squares", n=500)
+    assert quadratic.fit(p, X, y) is None  # below FULL_QUADRATIC_MIN rows
+    monkeypatch.setattr(quadratic, "FULL_QUADRATIC_MIN", 100)
+    assert quadratic.fit(p, X, y) is not None
+    assert quadratic.fit(p, np.column_stack([X[:, :-1], X[:, 0]]), y) is None  # a repeated column: singular
+    ps, Xs, ys, _ = setup("softmax", n=500)
+    assert quadratic.fit(ps, Xs, ys) is None
+
+
+@pytest.mark.parametrize("lr, status", [(0.1, "ok"), (30.0, "diverged")])
+def test_runner_full_batch_least_squares_quadratic_matches_the_direct_path(lr, status, monkeypatch):
+    from gd_core import quadratic
+
+    c = ExperimentConfig(problem="least_squares", dataset="linear", n_samples=300, lrs=(lr,), batch_sizes=("full",),
+                         budget_unit="steps", budget=40, n_checkpoints=8, reg=0.01, eval_examples=100)
+    direct = run_experiment(c).log
+    monkeypatch.setattr(quadratic, "FULL_QUADRATIC_MIN", 64)  # the train set (~240 rows) is "large"
+    fitted = []
+    monkeypatch.setattr(quadratic, "bind", lambda q, w, g, _bind=quadratic.bind: fitted.append(q) or _bind(q, w, g))
+    quad = run_experiment(c).log
+    assert fitted, "the full-batch run did not take the quadratic path"
+    assert (quad["status"] == status).all() and list(quad["step"]) == list(direct["step"])
+    for col in ("train_loss", "val_loss", "batch_loss", "grad_norm", "distance_to_optimum"):
+        np.testing.assert_allclose(quad[col], direct[col], rtol=1e-6, atol=1e-12, err_msg=col)
