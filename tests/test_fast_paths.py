@@ -266,6 +266,21 @@ def test_softmax_counted_kernel_counts_ties_like_argmax(want_grad):
     assert f(X, y)[1] == int(np.count_nonzero(y == 1)) == int(np.count_nonzero(p.predict(w, X) == y))
 
 
+def test_softmax_evaluation_of_both_sets_counts_ties_like_argmax():
+    from gd_core.kernels import bind_evaluation
+
+    p, X, y, w = setup("softmax", n=20)
+    f = bind_evaluation(p, w, np.empty_like(w), X, y, 12)  # rows 0-11 train, 12-19 validation
+    last = np.eye(C)[y[11]]  # every row predicted as the last train row's class: a hit at the sets' border
+    for bias in ([0.0, 0.0, 0.0], [0.0, 1.0, 1.0], [0.0, 1.0, 0.5], last):  # all tie, 1 and 2 tie, no tie
+        w[:-C] = 0
+        w[-C:] = bias
+        loss, hits, vloss, vhits = f()
+        assert hits == int(np.count_nonzero(p.predict(w, X[:12]) == y[:12]))
+        assert vhits == int(np.count_nonzero(p.predict(w, X[12:]) == y[12:]))
+        assert (loss, vloss) == pytest.approx((p.loss(w, X[:12], y[:12]), p.loss(w, X[12:], y[12:])), rel=1e-12)
+
+
 # -- full-batch least squares as an exact quadratic (gd_core.quadratic) ----------------------------------
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-9), (np.float32, 2e-4)])
