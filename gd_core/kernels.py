@@ -21,17 +21,21 @@ from .problems import LeastSquares, Logistic, Problem, Softmax
 
 
 def bind_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, max_batch: int, *, count_correct=False,
-                  want_grad=True):
+                  want_grad=True, ones_column=False):
     """f(X (n, D), y (n,)) -> float loss, n <= max_batch; writes d loss / d w into `grad`.
 
     count_correct: f returns (loss, rows classified correctly as `problem.predict` would, from the same
     scores; 0 for regression) instead, for the checkpoint evaluator: no second forward pass.
-    want_grad=False (with count_correct): the gradient may be skipped (`grad` then holds garbage)."""
+    want_grad=False (with count_correct): the gradient may be skipped (`grad` then holds garbage).
+    ones_column (linear models, `has_ones_kernel`): f takes X (n, D + 1) whose last column is all ones; the
+    bias then rides in the products (`w` is laid out as [W, b], so w itself is [W; b]): two calls fewer."""
     kind = type(problem)
+    if ones_column and not has_ones_kernel(problem):
+        raise ValueError(f"no ones-column kernel for {kind.__name__}")
     if kind is LeastSquares or kind is Logistic:
-        return _bind_linear1d(problem, w, grad, max_batch, count_correct)
+        return _bind_linear1d(problem, w, grad, max_batch, count_correct, ones_column)
     if kind is Softmax:
-        return _bind_softmax(problem, w, grad, max_batch, count_correct, want_grad or not count_correct)
+        return _bind_softmax(problem, w, grad, max_batch, count_correct, want_grad or not count_correct, ones_column)
 
     def generic(X, y):
         return problem.loss_and_grad(w, X, y, out=grad)[0]
@@ -42,6 +46,11 @@ def bind_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, max_batch: 
         return loss, hits
 
     return generic_counted if count_correct else generic
+
+
+def has_ones_kernel(problem: Problem) -> bool:
+    """True where bind_gradient(..., ones_column=True) applies: the linear models."""
+    return type(problem) in (LeastSquares, Logistic, Softmax)
 
 
 def _penalty_terms(problem, W, gW):
@@ -61,10 +70,11 @@ def _penalty_terms(problem, W, gW):
     return penalty, add_to_grad
 
 
-def _bind_linear1d(problem, w, grad, max_batch, count_correct=False):
+def _bind_linear1d(problem, w, grad, max_batch, count_correct=False, ones_column=False):
     D = problem.n_features
     W, b = w[:D], w[D:]  # (D,), (1,) views
     gW, gb = grad[:D], grad[D:]
+    Wf, gWf = (w, grad) if ones_column else (W, gW)  # what the products see: [W, b] against [X, 1], or W
     rbuf = np.empty(max_batch, w.dtype)  # residuals (least squares) / dL/dz (logistic)
     penalty, add_reg = _penalty_terms(problem, W, gW)
     logistic = type(problem) is Logistic
@@ -74,21 +84,24 @@ def _bind_linear1d(problem, w, grad, max_batch, count_correct=False):
     def least_squares(X, y):
         n = len(y)
         r = rbuf if n == max_batch else rbuf[:n]
-        np.matmul(X, W, out=r)
-        r += b
+        np.matmul(X, Wf, out=r)
+        if not ones_column:
+            r += b
         r -= y
         loss = float(np.dot(r, r)) / (2 * n)
         r *= 1 / n
-        np.matmul(r, X, out=gW)  # X^T r / n as r @ X: stays on X's C-contiguous layout
-        np.add.reduce(r, keepdims=True, out=gb)
+        np.matmul(r, X, out=gWf)  # X^T r / n as r @ X: stays on X's C-contiguous layout
+        if not ones_column:
+            np.add.reduce(r, keepdims=True, out=gb)
         add_reg()
         return (loss + penalty(), 0) if count_correct else loss + penalty()
 
     def logistic_loss(X, y):
         n = len(y)
         z, m, sp = (rbuf, mbuf, sbuf) if n == max_batch else (rbuf[:n], mbuf[:n], sbuf[:n])
-        np.matmul(X, W, out=z)
-        z += b
+        np.matmul(X, Wf, out=z)
+        if not ones_column:
+            z += b
         if count_correct:
             hits = int(np.count_nonzero((z > 0) == y))  # Logistic.predict: z > 0
         sign = gbuf if n == max_batch else gbuf[:n]
@@ -102,8 +115,9 @@ def _bind_linear1d(problem, w, grad, max_batch, count_correct=False):
             np.exp(m, out=m)  # sigmoid(m) = exp(m - softplus(m)) <= 1
         np.multiply(m, sign, out=z)
         z *= 1 / n
-        np.matmul(z, X, out=gW)
-        np.add.reduce(z, keepdims=True, out=gb)
+        np.matmul(z, X, out=gWf)
+        if not ones_column:
+            np.add.reduce(z, keepdims=True, out=gb)
         add_reg()
         return (loss + penalty(), hits) if count_correct else loss + penalty()
 
@@ -119,12 +133,13 @@ def _softmax_hits(st, picked, y) -> int:
     return int(np.count_nonzero(np.argmax(st, axis=0) == y))  # ties: argmax takes the first maximum
 
 
-def _bind_softmax(problem, w, grad, max_batch, count_correct=False, want_grad=True):
+def _bind_softmax(problem, w, grad, max_batch, count_correct=False, want_grad=True, ones_column=False):
     """Scores are kept transposed, (C, n): the per-row max, sum and scaling then run along long contiguous
     rows instead of n short rows of C (numpy's inner loops over C = 10 elements cost ~25% of a B = 256 step)."""
     D, C = problem.n_features, problem.n_classes
     W, b = w[:D * C].reshape(D, C), w[D * C:]
     gW, gb = grad[:D * C].reshape(D, C), grad[D * C:]
+    Wf, gWf = (w.reshape(D + 1, C), grad.reshape(D + 1, C)) if ones_column else (W, gW)  # [W; b] or W
     b_col = b[:, None]  # (C, 1) view
     ST = np.empty((C, max_batch), w.dtype)  # scores -> probabilities -> dL/dscores, transposed
     row = np.empty((3, max_batch), w.dtype)  # column max, column sum, log-sum
@@ -143,8 +158,9 @@ def _bind_softmax(problem, w, grad, max_batch, count_correct=False, want_grad=Tr
     def softmax(X, y):
         n = len(y)
         st, stf, mx, sm, lg, fl, pk, cl = bufs(n)
-        np.matmul(W.T, X.T, out=st)  # (C, n)
-        np.add(st, b_col, out=st)
+        np.matmul(Wf.T, X.T, out=st)  # (C, n)
+        if not ones_column:
+            np.add(st, b_col, out=st)
         np.maximum.reduce(st, axis=0, out=mx)
         np.subtract(st, mx, out=st)
         np.multiply(y, n, out=fl)
@@ -155,15 +171,16 @@ def _bind_softmax(problem, w, grad, max_batch, count_correct=False, want_grad=Tr
         np.exp(st, out=st)
         np.add.reduce(st, axis=0, out=sm)
         np.log(sm, out=lg)
-        loss = (float(np.add.reduce(lg)) - float(np.add.reduce(pk))) / n
+        np.subtract(lg, pk, out=lg)  # each row's loss
+        loss = float(np.add.reduce(lg)) / n
         if want_grad is False:
             return loss + penalty(), hits
-        np.multiply(sm, n, out=sm)
-        np.reciprocal(sm, out=sm)
+        np.divide(1 / n, sm, out=sm)
         np.multiply(st, sm, out=st)  # softmax / n
         stf[fl] -= 1 / n  # minus onehot / n
-        np.matmul(X.T, st.T, out=gW)
-        np.add.reduce(st, axis=1, out=gb)
+        np.matmul(X.T, st.T, out=gWf)
+        if not ones_column:
+            np.add.reduce(st, axis=1, out=gb)
         add_reg()
         return (loss + penalty(), hits) if count_correct else loss + penalty()
 

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .batching import BatchSampler
-from .kernels import bind_full_gradient, bind_gradient, full_batch_applies
+from .kernels import bind_full_gradient, bind_gradient, full_batch_applies, has_ones_kernel
 from . import quadratic
 from .one_example import one_example_sgd
 from .optimizers import Optimizer
@@ -54,20 +54,16 @@ def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, 
 
     max_batch = n if sampler.full else B
     grad = np.empty_like(w)
+    update = _updater(optimizer, hp, opt, w)
+    if 1 < B <= GATHER_ROWS // 2 and not sampler.full and has_ones_kernel(problem):
+        return _gathered_advance(bind_gradient(problem, w, grad, B, ones_column=True), update, grad,
+                                 _Gathered(X, y, sampler), lr_at)
     if sampler.full and quad is not None:
         grad_of = quadratic.bind(quad, w, grad)
     elif sampler.full and full_batch_applies(problem, n, FULL_CHUNKED_MIN):
         grad_of = bind_full_gradient(problem, w, grad, n, pool, threads)
     else:
         grad_of = bind_gradient(problem, w, grad, max_batch)
-    update = make_updater(optimizer, hp, w)
-    if update is None:
-        state = opt.init(w)
-
-        def update(g, lr, step):  # the optimizer's own schedule gives lr
-            nonlocal state
-            _, state = opt.update(g, state, w)
-
     gather = B > 1 and not sampler.full
     Xbuf = np.empty((B, X.shape[1]), X.dtype) if gather else None
     ybuf = np.empty(B, y.dtype) if gather else None
@@ -94,6 +90,70 @@ def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, 
             if not loss <= limit:  # also catches NaN
                 return step, loss, True
             update(g, lr_at(step), step)
+            step += 1
+        return step, loss, False
+
+    return advance
+
+
+def _updater(optimizer, hp, opt, w):
+    """update(grad, lr, step), in place on w: updaters.make_updater, else the optimizer's own update."""
+    update = make_updater(optimizer, hp, w)
+    if update is not None:
+        return update
+    state = opt.init(w)
+
+    def update(g, lr, step):  # the optimizer's own schedule gives lr
+        nonlocal state
+        _, state = opt.update(g, state, w)
+
+    return update
+
+
+GATHER_ROWS = 2_048  # small batches: rows gathered at once (~0.5 MB at D = 64, so the chunk stays in L2)
+
+
+class _Gathered:
+    """The sampler's batches, drawn (BatchSampler.next_chunk: same rng calls and order as next()) and
+    gathered GATHER_ROWS rows at a time into [X, 1], whose ones column carries the bias (kernels'
+    ones_column): per step, one view instead of a sampler call and two gathers, and the kernel saves two
+    calls. np.take into the strided X part buffers through a temporary of the chunk's size."""
+
+    def __init__(self, X, y, sampler: BatchSampler):
+        B, D = sampler.batch_size, X.shape[1]
+        self.X, self.y, self.sampler, self.B, self.D = X, y, sampler, B, D
+        self.K = max(1, GATHER_ROWS // B)  # steps per chunk
+        self.X1 = np.empty((self.K * B, D + 1), X.dtype)
+        self.X1[:, D] = 1
+        self.yc = np.empty(self.K * B, y.dtype)
+        self.idx = np.empty(self.K * B, np.intp) if sampler.sampling == "replacement" else None
+        self.whole = [(self.X1[j * B:(j + 1) * B], self.yc[j * B:(j + 1) * B]) for j in range(self.K)]
+        self.views, self.pos = [], 0
+
+    def next(self):
+        """(X1 (b, D + 1), y (b,)) of the next batch: views, valid until the chunk is used up."""
+        if self.pos == len(self.views):
+            idx, steps, last = self.sampler.next_chunk(self.K, self.idx)
+            rows = len(idx)
+            np.take(self.X, idx, axis=0, out=self.X1[:rows, :self.D], mode="clip")
+            np.take(self.y, idx, out=self.yc[:rows], mode="clip")
+            self.views, self.pos = self.whole[:steps], 0
+            if last != self.B:  # an epoch's partial last batch
+                self.views = self.views[:-1] + [(self.X1[rows - last:rows], self.yc[rows - last:rows])]
+        self.pos += 1
+        return self.views[self.pos - 1]
+
+
+def _gathered_advance(grad_of, update, grad, batches: _Gathered, lr_at):
+    """make_advance's loop for small batches of a linear model: batches from `batches`, ones-column kernel."""
+
+    def advance(step, until, limit, cached=None):
+        loss = math.nan
+        while step < until:
+            loss = grad_of(*batches.next())
+            if not loss <= limit:  # also catches NaN
+                return step, loss, True
+            update(grad, lr_at(step), step)
             step += 1
         return step, loss, False
 

@@ -172,6 +172,40 @@ def test_runner_at_b1_reaches_the_weights_of_a_plain_loop(problem, dataset):
     np.testing.assert_allclose(log["train_loss"].iloc[-1], p.loss(w, ds.X_train, ds.y_train), rtol=1e-10)
 
 
+@pytest.mark.parametrize("B, gather_rows, sampling, optimizer", [
+    (7, 16, "shuffle", "sgd"),  # 2 steps a chunk; 80 rows = 11 batches of 7 + a partial one of 3
+    (7, 16, "replacement", "adam"),
+    (32, 2048, "shuffle", "sgd"),  # a chunk is cut at each epoch's end
+    (2, 4, "shuffle", "adam"),
+])
+@pytest.mark.parametrize("problem, dataset", [("least_squares", "linear"), ("logistic", "moons"),
+                                              ("softmax", "blobs")])
+def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_rows, sampling, optimizer, monkeypatch):
+    """The gathered ones-column path (loop._Gathered) against sampler.next() + loss_and_grad + the optimizer,
+    at every checkpoint, across chunk boundaries, partial batches and checkpoints inside a chunk."""
+    import gd_core.loop as loop
+
+    monkeypatch.setattr(loop, "GATHER_ROWS", gather_rows)
+    c = ExperimentConfig(problem=problem, dataset=dataset, n_samples=100, lrs=(0.05,), batch_sizes=(B,),
+                         budget_unit="steps", budget=60, n_checkpoints=7, reg=0.01, sampling=sampling,
+                         optimizer=optimizer)
+    ds = build_dataset(c)
+    assert ds.n_train == 80
+    p = build_problem(c, ds)
+    w = p.init_params(np.random.default_rng([0, 0]))
+    opt = make_optimizer(optimizer, 0.05)
+    state = opt.init(w)
+    sampler = BatchSampler(ds.n_train, B, sampling, np.random.default_rng([0, 1, B]))
+    log = run_experiment(c).log
+    losses = {0: p.loss(w, ds.X_train, ds.y_train)}
+    for step in range(1, 61):
+        idx = sampler.next()
+        w, state = opt.update(p.loss_and_grad(w, ds.X_train[idx], ds.y_train[idx])[1], state, w)
+        losses[step] = p.loss(w, ds.X_train, ds.y_train)
+    assert len(log) == 8
+    np.testing.assert_allclose(log["train_loss"], [losses[s] for s in log["step"]], rtol=1e-9)
+
+
 # -- full batch on a large set: the chunked, threaded kernel ---------------------------------------------
 
 @pytest.mark.parametrize("reg", [0.0, 0.1])
