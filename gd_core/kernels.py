@@ -21,21 +21,26 @@ from .problems import LeastSquares, Logistic, Problem, Softmax
 
 
 def bind_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, max_batch: int, *, count_correct=False,
-                  want_grad=True, ones_column=False):
+                  want_grad=True, ones_column=False, flat_labels=False):
     """f(X (n, D), y (n,)) -> float loss, n <= max_batch; writes d loss / d w into `grad`.
 
     count_correct: f returns (loss, rows classified correctly as `problem.predict` would, from the same
     scores; 0 for regression) instead, for the checkpoint evaluator: no second forward pass.
     want_grad=False (with count_correct): the gradient may be skipped (`grad` then holds garbage).
     ones_column (linear models, `has_ones_kernel`): f takes X (n, D + 1) whose last column is all ones; the
-    bias then rides in the products (`w` is laid out as [W, b], so w itself is [W; b]): two calls fewer."""
+    bias then rides in the products (`w` is laid out as [W, b], so w itself is [W; b]): two calls fewer.
+    flat_labels (softmax, without count_correct): f takes, instead of y, each row's flat index in the (C, n)
+    scores, `y * n + arange(n)`, drawn a chunk of batches at a time by the caller: two calls fewer."""
     kind = type(problem)
     if ones_column and not has_ones_kernel(problem):
         raise ValueError(f"no ones-column kernel for {kind.__name__}")
     if kind is LeastSquares or kind is Logistic:
         return _bind_linear1d(problem, w, grad, max_batch, count_correct, ones_column)
     if kind is Softmax:
-        return _bind_softmax(problem, w, grad, max_batch, count_correct, want_grad or not count_correct, ones_column)
+        return _bind_softmax(problem, w, grad, max_batch, count_correct, want_grad or not count_correct, ones_column,
+                             flat_labels)
+    if flat_labels:
+        raise ValueError(f"flat_labels is for softmax; got {kind.__name__}")
 
     def generic(X, y):
         return problem.loss_and_grad(w, X, y, out=grad)[0]
@@ -133,9 +138,12 @@ def _softmax_hits(st, picked, y) -> int:
     return int(np.count_nonzero(np.argmax(st, axis=0) == y))  # ties: argmax takes the first maximum
 
 
-def _bind_softmax(problem, w, grad, max_batch, count_correct=False, want_grad=True, ones_column=False):
+def _bind_softmax(problem, w, grad, max_batch, count_correct=False, want_grad=True, ones_column=False,
+                  flat_labels=False):
     """Scores are kept transposed, (C, n): the per-row max, sum and scaling then run along long contiguous
     rows instead of n short rows of C (numpy's inner loops over C = 10 elements cost ~25% of a B = 256 step)."""
+    if flat_labels and count_correct:
+        raise ValueError("flat_labels cannot count correct rows (that needs the labels)")
     D, C = problem.n_features, problem.n_classes
     W, b = w[:D * C].reshape(D, C), w[D * C:]
     gW, gb = grad[:D * C].reshape(D, C), grad[D * C:]
@@ -155,17 +163,23 @@ def _bind_softmax(problem, w, grad, max_batch, count_correct=False, want_grad=Tr
             views[n] = (st, st.reshape(-1), row[0, :n], row[1, :n], row[2, :n], flat[:n], picked[:n], cols[:n])
         return views[n]
 
+    whole = bufs(max_batch)
+
     def softmax(X, y):
         n = len(y)
-        st, stf, mx, sm, lg, fl, pk, cl = bufs(n)
+        st, stf, mx, sm, lg, fl, pk, cl = whole if n == max_batch else bufs(n)
         np.matmul(Wf.T, X.T, out=st)  # (C, n)
         if not ones_column:
             np.add(st, b_col, out=st)
         np.maximum.reduce(st, axis=0, out=mx)
         np.subtract(st, mx, out=st)
-        np.multiply(y, n, out=fl)
-        np.add(fl, cl, out=fl)  # flat index y_i * n + i
-        np.take(stf, fl, out=pk, mode="clip")  # correct-class scores, before exp overwrites them
+        if flat_labels:
+            fl = y
+        else:
+            np.multiply(y, n, out=fl)
+            np.add(fl, cl, out=fl)  # flat index y_i * n + i
+        stf.take(fl, out=pk, mode="clip")  # correct-class scores, before exp overwrites them (the method:
+        # np.take adds ~1.5 us of wrapper a call)
         if count_correct:
             hits = _softmax_hits(st, pk, y)
         np.exp(st, out=st)
@@ -234,7 +248,7 @@ def _bind_softmax_eval(problem, w, grad, X, y, s):
         np.matmul(Wb.T, X1.T, out=st)
         np.maximum.reduce(st, axis=0, out=mx)
         np.subtract(st, mx, out=st)
-        np.take(stf, fl, out=pk, mode="clip")
+        stf.take(fl, out=pk, mode="clip")
         np.equal(st, 0, out=ties)
         if np.count_nonzero(ties) == n:  # one maximum per row: predict's argmax is the correct class iff pk == 0
             np.equal(pk, 0, out=top)

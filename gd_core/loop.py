@@ -22,7 +22,7 @@ from .kernels import bind_full_gradient, bind_gradient, full_batch_applies, has_
 from . import quadratic
 from .one_example import one_example_sgd
 from .optimizers import Optimizer
-from .problems import Problem
+from .problems import Problem, Softmax
 from .updaters import make_updater
 
 FULL_CHUNKED_MIN = 65_536  # full batches from this many rows go through the chunked kernel (PERF.md)
@@ -56,8 +56,9 @@ def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, 
     grad = np.empty_like(w)
     update = _updater(optimizer, hp, opt, w)
     if 1 < B <= GATHER_ROWS // 2 and not sampler.full and has_ones_kernel(problem):
-        return _gathered_advance(bind_gradient(problem, w, grad, B, ones_column=True), update, grad,
-                                 _Gathered(X, y, sampler), lr_at)
+        flat = isinstance(problem, Softmax)
+        return _gathered_advance(bind_gradient(problem, w, grad, B, ones_column=True, flat_labels=flat), update,
+                                 grad, _Gathered(X, y, sampler, flat), lr_at)
     if sampler.full and quad is not None:
         grad_of = quadratic.bind(quad, w, grad)
     elif sampler.full and full_batch_applies(problem, n, FULL_CHUNKED_MIN):
@@ -84,8 +85,8 @@ def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, 
             else:
                 b = len(idx)
                 Xb, yb = (Xbuf, ybuf) if b == B else (Xbuf[:b], ybuf[:b])
-                np.take(X, idx, axis=0, out=Xb, mode="clip")
-                np.take(y, idx, out=yb, mode="clip")
+                X.take(idx, axis=0, out=Xb, mode="clip")  # methods: np.take's wrapper costs ~1.5 us
+                y.take(idx, out=yb, mode="clip")
                 loss = grad_of(Xb, yb)
             if not loss <= limit:  # also catches NaN
                 return step, loss, True
@@ -117,15 +118,17 @@ class _Gathered:
     """The sampler's batches, drawn (BatchSampler.next_chunk: same rng calls and order as next()) and
     gathered GATHER_ROWS rows at a time into [X, 1], whose ones column carries the bias (kernels'
     ones_column): per step, one view instead of a sampler call and two gathers, and the kernel saves two
-    calls. np.take into the strided X part buffers through a temporary of the chunk's size."""
+    calls. np.take into the strided X part buffers through a temporary of the chunk's size.
+    flat: the labels come as the softmax kernel's flat indices (kernels' flat_labels), a chunk at a time."""
 
-    def __init__(self, X, y, sampler: BatchSampler):
+    def __init__(self, X, y, sampler: BatchSampler, flat: bool = False):
         B, D = sampler.batch_size, X.shape[1]
-        self.X, self.y, self.sampler, self.B, self.D = X, y, sampler, B, D
+        self.X, self.y, self.sampler, self.B, self.D, self.flat = X, y, sampler, B, D, flat
         self.K = max(1, GATHER_ROWS // B)  # steps per chunk
         self.X1 = np.empty((self.K * B, D + 1), X.dtype)
         self.X1[:, D] = 1
-        self.yc = np.empty(self.K * B, y.dtype)
+        self.yc = np.empty(self.K * B, np.intp if flat else y.dtype)
+        self.offset = np.tile(np.arange(B), self.K) if flat else None  # row i of a batch: + i
         self.idx = np.empty(self.K * B, np.intp) if sampler.sampling == "replacement" else None
         self.whole = [(self.X1[j * B:(j + 1) * B], self.yc[j * B:(j + 1) * B]) for j in range(self.K)]
         self.views, self.pos = [], 0
@@ -135,11 +138,20 @@ class _Gathered:
         if self.pos == len(self.views):
             idx, steps, last = self.sampler.next_chunk(self.K, self.idx)
             rows = len(idx)
-            np.take(self.X, idx, axis=0, out=self.X1[:rows, :self.D], mode="clip")
-            np.take(self.y, idx, out=self.yc[:rows], mode="clip")
+            self.X.take(idx, axis=0, out=self.X1[:rows, :self.D], mode="clip")
+            yc = self.yc[:rows]
+            self.y.take(idx, out=yc, mode="clip")
+            if self.flat:  # y * b + i, b the batch's rows
+                np.multiply(yc, self.B, out=yc)
+                np.add(yc, self.offset[:rows], out=yc)
             self.views, self.pos = self.whole[:steps], 0
             if last != self.B:  # an epoch's partial last batch
-                self.views = self.views[:-1] + [(self.X1[rows - last:rows], self.yc[rows - last:rows])]
+                part = self.yc[rows - last:rows]
+                if self.flat:
+                    np.floor_divide(part, self.B, out=part)  # back to labels, then y * last + i
+                    np.multiply(part, last, out=part)
+                    np.add(part, self.offset[:last], out=part)
+                self.views = self.views[:-1] + [(self.X1[rows - last:rows], part)]
         self.pos += 1
         return self.views[self.pos - 1]
 
