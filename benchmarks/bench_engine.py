@@ -9,8 +9,6 @@ Implementations (all in this process, on the same seeded arrays, plain SGD, the 
   torch-autograd  torch autograd + torch.optim.SGD; torch-manual: hand-written gradient, in-place ops
   sklearn         SGDClassifier(log_loss) / SGDRegressor partial_fit, B = 1 only (compiled per-sample SGD)
   blas-floor      the two matrix products of a full-batch step, timed alone
-  engine setup    least squares, full batch: the engine's step is gd_core.quadratic's (P x P) product, after
-                  one pass that builds the normal equations (shared with the optimum the runner finds anyway)
 Stacked runs (R = 8 at B = 32, shared and independent orders; B = 1 per run-step against scikit-learn) follow
 the table: run_experiment(stacked=True) against stacked=False on the same config.
 Slow implementations time a fixed number of steps and extrapolate to an epoch ("steps" column shows
@@ -36,7 +34,6 @@ from typing import NamedTuple
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from gd_core import quadratic
 from gd_core import BatchSampler, Dataset, ExperimentConfig, make_optimizer, make_problem, run_experiment, runner
 from gd_core.runner import Evaluator
 
@@ -418,13 +415,6 @@ def bench_problem(problem, args, out_rows, checks):
             floor = min(floors)
             out_rows.append(Row(problem, bl, "blas-floor", "1/1", n / floor, 1e6 * floor, math.nan,
                                 "X@W + X.T@G only"))
-            if problem == "least_squares":  # its full-batch step is gd_core.quadratic's: say what it costs once
-                p = make_problem(problem, X.shape[1], None)
-                t_fit = min(_clock(partial(quadratic.fit, p, X, y)) for _ in range(2))
-                t_opt = min(_clock(partial(p.optimum, X, y)) for _ in range(2))
-                out_rows.append(Row(problem, bl, "engine setup", "-", math.nan, 1e6 * t_fit, math.nan,
-                                    f"quadratic.fit once per dataset (the optimum alone: {1e3 * t_opt:.0f} ms); "
-                                    f"= {t_fit / floor:.1f} floor steps"))
             eng_step = 1e6 * min(steps_s)
             ratio = eng_step / (1e6 * floor)
             checks.append((f"{problem} full-batch step within 1.5x of the BLAS floor", ratio <= 1.5,

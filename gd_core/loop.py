@@ -19,7 +19,6 @@ import numpy as np
 
 from .batching import BatchSampler
 from .kernels import bind_full_gradient, bind_gradient, full_batch_applies, has_ones_kernel
-from . import quadratic
 from .one_example import one_example_sgd
 from .optimizers import Optimizer
 from .problems import Problem, Softmax
@@ -34,13 +33,12 @@ def fused_sgd_applies(optimizer: str, hp: dict) -> bool:
 
 
 def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, sampler: BatchSampler,
-                 optimizer: str, hp: dict, opt: Optimizer, lr_at, pool=None, threads: int = 1, quad=None):
+                 optimizer: str, hp: dict, opt: Optimizer, lr_at, pool=None, threads: int = 1):
     """advance(step, until, limit, cached=None) -> (step, last batch loss, diverged); updates `w` in place.
 
     `cached` = (loss, grad) of the full set at `w`, reused by a full-batch step (the checkpoint computed it).
     `pool` (an executor the caller owns) and `threads`: a full-batch step on a large set (FULL_CHUNKED_MIN
     rows or more) runs the chunked kernel (kernels.bind_full_gradient) over `threads` workers of `pool`.
-    `quad` (this set's gd_core.quadratic.Quadratic, or None): a full-batch step is its O(P^2) product.
     """
     n, B = len(X), sampler.batch_size
     if B == 1 and not sampler.full and fused_sgd_applies(optimizer, hp):
@@ -59,9 +57,7 @@ def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, 
         flat = isinstance(problem, Softmax)
         return _gathered_advance(bind_gradient(problem, w, grad, B, ones_column=True, flat_labels=flat), update,
                                  grad, _Gathered(X, y, sampler, flat), lr_at)
-    if sampler.full and quad is not None:
-        grad_of = quadratic.bind(quad, w, grad)
-    elif sampler.full and full_batch_applies(problem, n, FULL_CHUNKED_MIN):
+    if sampler.full and full_batch_applies(problem, n, FULL_CHUNKED_MIN):
         grad_of = bind_full_gradient(problem, w, grad, n, pool, threads)
     else:
         grad_of = bind_gradient(problem, w, grad, max_batch)

@@ -26,7 +26,6 @@ from .kernels import bind_evaluation, full_batch_applies
 from .limits import MAX_CSV_ROWS, check_csv_rows, check_csv_size, check_work_budget
 from .loop import FULL_CHUNKED_MIN, make_advance
 from .optimizers import make_optimizer
-from . import quadratic
 from .problems import Problem, make_problem
 from .results import LOG_COLUMNS, summarize
 from .schedules import make_schedule, scale_lr
@@ -217,10 +216,7 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
     check_work_budget(config, ds.n_train, problem.n_params, max_work, n_features=ds.n_features,
                       n_outputs=ds.n_classes or 1, max_bytes=max_bytes)
     specs = plan_runs(config, ds.n_train)
-    full_runs = config.sampling == "shuffle" and any(s.batch_size >= ds.n_train for s in specs)  # as BatchSampler
-    # least squares on a large set: its full-batch steps are an exact O(P^2) quadratic (it includes the optimum)
-    quad = quadratic.fit(problem, ds.X_train, ds.y_train) if full_runs else None
-    w_star = quad.optimum if quad is not None else problem.optimum(ds.X_train, ds.y_train)
+    w_star = problem.optimum(ds.X_train, ds.y_train)
     evaluator = Evaluator(problem, ds, eval_size(config, ds.n_train, specs), config.data_seed, w_star)
     weights = [total_steps(config, ds.n_train, s.batch_size) * (1 + s.batch_size / 64) for s in specs]
     groups = (stack_groups(problem.name, config.optimizer, [s.batch_size for s in specs], ds.n_train, SMALL_BATCH)
@@ -245,7 +241,7 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
         with threadpool_limits(1, user_api="blas") if B < SMALL_BATCH else nullcontext():
             if len(group) == 1:
                 rows, cancelled = _run_one(specs[group[0]], problem, ds, init_cache[specs[group[0]].seed], config,
-                                           evaluator, report, should_stop, quad)
+                                           evaluator, report, should_stop)
                 frames[group[0]] = rows
             else:
                 cancelled = _run_group([specs[i] for i in group], group, problem, ds, init_cache, config,
@@ -293,20 +289,18 @@ def _run_group(group_specs, indices, problem, ds, init_cache, cfg, evaluator, re
 
 
 def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: ExperimentConfig,
-             evaluator: Evaluator, report, should_stop, quad=None) -> tuple[list[dict], bool]:
-    """One run. A full batch on a large set uses the least-squares quadratic (`quad`, gd_core.quadratic)
-    where there is one, else the chunked kernel (kernels.bind_full_gradient) on a thread pool that lives
-    for this run only, with BLAS at 1 thread (each worker's products are small, PERF.md)."""
+             evaluator: Evaluator, report, should_stop) -> tuple[list[dict], bool]:
+    """One run. A full batch on a large set uses the chunked kernel (kernels.bind_full_gradient) on a thread
+    pool that lives for this run only, with BLAS at 1 thread (each worker's products are small, PERF.md)."""
     full = spec.batch_size >= ds.n_train and cfg.sampling == "shuffle"  # as BatchSampler.full
-    if full and quad is None and full_batch_applies(problem, ds.n_train, FULL_CHUNKED_MIN):
+    if full and full_batch_applies(problem, ds.n_train, FULL_CHUNKED_MIN):
         with threadpool_limits(1, user_api="blas"), \
                 ThreadPoolExecutor(FULL_THREADS, thread_name_prefix="gd-full-batch") as pool:
             return _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool)
-    return _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, None, quad)
+    return _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, None)
 
 
-def _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool,
-               quad=None) -> tuple[list[dict], bool]:
+def _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool) -> tuple[list[dict], bool]:
     X, y = ds.X_train, ds.y_train
     n, B = len(X), spec.batch_size
     steps = total_steps(cfg, n, B)
@@ -316,8 +310,7 @@ def _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool,
     opt = make_optimizer(cfg.optimizer, schedule, **hp)  # validates the hyperparameters
     w = w0.copy()
     sampler = BatchSampler(n, B, cfg.sampling, np.random.default_rng([spec.seed, 1, B]))
-    advance = make_advance(problem, X, y, w, sampler, cfg.optimizer, hp, opt, schedule, pool, FULL_THREADS,
-                           quad)
+    advance = make_advance(problem, X, y, w, sampler, cfg.optimizer, hp, opt, schedule, pool, FULL_THREADS)
     reuse_full = sampler.full and evaluator.train_is_full  # the step's gradient is the checkpoint's
     meta = _meta(spec, problem, ds, cfg)
     rows, step, train_time, batch_loss, limit = [], 0, 0.0, np.nan, np.inf
