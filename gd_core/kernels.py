@@ -6,14 +6,12 @@
 call costs ~1-3 us and dominates, PERF.md); other problems fall back to `loss_and_grad(out=grad)`.
 `w` and `grad` are bound by identity, so the caller must update `w` in place (the optimizers do).
 
-The fused B = 1 plain-SGD loops are in `one_example.py`. Every kernel equals the generic path to float
-rounding (tests/test_fast_paths.py).
+The fused B = 1 plain-SGD loops are in `one_example.py`, the checkpoint's evaluation in `evaluation.py`, the
+chunked full-batch step in `full_batch.py`. Every kernel equals the generic path to float rounding
+(tests/test_fast_paths.py).
 """
 
 from __future__ import annotations
-
-import copy
-import math
 
 import numpy as np
 
@@ -199,134 +197,3 @@ def _bind_softmax(problem, w, grad, max_batch, count_correct=False, want_grad=Tr
         return (loss + penalty(), hits) if count_correct else loss + penalty()
 
     return softmax
-
-
-# -- the checkpoint's metrics: train and validation evaluation sets in one call ----------------------------
-
-def bind_evaluation(problem: Problem, w: np.ndarray, grad: np.ndarray, X: np.ndarray, y: np.ndarray, n_train: int):
-    """f() -> (train loss, train hits, val loss, val hits) at `w` on fixed evaluation sets stacked as one
-    array, X (n_train + n_val, D) and y, train rows first (val loss NaN when n_val = 0); writes the gradient of
-    the train loss into `grad`. Hits are rows classified as `problem.predict` would (0 for regression).
-
-    Softmax takes both sets through one pass, with the bias riding in the products as a ones column of a
-    private copy of X and the correct-class indices drawn once: kernel-call overhead, ~20 NumPy calls, is
-    most of a checkpoint on the 256 + 256 rows of a large set's subsamples. The others run the bound kernel
-    (bind_gradient) on each part."""
-    n_val = len(y) - n_train
-    if type(problem) is Softmax and n_val:
-        return _bind_softmax_eval(problem, w, grad, X, y, n_train)
-    train = bind_gradient(problem, w, grad, max(1, n_train), count_correct=True)
-    val = bind_gradient(problem, w, np.empty_like(w), n_val, count_correct=True, want_grad=False) if n_val else None
-    (Xt, yt), (Xv, yv) = (X[:n_train], y[:n_train]), (X[n_train:], y[n_train:])
-
-    def evaluate():
-        loss, hits = train(Xt, yt)
-        vloss, vhits = val(Xv, yv) if val is not None else (math.nan, 0)
-        return loss, hits, vloss, vhits
-
-    return evaluate
-
-
-def _bind_softmax_eval(problem, w, grad, X, y, s):
-    """bind_evaluation for softmax: _bind_softmax's steps on all rows; the gradient's on the first s."""
-    D, C = problem.n_features, problem.n_classes
-    n = len(y)
-    Wb, gWb = w.reshape(D + 1, C), grad.reshape(D + 1, C)  # [W; b]: w's layout is W (D, C) then b (C,)
-    X1 = np.empty((n, D + 1), w.dtype)  # [X, 1]
-    X1[:, :D], X1[:, D] = X, 1
-    X1t = X1[:s].T
-    st = np.empty((C, n), w.dtype)
-    stf, st_t = st.reshape(-1), st[:, :s]  # flat; the train rows' (C, s) block
-    mx, sm, pk = (np.empty(n, w.dtype) for _ in range(3))
-    sm_t = sm[:s]
-    fl = np.asarray(y, np.intp) * n + np.arange(n)  # flat index of each row's correct class in st
-    fl_t = fl[:s]
-    penalty, add_reg = _penalty_terms(problem, Wb[:D], gWb[:D])
-    ties, top = np.empty((C, n), bool), np.empty(n, bool)
-
-    def evaluate():
-        np.matmul(Wb.T, X1.T, out=st)
-        np.maximum.reduce(st, axis=0, out=mx)
-        np.subtract(st, mx, out=st)
-        stf.take(fl, out=pk, mode="clip")
-        np.equal(st, 0, out=ties)
-        if np.count_nonzero(ties) == n:  # one maximum per row: predict's argmax is the correct class iff pk == 0
-            np.equal(pk, 0, out=top)
-            hits, vhits = int(np.count_nonzero(top[:s])), int(np.count_nonzero(top[s:]))
-        else:
-            hits, vhits = _softmax_hits(st_t, pk[:s], y[:s]), _softmax_hits(st[:, s:], pk[s:], y[s:])
-        np.exp(st, out=st)
-        np.add.reduce(st, axis=0, out=sm)
-        np.log(sm, out=mx)
-        np.subtract(mx, pk, out=mx)  # each row's loss
-        loss, vloss = float(np.add.reduce(mx[:s])) / s, float(np.add.reduce(mx[s:])) / (n - s)  # pairwise sums
-        np.divide(1 / s, sm_t, out=sm_t)
-        np.multiply(st_t, sm_t, out=st_t)  # softmax / s on the train rows
-        stf[fl_t] -= 1 / s
-        np.matmul(X1t, st_t.T, out=gWb)
-        add_reg()
-        pen = penalty()
-        return loss + pen, hits, vloss + pen, vhits
-
-    return evaluate
-
-
-# -- full batch on a large set: row chunks that stay in cache, over a few Python threads -------------------
-
-FULL_CHUNK = 16_384  # rows per chunk: the (C, chunk) scores and the chunk of X stay in cache (PERF.md)
-
-
-def full_batch_applies(problem: Problem, n: int, min_rows: int) -> bool:
-    """True where `bind_full_gradient` has a chunked kernel and the set is large enough for it to pay."""
-    return type(problem) in (LeastSquares, Logistic, Softmax) and n >= min_rows
-
-
-def bind_full_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, n: int, pool=None, threads: int = 1,
-                       chunk: int | None = None):
-    """f(X (n, D), y (n,)) -> float loss over a whole (large) set of n rows; writes d loss / d w into `grad`.
-
-    The rows go through the bound kernel (`bind_gradient`, without the L2 term) `chunk` (default FULL_CHUNK)
-    at a time; thread t of `threads` takes chunks t, t + threads, ... on `pool` (a concurrent.futures executor
-    the caller owns and shuts down; None runs them in the calling thread). Each chunk's result, weighted by
-    its share of the rows, goes to its own slot and the slots are summed in chunk order: the result does not
-    depend on the number of threads (bit for bit) and equals `loss_and_grad` to float rounding.
-    The caller should limit BLAS to 1 thread: each worker's products are small and cache-resident.
-    """
-    if type(problem) not in (LeastSquares, Logistic, Softmax):
-        raise ValueError(f"no chunked full-batch kernel for {type(problem).__name__}")
-    threads = max(1, int(threads)) if pool is not None else 1
-    chunk = chunk or FULL_CHUNK
-    data_only = copy.copy(problem)
-    data_only.reg = 0.0
-    n_chunks = -(-n // chunk)
-    slots = np.empty((n_chunks, w.size), w.dtype)  # chunk k's gradient times its share of the rows
-    losses = [0.0] * n_chunks
-    kernels = []
-    for _ in range(threads):
-        g = np.empty_like(w)
-        kernels.append((bind_gradient(data_only, w, g, chunk), g))
-    sl = problem._weight_slices[0]
-    penalty, add_reg = _penalty_terms(problem, w[sl], grad[sl])
-
-    def part(t, X, y):
-        kernel, g = kernels[t]
-        for k in range(t, n_chunks, threads):
-            i = k * chunk
-            Xc, yc = X[i:i + chunk], y[i:i + chunk]
-            share = len(yc) / n
-            losses[k] = kernel(Xc, yc) * share  # kernel: mean over the chunk
-            np.multiply(g, share, out=slots[k])
-
-    def full(X, y):
-        if len(y) != n:
-            raise ValueError(f"bound to {n} rows; got {len(y)}")
-        if threads == 1:
-            part(0, X, y)
-        else:
-            for f in [pool.submit(part, t, X, y) for t in range(threads)]:
-                f.result()
-        np.add.reduce(slots, axis=0, out=grad)
-        add_reg()
-        return math.fsum(losses) + penalty()
-
-    return full

@@ -18,7 +18,8 @@ import math
 import numpy as np
 
 from .batching import BatchSampler
-from .kernels import bind_full_gradient, bind_gradient, full_batch_applies, has_ones_kernel
+from .full_batch import bind_full_gradient, full_batch_applies
+from .kernels import bind_gradient, has_ones_kernel
 from .one_example import one_example_sgd
 from .optimizers import Optimizer
 from .problems import Problem, Softmax
@@ -38,7 +39,7 @@ def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, 
 
     `cached` = (loss, grad) of the full set at `w`, reused by a full-batch step (the checkpoint computed it).
     `pool` (an executor the caller owns) and `threads`: a full-batch step on a large set (FULL_CHUNKED_MIN
-    rows or more) runs the chunked kernel (kernels.bind_full_gradient) over `threads` workers of `pool`.
+    rows or more) runs the chunked kernel (full_batch.bind_full_gradient) over `threads` workers of `pool`.
     """
     n, B = len(X), sampler.batch_size
     if B == 1 and not sampler.full and fused_sgd_applies(optimizer, hp):

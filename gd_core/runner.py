@@ -22,7 +22,8 @@ from threadpoolctl import threadpool_limits
 from .batching import BatchSampler, examples_after, steps_for_examples, steps_per_epoch
 from .config import ConfigError, ExperimentConfig, check_problem_fits
 from .datasets import Dataset, load_csv_dataset, make_dataset
-from .kernels import bind_evaluation, full_batch_applies
+from .evaluation import bind_evaluation
+from .full_batch import full_batch_applies
 from .limits import MAX_CSV_ROWS, check_csv_rows, check_csv_size, check_work_budget
 from .loop import FULL_CHUNKED_MIN, make_advance
 from .optimizers import make_optimizer
@@ -34,7 +35,7 @@ from .stacked import run_stacked, stack_groups
 EXPLODE_FACTOR = 1e4  # a batch loss this many times the starting loss (or 1) counts as divergence
 EVAL_CHUNK = 16_384  # rows per chunk when evaluating large sets: stays in cache
 SMALL_BATCH = 4096  # below this BLAS runs single-threaded: threads only help big products (PERF.md)
-# Workers of a large full-batch step (kernels.bind_full_gradient): the result does not depend on this.
+# Workers of a large full-batch step (full_batch.bind_full_gradient): the result does not depend on this.
 FULL_THREADS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                             else os.cpu_count() or 1))
 EVAL_SHARE = 0.1  # checkpoint metrics on a subsample may cost about this share of training
@@ -144,10 +145,10 @@ class Evaluator:
         self.X, self.y = _subsample(ds.X_train, ds.y_train, eval_examples, rng)
         self.Xv, self.yv = _subsample(ds.X_val, ds.y_val, eval_examples, rng)
         self.exact = len(self.y) == ds.n_train and len(self.yv) == len(ds.y_val)
-        self._bound = None  # (w copy, grad, kernels.bind_evaluation), built on the first call
+        self._bound = None  # (w copy, grad, evaluation.bind_evaluation), built on the first call
 
     def _kernel(self, w):
-        """The bound evaluation (kernels.bind_evaluation) on a private copy of w, sized to the eval sets."""
+        """The bound evaluation (evaluation.bind_evaluation) on a private copy of w, sized to the eval sets."""
         if self._bound is None or self._bound[0].dtype != w.dtype or self._bound[0].shape != w.shape:
             wc, g = np.empty_like(w), np.empty_like(w)
             both = np.concatenate([self.X, self.Xv]), np.concatenate([self.y, self.yv])  # train rows first
@@ -157,7 +158,7 @@ class Evaluator:
     def __call__(self, w) -> tuple[dict, tuple[float, np.ndarray]]:
         """Metrics at w, and (train loss, its gradient) on the train eval set (the gradient is a new array).
 
-        One bound-kernel pass over both sets (kernels.bind_evaluation): loss, gradient (train only) and
+        One bound-kernel pass over both sets (evaluation.bind_evaluation): loss, gradient (train only) and
         correct counts from the same scores; no second forward pass for the accuracies."""
         p = self.problem
         wc, g, evaluate = self._kernel(w)
@@ -290,7 +291,7 @@ def _run_group(group_specs, indices, problem, ds, init_cache, cfg, evaluator, re
 
 def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: ExperimentConfig,
              evaluator: Evaluator, report, should_stop) -> tuple[list[dict], bool]:
-    """One run. A full batch on a large set uses the chunked kernel (kernels.bind_full_gradient) on a thread
+    """One run. A full batch on a large set uses the chunked kernel (full_batch.bind_full_gradient) on a thread
     pool that lives for this run only, with BLAS at 1 thread (each worker's products are small, PERF.md)."""
     full = spec.batch_size >= ds.n_train and cfg.sampling == "shuffle"  # as BatchSampler.full
     if full and full_batch_applies(problem, ds.n_train, FULL_CHUNKED_MIN):

@@ -213,7 +213,7 @@ def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_ro
 def test_chunked_full_batch_kernel_equals_loss_and_grad_for_any_thread_count(name, reg):
     from concurrent.futures import ThreadPoolExecutor
 
-    from gd_core.kernels import bind_full_gradient
+    from gd_core.full_batch import bind_full_gradient
 
     p, X, y, w = setup(name, reg, n=103)  # 103 = 14 chunks of 7 + a partial one
     loss, ref = p.loss_and_grad(w, X, y)
@@ -237,7 +237,7 @@ def test_chunked_full_batch_kernel_equals_loss_and_grad_for_any_thread_count(nam
 def test_runner_full_batch_chunked_path_matches_the_plain_one_and_leaks_no_threads(problem, dataset, monkeypatch):
     import threading
 
-    import gd_core.kernels as kernels
+    import gd_core.full_batch as full_batch
     import gd_core.loop as loop
     import gd_core.runner as runner
 
@@ -248,7 +248,7 @@ def test_runner_full_batch_chunked_path_matches_the_plain_one_and_leaks_no_threa
         monkeypatch.setattr(runner, "FULL_THREADS", threads)
         for mod in (loop, runner):
             monkeypatch.setattr(mod, "FULL_CHUNKED_MIN", 64)  # the train set (~240 rows) is "large"
-        monkeypatch.setattr(kernels, "FULL_CHUNK", 50)  # several chunks per thread
+        monkeypatch.setattr(full_batch, "FULL_CHUNK", 50)  # several chunks per thread
         before = threading.active_count()
         chunked = run_experiment(c).log
         assert threading.active_count() == before
@@ -301,7 +301,7 @@ def test_softmax_counted_kernel_counts_ties_like_argmax(want_grad):
 
 
 def test_softmax_evaluation_of_both_sets_counts_ties_like_argmax():
-    from gd_core.kernels import bind_evaluation
+    from gd_core.evaluation import bind_evaluation
 
     p, X, y, w = setup("softmax", n=20)
     f = bind_evaluation(p, w, np.empty_like(w), X, y, 12)  # rows 0-11 train, 12-19 validation
