@@ -54,7 +54,7 @@ def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, 
     max_batch = n if sampler.full else B
     grad = np.empty_like(w)
     update = _updater(optimizer, hp, opt, w)
-    if 1 < B <= GATHER_ROWS // 2 and not sampler.full and has_ones_kernel(problem):
+    if 1 < B <= gather_rows(X) // 2 and not sampler.full and has_ones_kernel(problem):
         flat = isinstance(problem, Softmax)
         return _gathered_advance(bind_gradient(problem, w, grad, B, ones_column=True, flat_labels=flat), update,
                                  grad, _Gathered(X, y, sampler, flat), lr_at)
@@ -108,12 +108,18 @@ def _updater(optimizer, hp, opt, w):
     return update
 
 
-GATHER_ROWS = 2_048  # small batches: rows gathered at once (~0.5 MB at D = 64, so the chunk stays in L2)
+GATHER_BYTES = 512 << 10  # small batches: [X, 1] rows gathered at once, in bytes (a chunk stays in L2; wide
+# data gather fewer rows, so the buffer and np.take's temporary stay this small): 2,016 rows at D = 64, float32
+
+
+def gather_rows(X: np.ndarray) -> int:
+    """Rows of X gathered at once for small batches (loop._Gathered)."""
+    return max(1, GATHER_BYTES // ((X.shape[1] + 1) * X.dtype.itemsize))
 
 
 class _Gathered:
     """The sampler's batches, drawn (BatchSampler.next_chunk: same rng calls and order as next()) and
-    gathered GATHER_ROWS rows at a time into [X, 1], whose ones column carries the bias (kernels'
+    gathered `gather_rows(X)` rows at a time into [X, 1], whose ones column carries the bias (kernels'
     ones_column): per step, one view instead of a sampler call and two gathers, and the kernel saves two
     calls. np.take into the strided X part buffers through a temporary of the chunk's size.
     flat: the labels come as the softmax kernel's flat indices (kernels' flat_labels), a chunk at a time."""
@@ -121,7 +127,7 @@ class _Gathered:
     def __init__(self, X, y, sampler: BatchSampler, flat: bool = False):
         B, D = sampler.batch_size, X.shape[1]
         self.X, self.y, self.sampler, self.B, self.D, self.flat = X, y, sampler, B, D, flat
-        self.K = max(1, GATHER_ROWS // B)  # steps per chunk
+        self.K = max(1, gather_rows(X) // B)  # steps per chunk
         self.X1 = np.empty((self.K * B, D + 1), X.dtype)
         self.X1[:, D] = 1
         self.yc = np.empty(self.K * B, np.intp if flat else y.dtype)

@@ -185,12 +185,14 @@ def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_ro
     at every checkpoint, across chunk boundaries, partial batches and checkpoints inside a chunk."""
     import gd_core.loop as loop
 
-    monkeypatch.setattr(loop, "GATHER_ROWS", gather_rows)
     c = ExperimentConfig(problem=problem, dataset=dataset, n_samples=100, lrs=(0.05,), batch_sizes=(B,),
                          budget_unit="steps", budget=60, n_checkpoints=7, reg=0.01, sampling=sampling,
                          optimizer=optimizer)
     ds = build_dataset(c)
     assert ds.n_train == 80
+    X = ds.X_train
+    monkeypatch.setattr(loop, "GATHER_BYTES", gather_rows * (X.shape[1] + 1) * X.dtype.itemsize)
+    assert loop.gather_rows(X) == gather_rows
     p = build_problem(c, ds)
     w = p.init_params(np.random.default_rng([0, 0]))
     opt = make_optimizer(optimizer, 0.05)
@@ -313,3 +315,13 @@ def test_softmax_evaluation_of_both_sets_counts_ties_like_argmax():
         assert hits == int(np.count_nonzero(p.predict(w, X[:12]) == y[:12]))
         assert vhits == int(np.count_nonzero(p.predict(w, X[12:]) == y[12:]))
         assert (loss, vloss) == pytest.approx((p.loss(w, X[:12], y[:12]), p.loss(w, X[12:], y[12:])), rel=1e-12)
+
+
+def test_small_batch_gather_stays_small_on_wide_data():
+    """The gathered chunk is bounded in bytes, not rows: wide data gather fewer rows (and large batches of wide
+    data take the per-step gather)."""
+    from gd_core.loop import GATHER_BYTES, gather_rows
+
+    narrow, wide = np.empty((10, 64), np.float32), np.empty((10, 4000), np.float64)
+    assert gather_rows(narrow) == GATHER_BYTES // (65 * 4) and gather_rows(wide) == GATHER_BYTES // (4001 * 8)
+    assert gather_rows(wide) * 4001 * 8 <= GATHER_BYTES
