@@ -5,6 +5,9 @@ trains from `step` to `until` and stops before the update of a step whose batch 
 Paths, chosen once per run:
 - B = 1 with plain SGD (momentum 0, no weight decay) on a linear model: the fused one-example loop
   (one_example.one_example_sgd) over indices drawn a checkpoint interval at a time (BatchSampler.next_rows);
+- 1 < B <= half a gathered chunk on a linear model: batches drawn and gathered a chunk (GATHER_BYTES) at a
+  time into [X, 1], whose ones column carries the bias (`_Gathered`, kernels' ones_column);
+- a full batch on a large set: the chunked, threaded kernel (full_batch.bind_full_gradient);
 - otherwise: sampler.next(), a gather into preallocated (B, D) / (B,) buffers (`np.take(..., out=,
   mode="clip")`: mode="raise" would allocate a full-size temporary, PERF.md), the bound gradient kernel
   (kernels.bind_gradient) and the in-place updater (updaters.make_updater; Optimizer.update for the
@@ -55,7 +58,7 @@ def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, 
     grad = np.empty_like(w)
     update = _updater(optimizer, hp, opt, w)
     if 1 < B <= gather_rows(X) // 2 and not sampler.full and has_ones_kernel(problem):
-        flat = isinstance(problem, Softmax)
+        flat = type(problem) is Softmax
         return _gathered_advance(bind_gradient(problem, w, grad, B, ones_column=True, flat_labels=flat), update,
                                  grad, _Gathered(X, y, sampler, flat), lr_at)
     if sampler.full and full_batch_applies(problem, n, FULL_CHUNKED_MIN):
