@@ -537,12 +537,13 @@ def stacked_section(args) -> tuple[list[str], list]:
                 with_sk = B == 1 and seeds == [0] and _has("sklearn")
                 sk_rows = min(len(X), SK_ROWS // 4)
                 ts = tq = sk = math.inf
-                for rep in range(max(2, REPS["reps"])):
+                min_reps = 3 if B > 1 else 2  # the B = 32 ratios sit near their targets: one more alternation
+                for rep in range(max(min_reps, REPS["reps"])):
                     (t1, rs), (t2, rq) = run_stacked_pair(problem, X, y, Xv, yv, B, steps, lrs, seeds, C)
                     ts, tq = min(ts, t1), min(tq, t2)
                     if with_sk:
                         sk = min(sk, sklearn_epoch(problem, X[:sk_rows], y[:sk_rows], lr, C).seconds)
-                    if rep >= 1 and t1 + t2 >= 2 * REPS["enough_s"]:
+                    if rep >= min_reps - 1 and t1 + t2 >= 2 * REPS["enough_s"]:
                         break
                 same = np.allclose(rs.log["train_loss"], rq.log["train_loss"], rtol=1e-4, atol=1e-6)
                 per = 1e6 * ts / (steps * STACK_R)
