@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from gd_core import BatchSampler, Dataset, ExperimentConfig, make_optimizer, make_problem, run_experiment, runner
 from gd_core.runner import Evaluator
 
+SETTLE_S = 0.3  # full batch: pause before each alternated measurement (spinning BLAS threads, see below)
 PAIRED_ROUNDS = 4  # engine / naive alternations behind each ">= 1.5x naive" check (B > 1)
 MEM_STEPS = 20  # steps of the tracemalloc pass (allocations are per step, so a few steps show the peak)
 MAX_STEPS = 20_000  # numpy baselines: time at most this many steps, extrapolate the rest of the epoch
@@ -407,11 +408,17 @@ def bench_problem(problem, args, out_rows, checks):
         if B >= n:
             # the engine's step, the floor and the naive step alternate, 5 rounds, fastest of each: the machine's
             # speed drifts by up to 2x within a minute, so only interleaved timings compare
+            # A pause before each: after a multi-threaded BLAS call (the floor, naive) OpenBLAS's threads spin for a
+            # while and compete with whatever runs next (an engine step right after the floor measured ~15-20%
+            # slower than one after a pause).
             floors, steps_s, naive_s = [], [], []
             for _ in range(5):
+                time.sleep(SETTLE_S)
                 floors.append(blas_floor(problem, X, C, reps=1))
+                time.sleep(SETTLE_S)
                 r = run_engine(problem, X, y, Xv, yv, B, 1, lr, C, 2)
                 steps_s.append(r.train_s / r.steps)
+                time.sleep(SETTLE_S)
                 naive_s.append(naive(problem, X, y, w0, B, 1, lr, C).seconds)
             checks.append((f"{problem} B=full: engine (ck=2) not slower than naive", min(naive_s) >= min(steps_s),
                            f"{min(naive_s) / min(steps_s):.2f}x (5 alternating rounds; the rows above: {ratio:.2f}x)"))
