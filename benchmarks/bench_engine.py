@@ -349,7 +349,8 @@ def bench_problem(problem, args, out_rows, checks):
             overhead = e.ckpt_s / e.train_s
             out_rows[-2] = out_rows[-2]._replace(note=out_rows[-2].note + (
                 f", ckpt overhead {100 * overhead:+.1f}% ({e.n_ckpt} x {1e3 * e.ckpt_s / max(e.n_ckpt, 1):.2f} ms)"))
-            checks.append((f"{problem} B={b_name}: checkpoint evaluation at the default count <= 10% of training",
+            checks.append((f"{problem} B={b_name}: checkpoint evaluation at the default count <= 10% of training"
+                           + ("" if args.n == 1_200_000 else f" [N={n}, target is for N=1.2M]"),
                            overhead <= 0.10, f"{100 * overhead:+.1f}%"))
         engine_rate = out_rows[-1].ex_per_s  # ck=2: the loop without checkpoint evaluation
         if B == 1:
