@@ -20,6 +20,7 @@ call (~1-1.5 us here) costs more than its arithmetic, so the paths minimise call
 from __future__ import annotations
 
 import math
+import struct
 
 import numpy as np
 
@@ -131,6 +132,11 @@ def _lazy(problem, w, X, y):
     z_buf, gb, G = np.empty(C, dt), np.empty(C, dt), np.empty((D, C), dt)
     R_rows, m = list(R), M[:, 0]  # views, made once
     matmul, dot = np.matmul, np.dot
+    # Row t of A from a list of C floats: struct-packed into A's bytes costs ~0.5 us against ~1 us for A[t] = g
+    # (A = M[:K] is C-contiguous; float32 / float64 only, else the plain assignment).
+    fmt = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}.get(dt)
+    pack, a_bytes, row_bytes = ((struct.Struct(f"{C}{fmt}").pack, memoryview(A).cast("B"), C * dt.itemsize)
+                                if fmt else (None, None, 0))
 
     def flush(t):
         """Apply the block's first t updates to W and the bias."""
@@ -162,7 +168,12 @@ def _lazy(problem, w, X, y):
                 if not loss <= limit:  # also catches NaN
                     flush(t)
                     return done, loss, True
-                A[t] = g
+                if C == 1:
+                    m[t] = g  # a scalar into the 1-D view: ~0.3 us against ~1 us for A[t] = g
+                elif pack is not None:
+                    a_bytes[t * row_bytes:(t + 1) * row_bytes] = pack(*g)
+                else:
+                    A[t] = g
                 done += 1
             flush(k)
         return done, loss, False
