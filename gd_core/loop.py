@@ -59,8 +59,9 @@ def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, 
     update = _updater(optimizer, hp, opt, w)
     if 1 < B <= gather_rows(X) // 2 and not sampler.full and has_ones_kernel(problem):
         flat = type(problem) is Softmax
-        return _gathered_advance(bind_gradient(problem, w, grad, B, ones_column=True, flat_labels=flat), update,
-                                 grad, _Gathered(X, y, sampler, flat), lr_at)
+        grad_of = bind_gradient(problem, w, grad, B, ones_column=True, flat_labels=flat)
+        batches = _Gathered(X, y, sampler, flat)
+        return _loop(lambda cached: (grad_of(*batches.next()), grad), update, lr_at)
     if sampler.full and full_batch_applies(problem, n, FULL_CHUNKED_MIN):
         grad_of = bind_full_gradient(problem, w, grad, n, pool, threads)
     else:
@@ -69,25 +70,31 @@ def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, 
     Xbuf = np.empty((B, X.shape[1]), X.dtype) if gather else None
     ybuf = np.empty(B, y.dtype) if gather else None
 
+    def batch_loss(cached):
+        idx = sampler.next()
+        if idx is None:
+            return cached if cached is not None else (grad_of(X, y), grad)
+        if B == 1:
+            i = int(idx[0])
+            return grad_of(X[i:i + 1], y[i:i + 1]), grad
+        b = len(idx)
+        Xb, yb = (Xbuf, ybuf) if b == B else (Xbuf[:b], ybuf[:b])
+        X.take(idx, axis=0, out=Xb, mode="clip")  # methods: np.take's wrapper costs ~1.5 us
+        y.take(idx, out=yb, mode="clip")
+        return grad_of(Xb, yb), grad
+
+    return _loop(batch_loss, update, lr_at)
+
+
+def _loop(batch_loss, update, lr_at):
+    """advance(step, until, limit, cached=None) over `batch_loss(cached) -> (loss, its gradient)`: stops before
+    the update of a step whose loss is not <= limit. `cached` goes to the call's first step only."""
+
     def advance(step, until, limit, cached=None):
         loss = math.nan
         while step < until:
-            idx = sampler.next()
-            g = grad
-            if idx is None:
-                if cached is not None:
-                    (loss, g), cached = cached, None
-                else:
-                    loss = grad_of(X, y)
-            elif B == 1:
-                i = int(idx[0])
-                loss = grad_of(X[i:i + 1], y[i:i + 1])
-            else:
-                b = len(idx)
-                Xb, yb = (Xbuf, ybuf) if b == B else (Xbuf[:b], ybuf[:b])
-                X.take(idx, axis=0, out=Xb, mode="clip")  # methods: np.take's wrapper costs ~1.5 us
-                y.take(idx, out=yb, mode="clip")
-                loss = grad_of(Xb, yb)
+            loss, g = batch_loss(cached)
+            cached = None
             if not loss <= limit:  # also catches NaN
                 return step, loss, True
             update(g, lr_at(step), step)
@@ -153,26 +160,10 @@ class _Gathered:
             self.views, self.pos = self.whole[:steps], 0
             if last != self.B:  # an epoch's partial last batch
                 part = self.yc[rows - last:rows]
-                if self.flat:
-                    np.floor_divide(part, self.B, out=part)  # back to labels, then y * last + i
+                if self.flat:  # y * last + i instead
+                    self.y.take(idx[rows - last:], out=part, mode="clip")
                     np.multiply(part, last, out=part)
                     np.add(part, self.offset[:last], out=part)
                 self.views = self.views[:-1] + [(self.X1[rows - last:rows], part)]
         self.pos += 1
         return self.views[self.pos - 1]
-
-
-def _gathered_advance(grad_of, update, grad, batches: _Gathered, lr_at):
-    """make_advance's loop for small batches of a linear model: batches from `batches`, ones-column kernel."""
-
-    def advance(step, until, limit, cached=None):
-        loss = math.nan
-        while step < until:
-            loss = grad_of(*batches.next())
-            if not loss <= limit:  # also catches NaN
-                return step, loss, True
-            update(grad, lr_at(step), step)
-            step += 1
-        return step, loss, False
-
-    return advance
