@@ -16,21 +16,21 @@ from .kernels import _penalty_terms, _softmax_hits, bind_gradient
 from .problems import Problem, Softmax
 
 
-def bind_evaluation(problem: Problem, w: np.ndarray, grad: np.ndarray, X: np.ndarray, y: np.ndarray, n_train: int):
-    """f() -> (train loss, train hits, val loss, val hits) at `w` on fixed evaluation sets stacked as one
-    array, X (n_train + n_val, D) and y, train rows first (val loss NaN when n_val = 0); writes the gradient of
-    the train loss into `grad`. Hits are rows classified as `problem.predict` would (0 for regression).
+def bind_evaluation(problem: Problem, w: np.ndarray, grad: np.ndarray, Xt: np.ndarray, yt: np.ndarray,
+                    Xv: np.ndarray, yv: np.ndarray):
+    """f() -> (train loss, train hits, val loss, val hits) at `w` on the fixed evaluation sets (Xt, yt) and
+    (Xv, yv) (val loss NaN when the validation set is empty); writes the gradient of the train loss into
+    `grad`. Hits are rows classified as `problem.predict` would (0 for regression).
 
-    Softmax takes both sets through one pass, with the bias riding in the products as a ones column of a
-    private copy of X and the correct-class indices drawn once: kernel-call overhead, ~20 NumPy calls, is
-    most of a checkpoint on the 256 + 256 rows of a large set's subsamples. The others run the bound kernel
-    (bind_gradient) on each part."""
-    n_val = len(y) - n_train
+    Softmax takes both sets through one pass, over a private `[X, 1]` copy of the two (the bias rides in the
+    products) with the correct-class indices drawn once: kernel-call overhead, ~20 NumPy calls, is most of a
+    checkpoint on the 256 + 256 rows of a large set's subsamples. The others run the bound kernel
+    (bind_gradient) on each set as it is."""
+    n_train, n_val = len(yt), len(yv)
     if type(problem) is Softmax and n_val:
-        return _bind_softmax_eval(problem, w, grad, X, y, n_train)
+        return _bind_softmax_eval(problem, w, grad, Xt, yt, Xv, yv)
     train = bind_gradient(problem, w, grad, max(1, n_train), count_correct=True)
     val = bind_gradient(problem, w, np.empty_like(w), n_val, count_correct=True, want_grad=False) if n_val else None
-    (Xt, yt), (Xv, yv) = (X[:n_train], y[:n_train]), (X[n_train:], y[n_train:])
 
     def evaluate():
         loss, hits = train(Xt, yt)
@@ -40,13 +40,15 @@ def bind_evaluation(problem: Problem, w: np.ndarray, grad: np.ndarray, X: np.nda
     return evaluate
 
 
-def _bind_softmax_eval(problem, w, grad, X, y, s):
-    """bind_evaluation for softmax: _bind_softmax's steps on all rows; the gradient's on the first s."""
+def _bind_softmax_eval(problem, w, grad, Xt, yt, Xv, yv):
+    """bind_evaluation for softmax: _bind_softmax's steps on the rows of both sets (train first); the
+    gradient's on the s train rows."""
     D, C = problem.n_features, problem.n_classes
-    n = len(y)
+    s, n = len(yt), len(yt) + len(yv)
+    y = np.concatenate([yt, yv])
     Wb, gWb = w.reshape(D + 1, C), grad.reshape(D + 1, C)  # [W; b]: w's layout is W (D, C) then b (C,)
-    X1 = np.empty((n, D + 1), w.dtype)  # [X, 1]
-    X1[:, :D], X1[:, D] = X, 1
+    X1 = np.empty((n, D + 1), w.dtype)  # [Xt, 1; Xv, 1]
+    X1[:s, :D], X1[s:, :D], X1[:, D] = Xt, Xv, 1
     X1t = X1[:s].T
     st = np.empty((C, n), w.dtype)
     stf, st_t = st.reshape(-1), st[:, :s]  # flat; the train rows' (C, s) block

@@ -151,8 +151,7 @@ class Evaluator:
         """The bound evaluation (evaluation.bind_evaluation) on a private copy of w, sized to the eval sets."""
         if self._bound is None or self._bound[0].dtype != w.dtype or self._bound[0].shape != w.shape:
             wc, g = np.empty_like(w), np.empty_like(w)
-            both = np.concatenate([self.X, self.Xv]), np.concatenate([self.y, self.yv])  # train rows first
-            self._bound = (wc, g, bind_evaluation(self.problem, wc, g, *both, len(self.y)))
+            self._bound = (wc, g, bind_evaluation(self.problem, wc, g, self.X, self.y, self.Xv, self.yv))
         return self._bound
 
     def __call__(self, w) -> tuple[dict, tuple[float, np.ndarray]]:

@@ -306,7 +306,7 @@ def test_softmax_evaluation_of_both_sets_counts_ties_like_argmax():
     from gd_core.evaluation import bind_evaluation
 
     p, X, y, w = setup("softmax", n=20)
-    f = bind_evaluation(p, w, np.empty_like(w), X, y, 12)  # rows 0-11 train, 12-19 validation
+    f = bind_evaluation(p, w, np.empty_like(w), X[:12], y[:12], X[12:], y[12:])  # 12 train rows, 8 validation
     last = np.eye(C)[y[11]]  # every row predicted as the last train row's class: a hit at the sets' border
     for bias in ([0.0, 0.0, 0.0], [0.0, 1.0, 1.0], [0.0, 1.0, 0.5], last):  # all tie, 1 and 2 tie, no tie
         w[:-C] = 0
