@@ -12,13 +12,6 @@ import numpy as np
 
 PROBLEMS = ("least_squares", "logistic", "softmax", "svm", "mlp")
 OPTIMUM_CHUNK = 65_536  # rows per chunk of the least-squares normal equations on large sets
-MAX_NORMAL_COND = 1e8  # solving the normal equations squares the condition number: past this, lstsq
-
-
-def well_conditioned(A: np.ndarray) -> bool:
-    """True when the normal equations `A` can be solved without losing float64 accuracy to the squared
-    condition number."""
-    return bool(np.linalg.cond(A) < MAX_NORMAL_COND)
 
 
 class Problem:
@@ -146,32 +139,25 @@ class LeastSquares(_Linear1D):
     def predict(self, w, X):
         return self.scores(w, X)
 
-    def normal_equations(self, X, y) -> tuple[np.ndarray, np.ndarray]:
-        """(A, c), float64: `A = [X,1]^T [X,1] / n + reg * diag(1, ..., 1, 0)` (the Hessian) and
-        `c = [X,1]^T y / n`, so the gradient is `A w - c`. Accumulated over row chunks: memory O(D^2),
-        not a float64 copy of X."""
-        n, D = X.shape
-        A, c = np.zeros((D + 1, D + 1)), np.zeros(D + 1)
-        for i in range(0, n, OPTIMUM_CHUNK):
-            Xa = np.hstack([np.asarray(X[i:i + OPTIMUM_CHUNK], np.float64),
-                            np.ones((min(OPTIMUM_CHUNK, n - i), 1))])
-            A += Xa.T @ Xa
-            c += Xa.T @ np.asarray(y[i:i + OPTIMUM_CHUNK], np.float64)
-        A /= n
-        c /= n
-        A[np.arange(D), np.arange(D)] += self.reg  # the bias (last) is not penalised
-        return A, c
-
     def optimum(self, X, y):
         """Minimiser `[W, b]` (n_params,), computed in float64 and returned in X's dtype.
 
-        Large sets: the normal equations (`normal_equations`); `lstsq` on `[X, 1]` when the set is small
-        or the system is badly conditioned.
+        Large sets: the normal equations accumulated over row chunks in float64 (memory O(D^2), not a
+        float64 copy of X); `lstsq` on `[X, 1]` when the set is small or the system is badly conditioned.
         """
         n, D = X.shape
         if n > OPTIMUM_CHUNK:
-            A, c = self.normal_equations(X, y)
-            if well_conditioned(A):
+            A, c = np.zeros((D + 1, D + 1)), np.zeros(D + 1)
+            for i in range(0, n, OPTIMUM_CHUNK):
+                Xa = np.hstack([np.asarray(X[i:i + OPTIMUM_CHUNK], np.float64),
+                                np.ones((min(OPTIMUM_CHUNK, n - i), 1))])
+                ya = np.asarray(y[i:i + OPTIMUM_CHUNK], np.float64)
+                A += Xa.T @ Xa
+                c += Xa.T @ ya
+            A /= n
+            c /= n
+            A[np.arange(D), np.arange(D)] += self.reg  # the bias (last) is not penalised
+            if np.linalg.cond(A) < 1e8:  # squaring the condition number costs accuracy beyond this
                 return np.linalg.solve(A, c).astype(X.dtype)
         X64, y64 = np.asarray(X, np.float64), np.asarray(y, np.float64)
         if not self.reg:
