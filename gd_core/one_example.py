@@ -42,14 +42,35 @@ def one_example_sgd(problem: Problem, w: np.ndarray, X: np.ndarray, y: np.ndarra
 
 
 def _softmax_head(z, yi, lr):
-    """(loss, lr * dL/dz) of one row's softmax cross-entropy, in Python floats (C is small)."""
+    """(loss, lr * dL/dz) of one row's softmax cross-entropy, in Python floats (C is small).
+
+    exp without the max shift (~0.4 us a row less): in float64 that loses nothing while the sum of the exps
+    stays well inside the normal range; outside it (scores over ~640 or all under ~-640: a diverging run),
+    or where exp overflows, the row takes the shifted form."""
+    try:
+        e = list(map(_exp, z))
+    except OverflowError:
+        return _softmax_head_shifted(z, yi, lr)
+    total = sum(e)
+    if not 1e-280 < total < 1e280:  # near sub-normal or overflow (where lr / total loses digits), or NaN
+        return _softmax_head_shifted(z, yi, lr)
+    g = list(map((lr / total).__mul__, e))
+    g[yi] -= lr  # lr * (softmax - onehot)
+    return math.log(total) - z[yi], g
+
+
+def _softmax_head_shifted(z, yi, lr):
+    """_softmax_head with the max shift: large or very negative scores (a diverging run)."""
     m = max(z)
     e = [math.exp(v - m) for v in z]
     total = sum(e)
     q = lr / total
     g = [v * q for v in e]
-    g[yi] -= lr  # lr * (softmax - onehot)
+    g[yi] -= lr
     return math.log(total) - (z[yi] - m), g
+
+
+_exp = math.exp
 
 
 def _least_squares_head(z, yi, lr):
@@ -130,8 +151,9 @@ def _lazy(problem, w, X, y):
     R[:, K:] = np.eye(K, dtype=dt)
     gram = np.empty((K, K), dt)
     z_buf, gb, G = np.empty(C, dt), np.empty(C, dt), np.empty((D, C), dt)
-    R_rows, m = list(R), M[:, 0]  # views, made once
-    matmul, dot = np.matmul, np.dot
+    # row t's product as a bound `ndarray.dot` of R's row view: ~0.7 us against ~1.4 us for np.matmul(r, M, out=)
+    R_dots, m = [r.dot for r in R], M[:, 0]  # made once
+    matmul = np.matmul
     # Row t of A from a list of C floats: struct-packed into A's bytes costs ~0.5 us against ~1 us for A[t] = g
     # (A = M[:K] is C-contiguous; float32 / float64 only, else the plain assignment).
     fmt = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}.get(dt)
@@ -146,6 +168,36 @@ def _lazy(problem, w, X, y):
             np.add.reduce(A[:t], axis=0, out=gb)
             np.subtract(bias, gb, out=bias)
 
+    # One row loop per kind of store, no branch per row. Each returns (rows updated, last loss): fewer than the
+    # block's rows when a row's loss is not <= limit (that row is not updated).
+    def one_output_rows(ys_block, s0, lr_at, limit):
+        for t, yi in enumerate(ys_block):
+            loss, g = head1(float(R_dots[t](m)), yi, lr_at(s0 + t))
+            if not loss <= limit:  # also catches NaN
+                return t, loss
+            m[t] = g  # a scalar into the 1-D view: ~0.3 us against ~1 us for A[t] = g
+        return len(ys_block), loss
+
+    def packed_rows(ys_block, s0, lr_at, limit):
+        for t, yi in enumerate(ys_block):
+            R_dots[t](M, out=z_buf)
+            loss, g = head(z_buf.tolist(), yi, lr_at(s0 + t))
+            if not loss <= limit:
+                return t, loss
+            a_bytes[t * row_bytes:(t + 1) * row_bytes] = pack(*g)
+        return len(ys_block), loss
+
+    def assigned_rows(ys_block, s0, lr_at, limit):
+        for t, yi in enumerate(ys_block):
+            R_dots[t](M, out=z_buf)
+            loss, g = head(z_buf.tolist(), yi, lr_at(s0 + t))
+            if not loss <= limit:
+                return t, loss
+            A[t] = g
+        return len(ys_block), loss
+
+    block_rows = one_output_rows if C == 1 else packed_rows if pack is not None else assigned_rows
+
     def run(rows, step, lr_at, limit):
         ys = y[rows].tolist()
         loss, done = math.nan, 0
@@ -159,23 +211,11 @@ def _lazy(problem, w, X, y):
             matmul(Xk, Xk.T, out=gram)
             np.subtract(-1, gram, out=R[:, :K])
             A[:] = 0
-            for t in range(k):
-                if C == 1:
-                    loss, g = head1(float(dot(R_rows[t], m)), ys[c0 + t], lr_at(step + done))
-                else:
-                    matmul(R_rows[t], M, out=z_buf)
-                    loss, g = head(z_buf.tolist(), ys[c0 + t], lr_at(step + done))
-                if not loss <= limit:  # also catches NaN
-                    flush(t)
-                    return done, loss, True
-                if C == 1:
-                    m[t] = g  # a scalar into the 1-D view: ~0.3 us against ~1 us for A[t] = g
-                elif pack is not None:
-                    a_bytes[t * row_bytes:(t + 1) * row_bytes] = pack(*g)
-                else:
-                    A[t] = g
-                done += 1
-            flush(k)
+            t, loss = block_rows(ys[c0:c0 + k], step + done, lr_at, limit)
+            flush(t)
+            done += t
+            if t < k:
+                return done, loss, True
         return done, loss, False
 
     return run

@@ -110,6 +110,23 @@ def test_one_example_sgd_stops_before_the_diverging_update():
     assert one_example_sgd(make_problem("mlp", D, C), w0, X, y) is None
 
 
+@pytest.mark.parametrize("scores", [[0.5, -1.0, 2.0], [800.0, 790.0, -5.0], [-800.0, -805.0, -790.0],
+                                    [3.0e4, 0.0, -3.0e4], [1.0, 1.0, 1.0], [-700.0, -705.0, -710.0]])
+def test_softmax_head_matches_the_shifted_formula_where_exp_overflows_or_underflows(scores):
+    """The B = 1 head takes exp without the max shift and falls back to the shifted form when that
+    overflows (OverflowError) or underflows to a zero sum: every case equals the stable NumPy formula."""
+    from gd_core.one_example import _softmax_head
+
+    z, lr = np.array(scores), 0.3
+    for yi in range(len(scores)):
+        shifted = z - z.max()
+        probs = np.exp(shifted) / np.exp(shifted).sum()
+        loss, g = _softmax_head(list(scores), yi, lr)
+        assert loss == pytest.approx(np.log(np.exp(shifted).sum()) - shifted[yi], rel=1e-12, abs=1e-12)
+        # atol: lr p - lr against lr (p - 1), rounding of order lr * 1e-16
+        np.testing.assert_allclose(g, lr * (probs - np.eye(len(scores))[yi]), rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize("name, hp", [("sgd", {}), ("sgd", dict(momentum=0.9)),
                                       ("sgd", dict(momentum=0.9, nesterov=True, weight_decay=0.01)),
                                       ("adam", {}), ("adam", dict(betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1))])
