@@ -93,7 +93,7 @@ def _bind_linear1d(problem, w, grad, max_batch, count_correct=False, ones_column
         r -= y
         loss = float(np.dot(r, r)) / (2 * n)
         r *= 1 / n
-        np.matmul(r, X, out=gWf)  # X^T r / n as r @ X: stays on X's C-contiguous layout
+        np.dot(r, X, out=gWf)  # X^T r / n as r @ X (C-contiguous X); np.dot: np.matmul keeps the GIL (docs/DESIGN.md)
         if not ones_column:
             np.add.reduce(r, keepdims=True, out=gb)
         add_reg()
@@ -118,7 +118,7 @@ def _bind_linear1d(problem, w, grad, max_batch, count_correct=False, ones_column
             np.exp(m, out=m)  # sigmoid(m) = exp(m - softplus(m)) <= 1
         np.multiply(m, sign, out=z)
         z *= 1 / n
-        np.matmul(z, X, out=gWf)
+        np.dot(z, X, out=gWf)
         if not ones_column:
             np.add.reduce(z, keepdims=True, out=gb)
         add_reg()

@@ -216,7 +216,11 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
     check_work_budget(config, ds.n_train, problem.n_params, max_work, n_features=ds.n_features,
                       n_outputs=ds.n_classes or 1, max_bytes=max_bytes)
     specs = plan_runs(config, ds.n_train)
-    w_star = problem.optimum(ds.X_train, ds.y_train)
+    # BLAS at 1 thread: after a multi-threaded call OpenBLAS's idle worker spins on the other core for ~0.1 s,
+    # and a full-batch run right after (two Python workers, full_batch.py) lost 10-15 ms a step to it for its
+    # first steps (measured, PERF.md); the optimum's chunk loop is memory-bound and takes as long on 1 thread.
+    with threadpool_limits(1, user_api="blas"):
+        w_star = problem.optimum(ds.X_train, ds.y_train)
     evaluator = Evaluator(problem, ds, eval_size(config, ds.n_train, specs), config.data_seed, w_star)
     weights = [total_steps(config, ds.n_train, s.batch_size) * (1 + s.batch_size / 64) for s in specs]
     groups = (stack_groups(problem.name, config.optimizer, [s.batch_size for s in specs], ds.n_train, SMALL_BATCH)
