@@ -7,9 +7,10 @@ figures (ui.charts). The URL carries the config that was run (ui.share).
 import streamlit as st
 
 from gd_core import summarize, to_csv
-from ui import cache, charts, controls, presets, share
+from ui import cache, charts, controls, nav, presets, share
 
 st.set_page_config(page_title="Gradient Descent Lab", page_icon="📉", layout="wide")
+nav.page_links()
 state = st.session_state
 controls.init_state(state, st.query_params)
 

@@ -11,6 +11,7 @@ from gd_core.landscape import (
     step_view,
 )
 from ui import landscape_charts as charts
+from ui import nav
 from ui.colors import batch_size_color, batch_size_label
 
 PROBLEMS = {"least_squares": "Least squares: slope w, intercept b (1-D linear data)",
@@ -19,6 +20,7 @@ BATCH_CHOICES = [1, 2, 4, 8, 16, 32, 64, 0]  # 0 = full batch
 LR_CHOICES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 2.0, 3.0, 5.0, 10.0]
 
 st.set_page_config(page_title="Loss landscape · Gradient Descent Lab", layout="wide")
+nav.page_links()
 st.title("Loss landscape")
 st.caption("A problem with two parameters, so the whole loss surface fits on one picture. Every batch size "
            "starts at the same point (white square); scrub the step slider and compare the full-data surface "

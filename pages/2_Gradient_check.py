@@ -5,11 +5,13 @@ import streamlit as st
 
 from gd_core import PROBLEMS
 from gd_core.sweeps import DATASET_FOR, gradcheck_setup, gradcheck_table, h_sweep, time_gradients
+from ui import nav
 from ui.gradcheck_charts import h_sweep_chart, rel_error_chart
 
 H_CHOICES = [10.0 ** -k for k in range(1, 11)]
 
 st.set_page_config(page_title="Gradient check · Gradient Descent Lab", layout="wide")
+nav.page_links()
 st.title("Gradient check")
 st.caption("Compare each problem's analytic gradient with the centered difference "
            "(f(w + h e_i) - f(w - h e_i)) / 2h, one parameter at a time, by the relative error "

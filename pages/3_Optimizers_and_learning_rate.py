@@ -19,7 +19,7 @@ from gd_core.sweeps import (
     sweep_summary,
     variant_configs,
 )
-from ui import cache
+from ui import cache, nav
 from ui.optimizer_charts import UPDATE_RULES_LATEX, lr_sweep_chart, optimizer_curves_chart, stability_chart
 
 LR_CHOICES = [1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
@@ -32,6 +32,7 @@ def run_log(config_json: str) -> pd.DataFrame:
 
 
 st.set_page_config(page_title="Optimizers & learning rate · Gradient Descent Lab", layout="wide")
+nav.page_links()
 st.title("Optimizers & learning rate")
 with st.form("opt_form"):
     c = st.columns(4)

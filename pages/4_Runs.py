@@ -3,9 +3,10 @@
 import streamlit as st
 
 from gd_core import run_experiment, to_csv
-from ui import charts, runs
+from ui import charts, nav, runs
 
 st.set_page_config(page_title="Runs · Gradient Descent Lab", layout="wide")
+nav.page_links()
 st.title("Runs")
 
 

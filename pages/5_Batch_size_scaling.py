@@ -19,7 +19,7 @@ from gd_core.scaling import (
     suggest_smaller,
 )
 from gd_core.scaling_rules import rule_configs, rules_table
-from ui import cache
+from ui import cache, nav
 from ui.scaling_charts import (
     decay_vs_grow_chart,
     noise_during_training_chart,
@@ -32,6 +32,7 @@ from ui.scaling_charts import (
 PAGE_WORK_BUDGET = 3e8  # parameter-example products (estimate_work): ~1.7x the default sweep
 
 st.set_page_config(page_title="Batch-size scaling · Gradient Descent Lab", layout="wide")
+nav.page_links()
 st.title("Batch-size scaling")
 st.caption("Least squares on `linear` data with noisy targets (N = 256 training examples, 16 features, κ = 5).")
 

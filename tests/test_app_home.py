@@ -254,6 +254,22 @@ def test_value_edited_in_an_expander_survives_closing_it(forget):
     assert at.number_input(key="cfg_momentum").value == 0.9
 
 
+def test_sidebar_links_every_page_and_names_the_home_page_home():
+    """The automatic navigation is off (.streamlit/config.toml): it named the home page "app", after its file.
+    ui/nav.py links every file of pages/ and the home page as "Home"; the links work from another page too."""
+    root = Path(APP).parent
+    config = (root / ".streamlit" / "config.toml").read_text()
+    assert "showSidebarNavigation = false" in config
+    at = start()
+    links = at.get("page_link")
+    assert [link.proto.label for link in links][0] == "Home"
+    pages = {link.proto.page_script_hash for link in links[1:]}
+    assert len(links) == 1 + len(list((root / "pages").glob("*.py"))) == 1 + len(pages)
+    at.switch_page("pages/4_Runs.py").run()
+    assert not at.exception
+    assert [link.proto.label for link in at.get("page_link")] == [link.proto.label for link in links]
+
+
 def test_values_survive_another_page():
     at = start()
     set_open(at, "exp_advanced", True)

@@ -215,8 +215,10 @@ def test_lazy_expanders_keep_edited_values(page: Page, app_url):
     assert_no_exception(page)
     assert parse_qs(urlparse(page.url).query) == want, page.url
     assert parse_qs(shown_link(page).lstrip("?")) == want
-    nav = page.locator("[data-testid='stSidebarNav'] a")
+    nav = page.locator("[data-testid='stSidebar'] [data-testid='stPageLink-NavLink']")  # ui/nav.py's links
+    assert page.locator("[data-testid='stSidebarNav']").count() == 0  # the automatic navigation is off
     rerun_and_wait(page, lambda: nav.filter(has_text="Gradient check").click())
+    expect(nav.first).to_have_text("Home")
     rerun_and_wait(page, lambda: nav.first.click())  # back home: the form is drawn anew from saved values
     expect(charts(page).first).to_be_visible(timeout=TIMEOUT_MS)
     rerun_and_wait(page, lambda: run_button(page).click())
