@@ -147,13 +147,19 @@ class LeastSquares(_Linear1D):
         """
         n, D = X.shape
         if n > OPTIMUM_CHUNK:
+            # [X, 1]^T [X, 1] = [[X^T X, X^T 1], [1^T X, n]] and [X, 1]^T y = [X^T y, sum y], a chunk at a time
+            # through one reused float64 buffer (no [X, 1] copy, no fresh allocation per chunk)
             A, c = np.zeros((D + 1, D + 1)), np.zeros(D + 1)
+            buf = np.empty((OPTIMUM_CHUNK, D))
             for i in range(0, n, OPTIMUM_CHUNK):
-                Xa = np.hstack([np.asarray(X[i:i + OPTIMUM_CHUNK], np.float64),
-                                np.ones((min(OPTIMUM_CHUNK, n - i), 1))])
-                ya = np.asarray(y[i:i + OPTIMUM_CHUNK], np.float64)
-                A += Xa.T @ Xa
-                c += Xa.T @ ya
+                Xc = buf[:min(OPTIMUM_CHUNK, n - i)]
+                Xc[:] = X[i:i + OPTIMUM_CHUNK]
+                yc = np.asarray(y[i:i + OPTIMUM_CHUNK], np.float64)
+                A[:D, :D] += Xc.T @ Xc
+                A[:D, D] += np.add.reduce(Xc, axis=0)
+                c[:D] += yc @ Xc
+                c[D] += float(np.add.reduce(yc))
+            A[D, :D], A[D, D] = A[:D, D], n
             A /= n
             c /= n
             A[np.arange(D), np.arange(D)] += self.reg  # the bias (last) is not penalised
