@@ -12,7 +12,7 @@ one seed share the batch order, so their weights sit side by side (`W: (D, L*C)`
 them all; seeds have independent orders, multiplied batched `(S, L*C, D) @ (S, D, b)`. The kernels are in
 stacked_kernels.py: any optimizer through the in-place updaters (one lr per run, `(S, 1, L, 1)`); plain SGD
 folds lr into the gradient and updates P in the same step; B = 1 plain SGD without L2 runs a window of rows
-per weight update (stacked_kernels.OneExampleWindow, exact sequential SGD).
+per weight update (stacked_window.OneExampleWindow, exact sequential SGD).
 
 The loop has no per-step sampler or list work: `_Order` draws each seed's indices a chunk of steps at a time
 (the rng calls of BatchSampler, so the order is the one-by-one order), one `np.take` per chunk gathers the rows
@@ -34,7 +34,8 @@ import numpy as np
 
 from .batching import BatchSampler, examples_after
 from .problems import Softmax
-from .stacked_kernels import OneExampleWindow, StackedStep
+from .stacked_kernels import StackedStep
+from .stacked_window import OneExampleWindow
 from .updaters import make_updater
 
 STACKED_PROBLEMS = ("least_squares", "logistic", "softmax")
@@ -55,7 +56,7 @@ def stack_groups(problem_name: str, optimizer: str, batch_sizes: list[int], n_tr
 CHUNK_BYTES = 4 << 20  # rows gathered at once over all seeds: a chunk of steps of about this size (>= 1 step)
 MAX_CHUNK_STEPS = 1_024  # steps per chunk at most (their views are built once)
 BIAS_COLUMN_ROWS = 64  # below this many rows a step (seeds x B), the bias rides in the products as a ones column
-WINDOW = 64  # B = 1 plain SGD: steps per weight update of the fused path (stacked_kernels.OneExampleWindow)
+WINDOW = 64  # B = 1 plain SGD: steps per weight update of the fused path (stacked_window.OneExampleWindow)
 
 
 class _Order:

@@ -105,11 +105,11 @@ def test_run_experiment_chooses_the_stacked_path_by_the_rule(monkeypatch):
     assert calls == [4]
 
 
-# -- the fused B = 1 path (stacked_kernels.OneExampleWindow), chunks, and the bias kept out of the gather ------
+# -- the fused B = 1 path (stacked_window.OneExampleWindow), chunks, and the bias kept out of the gather ------
 
 def count_paths(monkeypatch):
     """Counts of fused windows that passed / failed their check (a failed one is replayed step by step)."""
-    import gd_core.stacked_kernels as sk
+    import gd_core.stacked_window as sk
 
     counts = {"ok": 0, "failed": 0}
     real = sk.OneExampleWindow.run
