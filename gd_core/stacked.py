@@ -16,8 +16,10 @@ per weight update (stacked_window.OneExampleWindow, exact sequential SGD).
 
 The loop has no per-step sampler or list work: `_Order` draws each seed's indices a chunk of steps at a time
 (the rng calls of BatchSampler, so the order is the one-by-one order), one `np.take` per chunk gathers the rows
-of every seed, and steps read views of the chunk. Losses are computed exactly at the step before a checkpoint
-(its batch_loss) and whenever a cheap bound cannot rule out a divergence (stacked_kernels.StackedStep).
+of every seed, and steps read views of the chunk. On a large set the seeds' epoch shuffles run on two threads
+(Generator.shuffle releases the GIL; each seed has its own rng, so the draws do not depend on the threads).
+Losses are computed exactly at the step before a checkpoint (its batch_loss) and whenever a cheap bound cannot
+rule out a divergence (stacked_kernels.StackedStep).
 
 A run whose batch loss passes its divergence limit is retired: its last row is written then (as the
 one-by-one loop would), and its slot is zeroed with lr 0 so it stays finite and inert. Checkpoints sit at
@@ -27,8 +29,10 @@ the same steps as one by one; the log has the same rows and columns and equal va
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -57,6 +61,11 @@ CHUNK_BYTES = 4 << 20  # rows gathered at once over all seeds: a chunk of steps 
 MAX_CHUNK_STEPS = 1_024  # steps per chunk at most (their views are built once)
 BIAS_COLUMN_ROWS = 64  # below this many rows a step (seeds x B), the bias rides in the products as a ones column
 WINDOW = 64  # B = 1 plain SGD: steps per weight update of the fused path (stacked_window.OneExampleWindow)
+# Seeds on sets of at least this many rows shuffle on two threads at each epoch start: a hand-off costs ~0.1 ms
+# here, a shuffle of 1.2M indices 55-85 ms (8 seeds: 0.56-0.69 s on one thread, 0.32-0.42 s on two; in a B = 32
+# epoch of 8 stacked least-squares seeds, 0.38-0.42 s -> 0.24-0.26 s). Splitting the chunk's np.take over two
+# threads as well was measured and dropped: 0.85-0.98 s -> 0.82-0.85 s a run, random rows are memory-latency bound.
+PARALLEL_SHUFFLE_ROWS = 65_536
 
 
 class _Order:
@@ -64,8 +73,8 @@ class _Order:
     permutations kept as rows of one (S, n) array. The seeds move in step (same n and B), so a chunk is one
     slice of that array for all seeds and never crosses an epoch's end (its last batch may be partial)."""
 
-    def __init__(self, n: int, B: int, sampling: str, seeds: list[int], max_rows: int):
-        self.replacement = sampling == "replacement"
+    def __init__(self, n: int, B: int, sampling: str, seeds: list[int], max_rows: int, pool=None):
+        self.replacement, self.n, self.pool = sampling == "replacement", n, pool
         self.perm = np.empty((len(seeds), n), np.intp)
         self.idx = np.empty((len(seeds), max_rows), np.intp) if self.replacement else None
         self.samplers = [BatchSampler(n, B, sampling, np.random.default_rng([seed, 1, B]), perm=self.perm[s])
@@ -77,8 +86,15 @@ class _Order:
             for s, sampler in enumerate(self.samplers):
                 _, steps, last = sampler.next_chunk(k, out=self.idx[s])
             return self.idx[:, :steps * self.samplers[0].batch_size], steps, last
-        for sampler in self.samplers:
-            idx, steps, last = sampler.next_chunk(k)
+        half = len(self.samplers) // 2
+        if self.pool is not None and half and self.samplers[0].pos >= self.n:  # epoch start: S shuffles, 2 threads
+            first = self.pool.submit(lambda: [sp.next_chunk(k) for sp in self.samplers[:half]])
+            for sampler in self.samplers[half:]:
+                idx, steps, last = sampler.next_chunk(k)
+            first.result()  # each seed has its own rng: the threads' order cannot change the draws
+        else:
+            for sampler in self.samplers:
+                idx, steps, last = sampler.next_chunk(k)
         end = self.samplers[0].pos
         return self.perm[:, end - len(idx):end], steps, last
 
@@ -89,7 +105,15 @@ def run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shoul
 
     runs: [[meta dict for seed s, lr l] for l] for s] (S x L); w0s: initial (n_params,) per seed;
     schedules: [[lr_at]] (S x L). Returns ([[rows]] (S x L), cancelled).
+    A helper thread for the seeds' shuffles (`_Order`) lives for the call on a large set.
     """
+    with contextlib.ExitStack() as resources:
+        return _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, should_stop, steps,
+                            checkpoints, explode_factor, resources)
+
+
+def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, should_stop, steps, checkpoints,
+                 explode_factor, resources: contextlib.ExitStack):
     X, y = ds.X_train, ds.y_train
     n, D = X.shape
     S, L = len(runs), len(runs[0])
@@ -106,6 +130,8 @@ def run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shoul
     window = OneExampleWindow(problem, P, WINDOW) if fold and B == 1 and not problem.reg else None
     chunk_rows = CHUNK_BYTES // ((D + 1) * dt.itemsize)
     K = WINDOW if window is not None else max(1, min(MAX_CHUNK_STEPS, chunk_rows // (S * B)))
+    pool = (resources.enter_context(ThreadPoolExecutor(1, thread_name_prefix="gd-stacked-shuffle"))
+            if S > 1 and cfg.sampling == "shuffle" and n >= PARALLEL_SHUFFLE_ROWS else None)
     # A ones column folds the bias into the products, but np.take into the strided (S, rows, D) part of the
     # buffer costs about twice a contiguous gather: with many rows a step, the kernel adds the bias instead.
     bias_col = window is not None or S * B < BIAS_COLUMN_ROWS
@@ -114,7 +140,7 @@ def run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shoul
     Xg = Xc[..., :D]
     yc = np.empty((S, K * B), y.dtype)
     kernel = StackedStep(problem, P, G, fold, B, Xc, yc)
-    order = _Order(n, B, cfg.sampling, [r[0]["seed"] for r in runs], K * B)
+    order = _Order(n, B, cfg.sampling, [r[0]["seed"] for r in runs], K * B, pool)
     lr = np.zeros((S, L))
     lr4 = lr.reshape(S, 1, L, 1)  # the updater's broadcast against P
     active = np.ones((S, L), bool)

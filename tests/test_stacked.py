@@ -48,6 +48,31 @@ def test_several_seeds_and_lrs_stacked_with_independent_orders(problem):
     assert a.log["run_id"].nunique() == 12
 
 
+@pytest.mark.parametrize("seeds", [(0, 5, 9), (3, 4)])
+def test_seeds_shuffled_on_two_threads_draw_the_one_by_one_orders(seeds, monkeypatch):
+    """On a large set the seeds' epoch shuffles run on a helper thread (gd_core.stacked.PARALLEL_SHUFFLE_ROWS,
+    lowered here to this set's size): over several epochs the runs keep their one-by-one orders, and the
+    thread is gone afterwards."""
+    import threading
+
+    import gd_core.stacked as stacked
+
+    monkeypatch.setattr(stacked, "PARALLEL_SHUFFLE_ROWS", 200)
+    started = []
+    real = stacked.ThreadPoolExecutor
+
+    def pool(*args, **kwargs):
+        started.append(kwargs.get("thread_name_prefix"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stacked, "ThreadPoolExecutor", pool)
+    a, b = both(**PROBLEMS["softmax"], optimizer="sgd", lrs=(0.02, 0.1), seeds=seeds, batch_sizes=(8, 33),
+                budget=4.0)
+    assert_same_log(a, b)
+    assert started == ["gd-stacked-shuffle"] * 2  # one helper per stacked group (B = 8, B = 33)
+    assert not [t for t in threading.enumerate() if t.name.startswith("gd-stacked-shuffle")]
+
+
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 def test_a_diverging_lr_stops_alone_and_keeps_its_log(problem):
     lrs = (0.01, 1e4, 0.05)
