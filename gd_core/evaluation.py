@@ -57,15 +57,15 @@ def _bind_softmax_eval(problem, w, grad, Xt, yt, Xv, yv):
     fl = np.asarray(y, np.intp) * n + np.arange(n)  # flat index of each row's correct class in st
     fl_t = fl[:s]
     penalty, add_reg = _penalty_terms(problem, Wb[:D], gWb[:D])
-    ties, top = np.empty((C, n), bool), np.empty(n, bool)
+    top = np.empty(n, bool)
 
     def evaluate():
         np.matmul(Wb.T, X1.T, out=st)
         np.maximum.reduce(st, axis=0, out=mx)
         np.subtract(st, mx, out=st)
         stf.take(fl, out=pk, mode="clip")
-        np.equal(st, 0, out=ties)
-        if np.count_nonzero(ties) == n:  # one maximum per row: predict's argmax is the correct class iff pk == 0
+        if C * n - np.count_nonzero(st) == n:  # n zeros, one maximum per row (a NaN row has none): predict's argmax
+            # is the correct class iff pk == 0 (zeros counted from st itself: no (C, n) comparison pass)
             np.equal(pk, 0, out=top)
             hits, vhits = int(np.count_nonzero(top[:s])), int(np.count_nonzero(top[s:]))
         else:
