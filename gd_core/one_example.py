@@ -26,6 +26,7 @@ import numpy as np
 
 from .problems import LeastSquares, Logistic, Problem, Softmax
 
+_STRUCT_FORMATS = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}  # the lazy loop's row store
 LAZY_BLOCK = 64  # rows per lazy block: the (K, K) Gram matrix and the (K,) @ (K, C) per-row product stay tiny
 
 
@@ -36,7 +37,7 @@ def one_example_sgd(problem: Problem, w: np.ndarray, X: np.ndarray, y: np.ndarra
     the update of a row whose loss is not <= limit (divergence; that loss is returned). `w` is updated in
     place. The gradient includes the L2 term: `W -= lr * (g + reg W)` as `W *= 1 - lr reg; W -= lr g`.
     """
-    if type(problem) not in HEADS:
+    if type(problem) not in HEADS or w.dtype not in _STRUCT_FORMATS:  # other dtypes: the generic per-step path
         return None
     return _lazy(problem, w, X, y) if not problem.reg else _row_by_row(problem, w, X, y)
 
@@ -155,10 +156,9 @@ def _lazy(problem, w, X, y):
     R_dots, m = [r.dot for r in R], M[:, 0]  # made once
     matmul = np.matmul
     # Row t of A from a list of C floats: struct-packed into A's bytes costs ~0.5 us against ~1 us for A[t] = g
-    # (A = M[:K] is C-contiguous; float32 / float64 only, else the plain assignment).
-    fmt = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}.get(dt)
-    pack, a_bytes, row_bytes = ((struct.Struct(f"{C}{fmt}").pack, memoryview(A).cast("B"), C * dt.itemsize)
-                                if fmt else (None, None, 0))
+    # (A = M[:K] is C-contiguous; float32 / float64, the config's dtypes, checked in one_example_sgd).
+    pack = struct.Struct(f"{C}{_STRUCT_FORMATS[dt]}").pack
+    a_bytes, row_bytes = memoryview(A).cast("B"), C * dt.itemsize
 
     def flush(t):
         """Apply the block's first t updates to W and the bias."""
@@ -187,16 +187,7 @@ def _lazy(problem, w, X, y):
             a_bytes[t * row_bytes:(t + 1) * row_bytes] = pack(*g)
         return len(ys_block), loss
 
-    def assigned_rows(ys_block, s0, lr_at, limit):
-        for t, yi in enumerate(ys_block):
-            R_dots[t](M, out=z_buf)
-            loss, g = head(z_buf.tolist(), yi, lr_at(s0 + t))
-            if not loss <= limit:
-                return t, loss
-            A[t] = g
-        return len(ys_block), loss
-
-    block_rows = one_output_rows if C == 1 else packed_rows if pack is not None else assigned_rows
+    block_rows = one_output_rows if C == 1 else packed_rows
 
     def run(rows, step, lr_at, limit):
         ys = y[rows].tolist()
