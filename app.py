@@ -8,6 +8,7 @@ import streamlit as st
 
 from gd_core import summarize, to_csv
 from ui import cache, charts, controls, nav, presets, share
+from ui.figure_cache import cached_figure
 
 st.set_page_config(page_title="Gradient Descent Lab", page_icon="📉", layout="wide")
 nav.page_links()
@@ -61,14 +62,16 @@ style = dict(log_y=view["log_y"], smoothing=view["smoothing"], band=view["band"]
 st.subheader("Training loss: per epoch, per update, per second")
 st.caption("Faint lines: the loss of the mini-batch each update saw (its wiggle shrinks as B grows). "
            "x: a diverged run, where it stopped.")
-st.plotly_chart(charts.loss_panels(log, show_batch_loss=view["show_batch_loss"], **style), key="chart_loss")
+# built once per (log, options) for all sessions (ui/figure_cache.py): ~160 ms of plotly validation a rerun otherwise
+st.plotly_chart(cached_figure("loss_panels", log, charts.loss_panels, show_batch_loss=view["show_batch_loss"], **style),
+                key="chart_loss")
 st.subheader("Validation, accuracy and gradient norm")
 # Drawn on request: a second figure (20 traces) on the first paint costs a cold browser more than it shows at a
 # glance (benchmarks/DASHBOARD.md). The toggle keeps its state across reruns.
 if st.toggle("Show validation loss, accuracy and gradient norm", key="view_metrics"):
     st.caption("Dotted: the training counterpart. Curves that part are over- (or under-) fitting.")
     metric_x = controls.metric_x_picker()
-    st.plotly_chart(charts.metric_grid(log, x=metric_x, **style), key="chart_metrics")
+    st.plotly_chart(cached_figure("metric_grid", log, charts.metric_grid, x=metric_x, **style), key="chart_metrics")
 
 st.subheader("Summary")
 target, metric = controls.target_controls(results.summary, config)
