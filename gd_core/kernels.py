@@ -78,7 +78,8 @@ def _bind_linear1d(problem, w, grad, max_batch, count_correct=False, ones_column
     W, b = w[:D], w[D:]  # (D,), (1,) views
     gW, gb = grad[:D], grad[D:]
     Wf, gWf = (w, grad) if ones_column else (W, gW)  # what the products see: [W, b] against [X, 1], or W
-    rbuf = np.empty(max_batch, w.dtype)  # residuals (least squares) / dL/dz (logistic)
+    dt = w.dtype
+    rbuf = np.empty(max_batch, dt)  # residuals (least squares) / dL/dz (logistic)
     penalty, add_reg = _penalty_terms(problem, W, gW)
     logistic = type(problem) is Logistic
     if logistic:
@@ -93,7 +94,9 @@ def _bind_linear1d(problem, w, grad, max_batch, count_correct=False, ones_column
         r -= y
         loss = float(np.dot(r, r)) / (2 * n)
         r *= 1 / n
-        np.dot(r, X, out=gWf)  # X^T r / n as r @ X (C-contiguous X); np.dot: np.matmul keeps the GIL (docs/DESIGN.md)
+        # X^T r / n as r @ X (C-contiguous X). np.dot: np.matmul keeps the GIL here (docs/DESIGN.md); np.dot wants
+        # `out` in the product's dtype, so data of another dtype than w takes np.matmul (it casts)
+        (np.dot if X.dtype == dt else np.matmul)(r, X, out=gWf)
         if not ones_column:
             np.add.reduce(r, keepdims=True, out=gb)
         add_reg()
@@ -118,7 +121,7 @@ def _bind_linear1d(problem, w, grad, max_batch, count_correct=False, ones_column
             np.exp(m, out=m)  # sigmoid(m) = exp(m - softplus(m)) <= 1
         np.multiply(m, sign, out=z)
         z *= 1 / n
-        np.dot(z, X, out=gWf)
+        (np.dot if X.dtype == dt else np.matmul)(z, X, out=gWf)  # as least_squares
         if not ones_column:
             np.add.reduce(z, keepdims=True, out=gb)
         add_reg()

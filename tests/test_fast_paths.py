@@ -33,6 +33,19 @@ def test_bound_kernel_equals_loss_and_grad_for_full_and_partial_batches(name, re
         np.testing.assert_allclose(grad, ref, rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.parametrize("name", ["least_squares", "logistic"])
+def test_bound_kernel_takes_data_of_another_dtype_than_the_weights(name):
+    """float32 weights on float64 rows (np.dot would refuse the float32 `out`): the kernel casts like
+    loss_and_grad."""
+    p, X, y, w = setup(name)
+    w32 = w.astype(np.float32)
+    grad = np.empty_like(w32)
+    loss = bind_gradient(p, w32, grad, 16)(X[:16], y[:16])
+    ref_loss, ref = p.loss_and_grad(w32.astype(np.float64), X[:16], y[:16])
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
+    np.testing.assert_allclose(grad, ref, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize("reg", [0.0, 0.05])
 @pytest.mark.parametrize("name", ["least_squares", "logistic", "softmax"])
 def test_one_example_sgd_equals_generic_steps(name, reg):
