@@ -36,40 +36,35 @@ def summarize(log: pd.DataFrame, target_loss: float | None = None, metric: str =
 
     `steps_to_target` etc. are read at checkpoint resolution (the first checkpoint at or below the target);
     NaN where the run never got there. Final losses are the exact full-set ones where the log has them.
+    Runs in order of first appearance; whole-column operations per run group (a sweep's log has hundreds).
     """
-    rows = []
-    for _, g in log.groupby("run_id", sort=False):
-        last = g.iloc[-1]
-        row = {k: last[k] for k in RUN_KEYS}
-        row.update(
-            status=last["status"] if "status" in g else ("diverged" if last["diverged"] else "ok"),
-            diverged=bool(last["diverged"]), steps=int(last["step"]), epochs=float(last["epoch"]),
-            examples_seen=int(last["examples_seen"]), wall_time_s=float(last["wall_time_s"]),
-            final_train_loss=_final(last, "train_loss"), final_val_loss=_final(last, "val_loss"),
-            best_train_loss=_nanmin(g["train_loss"]), best_val_loss=_nanmin(g["val_loss"]),
-            final_train_accuracy=float(last["train_accuracy"]), final_val_accuracy=float(last["val_accuracy"]),
-        )
-        if target_loss is not None:
-            hit = g[g[metric] <= target_loss]
-            first = hit.iloc[0] if len(hit) else None
-            row.update(
-                target_loss=float(target_loss),
-                steps_to_target=np.nan if first is None else float(first["step"]),
-                examples_to_target=np.nan if first is None else float(first["examples_seen"]),
-                seconds_to_target=np.nan if first is None else float(first["wall_time_s"]),
-            )
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _final(last, name):
-    full = last.get(f"{name}_full", np.nan)
-    return float(full) if pd.notna(full) else float(last[name])
-
-
-def _nanmin(s: pd.Series) -> float:
-    s = s[np.isfinite(s.to_numpy(dtype=float))]
-    return float(s.min()) if len(s) else np.nan
+    runs = log.groupby("run_id", sort=False)
+    last = runs.tail(1).set_index("run_id", drop=False)  # each run's last row, in order of first appearance
+    out = pd.DataFrame({k: last[k].to_numpy() for k in RUN_KEYS})
+    diverged = last["diverged"].to_numpy(dtype=bool)
+    out["status"] = (last["status"].to_numpy() if "status" in log
+                     else np.where(diverged, "diverged", "ok").astype(object))
+    out["diverged"] = diverged
+    out["steps"] = last["step"].to_numpy(dtype=np.int64)
+    out["epochs"] = last["epoch"].to_numpy(dtype=float)
+    out["examples_seen"] = last["examples_seen"].to_numpy(dtype=np.int64)
+    out["wall_time_s"] = last["wall_time_s"].to_numpy(dtype=float)
+    for name in ("train_loss", "val_loss"):
+        full = last[f"{name}_full"].to_numpy(dtype=float) if f"{name}_full" in log else np.full(len(last), np.nan)
+        out[f"final_{name}"] = np.where(pd.notna(full), full, last[name].to_numpy(dtype=float))
+    for name in ("train_loss", "val_loss"):  # non-finite values (a diverged run's inf) do not count
+        values = log[name].astype(float).where(np.isfinite(log[name].to_numpy(dtype=float)))
+        out[f"best_{name}"] = values.groupby(log["run_id"], sort=False).min().reindex(last.index).to_numpy()
+    out["final_train_accuracy"] = last["train_accuracy"].to_numpy(dtype=float)
+    out["final_val_accuracy"] = last["val_accuracy"].to_numpy(dtype=float)
+    if target_loss is not None:
+        first = log[log[metric] <= target_loss].groupby("run_id", sort=False).head(1).set_index("run_id")
+        first = first.reindex(last.index)  # NaN rows where a run never got there
+        out["target_loss"] = float(target_loss)
+        out["steps_to_target"] = first["step"].to_numpy(dtype=float)
+        out["examples_to_target"] = first["examples_seen"].to_numpy(dtype=float)
+        out["seconds_to_target"] = first["wall_time_s"].to_numpy(dtype=float)
+    return out
 
 
 # -- CSV -------------------------------------------------------------------------------------------------

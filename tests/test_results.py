@@ -50,6 +50,53 @@ def test_summary_recomputed_from_log_with_a_target(results):
     assert s[s["diverged"]]["steps_to_target"].isna().all()
 
 
+def _summarize_run_by_run(log, target_loss=None, metric="train_loss"):
+    """The straightforward summary: one pass over each run's rows (what summarize computes column-wise)."""
+    def final(last, name):
+        full = last.get(f"{name}_full", np.nan)
+        return float(full) if pd.notna(full) else float(last[name])
+
+    def best(g, name):
+        v = g[name].to_numpy(dtype=float)
+        return float(v[np.isfinite(v)].min()) if np.isfinite(v).any() else np.nan
+
+    rows = []
+    for _, g in log.groupby("run_id", sort=False):
+        last = g.iloc[-1]
+        row = {k: last[k] for k in ("run_id", "problem", "dataset", "optimizer", "batch_size", "base_lr", "seed")}
+        row.update(status=last["status"] if "status" in g else ("diverged" if last["diverged"] else "ok"),
+                   diverged=bool(last["diverged"]), steps=int(last["step"]), epochs=float(last["epoch"]),
+                   examples_seen=int(last["examples_seen"]), wall_time_s=float(last["wall_time_s"]),
+                   final_train_loss=final(last, "train_loss"), final_val_loss=final(last, "val_loss"),
+                   best_train_loss=best(g, "train_loss"), best_val_loss=best(g, "val_loss"),
+                   final_train_accuracy=float(last["train_accuracy"]),
+                   final_val_accuracy=float(last["val_accuracy"]))
+        if target_loss is not None:
+            hit = g[g[metric] <= target_loss]
+            first = hit.iloc[0] if len(hit) else None
+            row.update(target_loss=float(target_loss),
+                       **{f"{k}_to_target": np.nan if first is None else float(first[c])
+                          for k, c in (("steps", "step"), ("examples", "examples_seen"),
+                                       ("seconds", "wall_time_s"))})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("target, metric", [(None, "train_loss"), (0.5, "train_loss"), (0.5, "val_loss"),
+                                            (1e-12, "train_loss"), (1e12, "train_loss")])
+def test_summary_equals_the_run_by_run_summary(results, target, metric):
+    """Diverged runs (inf losses), a CSV round trip, a log without status / *_full columns, two seeds, a run
+    whose losses are all inf."""
+    seeds = run_experiment(ExperimentConfig(n_samples=120, batch_sizes=(2, "full"), seeds=(0, 1), budget=1,
+                                            n_checkpoints=6)).log
+    all_inf = seeds.copy()
+    all_inf.loc[all_inf["run_id"] == all_inf["run_id"].iloc[0], "train_loss"] = np.inf  # best: NaN, not inf
+    logs = [results.log, read_log_csv(io.StringIO(to_csv(results.log))), seeds,
+            seeds.drop(columns=["status", "train_loss_full", "val_loss_full"]), all_inf]
+    for log in logs:
+        pd.testing.assert_frame_equal(summarize(log, target, metric), _summarize_run_by_run(log, target, metric))
+
+
 @pytest.mark.parametrize("text, message", [
     ("", "not a readable CSV"),
     ("a,b\n1,2\n", r"lacks column\(s\) run_id"),
