@@ -49,6 +49,20 @@ def test_large_sets_need_the_pinned_evaluation_size(calls):
     assert calls == [(1,), (6000,)]  # cached per group, not whole
 
 
+def test_an_unchanged_config_is_one_lookup_and_a_changed_target_reassembles(monkeypatch):
+    """The assembled results are stored under the whole config: a rerun does not put the groups together (nor
+    summarize) again; a config that differs only in its summary fields reuses the groups, reassembled."""
+    store, assembled = RunStore(), []
+    real = cache._assemble
+    monkeypatch.setattr(cache, "_assemble", lambda config, parts: assembled.append(config) or real(config, parts))
+    first = results_for(SMALL, store=store)
+    assert results_for(SMALL, store=store) is first and assembled == [SMALL]
+    other = results_for(SMALL.replace(target_loss=0.5), store=store)
+    assert assembled == [SMALL, SMALL.replace(target_loss=0.5)]
+    assert (other.summary["target_loss"] == 0.5).all()
+    pd.testing.assert_frame_equal(other.log, first.log)
+
+
 @pytest.mark.parametrize("config", [SMALL, SMALL.replace(sampling="replacement", optimizer="adam"),
                                     SMALL.replace(batch_sizes=(96, "full"))], ids=["small", "adam", "dup-full"])
 def test_assembled_results_equal_the_whole_run(config, calls):

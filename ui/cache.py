@@ -5,7 +5,8 @@ each checkpoint measures (`runner.eval_size`: on sets larger than `eval_examples
 shortest run of the whole comparison). So a config is split into one sub-config per batch size, with
 `eval_examples` pinned to the full config's evaluation size; each sub-config is cached under its JSON (and an
 upload's SHA-256), only the missing ones are computed, and their logs are put back in the runner's order
-(seed, batch size, lr) with the summary rebuilt by `summarize`. Adding a batch size computes one group.
+(seed, batch size, lr) with the summary rebuilt by `summarize`. Adding a batch size computes one group. The
+assembled results are stored too, so a rerun with an unchanged config is one lookup.
 
 The store is one bounded LRU shared by all sessions (`st.cache_resource`, guarded by a lock): two users with
 the same config share the work, and each caller gets its own copy of the frames, so nobody can change
@@ -168,6 +169,10 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
                     store.put(full_key, hit)
             return hit
         store.put_plan(full_key, plan)
+    assembled_key = f"assembled|{full_key}"  # the whole config's results, put together: a rerun's lookup
+    hit = store.get(assembled_key)
+    if hit is not None:
+        return hit
     subs = group_configs(config, plan)
     keys = [cache_key(sub, csv_bytes) for sub in subs]
     parts = [store.get(k) for k in keys]
@@ -190,7 +195,9 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
         if (parts[i].summary["status"] == "cancelled").any():
             return _assemble(config, [p for p in parts if p is not None])
         store.put(keys[i], parts[i])
-    return _assemble(config, parts)
+    assembled = _assemble(config, parts)
+    store.put(assembled_key, assembled)
+    return assembled
 
 
 def run(config: ExperimentConfig, csv_bytes: bytes | None = None, label: str = "Running") -> Results:
