@@ -52,9 +52,9 @@ def summarize(log: pd.DataFrame, target_loss: float | None = None, metric: str =
     for name in ("train_loss", "val_loss"):
         full = last[f"{name}_full"].to_numpy(dtype=float) if f"{name}_full" in log else np.full(len(last), np.nan)
         out[f"final_{name}"] = np.where(pd.notna(full), full, last[name].to_numpy(dtype=float))
-    for name in ("train_loss", "val_loss"):  # non-finite values (a diverged run's inf) do not count
-        values = log[name].astype(float).where(np.isfinite(log[name].to_numpy(dtype=float)))
-        out[f"best_{name}"] = values.groupby(log["run_id"], sort=False).min().reindex(last.index).to_numpy()
+    losses = log[["train_loss", "val_loss"]].astype(float)  # non-finite values (a diverged run's inf) do not count
+    best = losses.where(np.isfinite(losses)).groupby(log["run_id"], sort=False).min().reindex(last.index)
+    out["best_train_loss"], out["best_val_loss"] = best["train_loss"].to_numpy(), best["val_loss"].to_numpy()
     out["final_train_accuracy"] = last["train_accuracy"].to_numpy(dtype=float)
     out["final_val_accuracy"] = last["val_accuracy"].to_numpy(dtype=float)
     if target_loss is not None:
