@@ -107,13 +107,15 @@ def run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shoul
     schedules: [[lr_at]] (S x L). Returns ([[rows]] (S x L), cancelled).
     A helper thread for the seeds' shuffles (`_Order`) lives for the call on a large set.
     """
-    with contextlib.ExitStack() as resources:
+    shuffles_apart = len(runs) > 1 and cfg.sampling == "shuffle" and ds.n_train >= PARALLEL_SHUFFLE_ROWS
+    with (ThreadPoolExecutor(1, thread_name_prefix="gd-stacked-shuffle") if shuffles_apart
+          else contextlib.nullcontext()) as pool:
         return _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, should_stop, steps,
-                            checkpoints, explode_factor, resources)
+                            checkpoints, explode_factor, pool)
 
 
 def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, should_stop, steps, checkpoints,
-                 explode_factor, resources: contextlib.ExitStack):
+                 explode_factor, pool):
     X, y = ds.X_train, ds.y_train
     n, D = X.shape
     S, L = len(runs), len(runs[0])
@@ -130,8 +132,6 @@ def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shou
     window = OneExampleWindow(problem, P, WINDOW) if fold and B == 1 and not problem.reg else None
     chunk_rows = CHUNK_BYTES // ((D + 1) * dt.itemsize)
     K = WINDOW if window is not None else max(1, min(MAX_CHUNK_STEPS, chunk_rows // (S * B)))
-    pool = (resources.enter_context(ThreadPoolExecutor(1, thread_name_prefix="gd-stacked-shuffle"))
-            if S > 1 and cfg.sampling == "shuffle" and n >= PARALLEL_SHUFFLE_ROWS else None)
     # A ones column folds the bias into the products, but np.take into the strided (S, rows, D) part of the
     # buffer costs about twice a contiguous gather: with many rows a step, the kernel adds the bias instead.
     bias_col = window is not None or S * B < BIAS_COLUMN_ROWS
