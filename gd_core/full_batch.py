@@ -12,15 +12,15 @@ import math
 
 import numpy as np
 
-from .kernels import _penalty_terms, bind_gradient
-from .problems import LeastSquares, Logistic, Problem, Softmax
+from .kernels import LINEAR_MODELS, _penalty_terms, bind_gradient
+from .problems import Problem
 
 FULL_CHUNK = 16_384  # rows per chunk: the (C, chunk) scores and the chunk of X stay in cache (PERF.md)
 
 
 def full_batch_applies(problem: Problem, n: int, min_rows: int) -> bool:
     """True where `bind_full_gradient` has a chunked kernel and the set is large enough for it to pay."""
-    return type(problem) in (LeastSquares, Logistic, Softmax) and n >= min_rows
+    return type(problem) in LINEAR_MODELS and n >= min_rows
 
 
 def bind_full_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, n: int, pool=None, threads: int = 1,
@@ -34,7 +34,7 @@ def bind_full_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, n: int
     depend on the number of threads (bit for bit) and equals `loss_and_grad` to float rounding.
     The caller should limit BLAS to 1 thread: each worker's products are small and cache-resident.
     """
-    if type(problem) not in (LeastSquares, Logistic, Softmax):
+    if type(problem) not in LINEAR_MODELS:
         raise ValueError(f"no chunked full-batch kernel for {type(problem).__name__}")
     threads = max(1, int(threads)) if pool is not None else 1
     chunk = chunk or FULL_CHUNK

@@ -51,9 +51,12 @@ def bind_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, max_batch: 
     return generic_counted if count_correct else generic
 
 
+LINEAR_MODELS = (LeastSquares, Logistic, Softmax)  # the problems with hand-written kernels
+
+
 def has_ones_kernel(problem: Problem) -> bool:
     """True where bind_gradient(..., ones_column=True) applies: the linear models."""
-    return type(problem) in (LeastSquares, Logistic, Softmax)
+    return type(problem) in LINEAR_MODELS
 
 
 def _penalty_terms(problem, W, gW):
