@@ -218,7 +218,7 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
     specs = plan_runs(config, ds.n_train)
     # BLAS at 1 thread: after a multi-threaded call OpenBLAS's idle worker spins on the other core for ~0.1 s,
     # and a full-batch run right after (two Python workers, full_batch.py) lost 10-15 ms a step to it for its
-    # first steps (measured, PERF.md); the optimum's chunk loop is memory-bound and takes as long on 1 thread.
+    # first steps (measured, docs/DESIGN.md); the optimum's chunk loop is memory-bound and takes as long on 1 thread.
     with threadpool_limits(1, user_api="blas"):
         w_star = problem.optimum(ds.X_train, ds.y_train)
     evaluator = Evaluator(problem, ds, eval_size(config, ds.n_train, specs), config.data_seed, w_star)
