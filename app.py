@@ -61,7 +61,8 @@ view = controls.view_controls()
 style = dict(log_y=view["log_y"], smoothing=view["smoothing"], band=view["band"])
 st.subheader("Training loss: per epoch, per update, per second")
 st.caption("Faint lines: the loss of the mini-batch each update saw (its wiggle shrinks as B grows). "
-           "x: a diverged run, where it stopped.")
+           "x: a diverged run, where it stopped. On the log-scaled updates and time axes, the "
+           "start (update 0, 0 s) sits at the left edge.")
 # built once per (log, options) for all sessions (ui/figure_cache.py): ~160 ms of plotly validation a rerun otherwise
 st.plotly_chart(cached_figure("loss_panels", log, charts.loss_panels, show_batch_loss=view["show_batch_loss"], **style),
                 key="chart_loss")

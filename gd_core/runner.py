@@ -322,13 +322,13 @@ def _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool)
     started = time.perf_counter()
     with np.errstate(all="ignore"):  # divergence is detected from the values, never from warnings
         for ck in checkpoints:
-            t0 = time.perf_counter()
-            if step < ck:
+            if step < ck:  # the step-0 checkpoint trains nothing: its wall_time_s is 0 exactly
+                t0 = time.perf_counter()
                 step, batch_loss, diverged = advance(step, ck, limit, cached)
+                train_time += time.perf_counter() - t0
                 cached = None
                 if diverged:
                     status = "diverged"
-            train_time += time.perf_counter() - t0
             m, (loss, grad) = evaluator(w)
             if step == 0:
                 limit = EXPLODE_FACTOR * max(abs(m["train_loss"]), 1.0)

@@ -245,7 +245,8 @@ def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shou
                     break
             if active.any() and step > 0:
                 np.copyto(last_loss, latest, where=active)
-            train_time += time.perf_counter() - t0
+            if step > 0:  # the step-0 checkpoint trains nothing: its wall_time_s is 0 exactly
+                train_time += time.perf_counter() - t0
             if not active.any():
                 break
             for s, k in zip(*np.nonzero(active), strict=True):

@@ -73,6 +73,26 @@ def test_x_axes_and_log_y(log):
     assert sum(t.showlegend is not False for t in panels.data) == 3  # one legend entry per batch size
 
 
+def test_log_x_panels_draw_the_start_at_the_left_edge(log, seeds_log):
+    # a log axis cannot show x = 0: without the shift every curve would start at update 1 / its first second
+    for lg, name in ((log, "full batch (B=160)"), (seeds_log, "B=8")):
+        panels = charts.loss_panels(lg)
+        first = lg[lg["step"] == 0].groupby("batch_size")["train_loss"].mean()
+        for axis, x in (("x2", "step"), ("x3", "wall_time_s")):
+            start = charts.log_x_start(lg, x)
+            positive = lg.loc[lg[x] > 0, x]
+            assert start == positive.min() / 2 > 0
+            curve = next(t for t in panels.data if t.name == name and t.xaxis == axis)
+            assert curve.x[0] == start and curve.customdata[0] == 0 and curve.x[1] > start
+            b = int(lg.loc[lg["step"] == 0, "batch_size"].max()) if lg is log else 8
+            assert curve.y[0] == pytest.approx(first[b])
+            assert all(min(t.x) > 0 for t in panels.data if t.xaxis == axis)  # bands and faint lines too
+        epochs = next(t for t in panels.data if t.name == name and t.xaxis == "x")
+        assert epochs.x[0] == 0  # the linear epochs panel keeps x = 0
+    assert charts.loss_curves(log, x="step", log_x=True).data[-1].x[0] == 0.5
+    assert charts.loss_curves(log, x="step").data[-1].x[0] == 0
+
+
 def test_smoothing_applies_to_the_curve(log):
     raw = next(t for t in charts.loss_curves(log).data if t.name == "B=16")
     smooth = next(t for t in charts.loss_curves(log, smoothing=0.8).data if t.name == "B=16")

@@ -39,6 +39,17 @@ def test_every_run_of_a_seed_starts_from_the_same_weights():
     assert first["train_loss"].nunique() == 1 and first["val_loss"].nunique() == 1
 
 
+@pytest.mark.parametrize("stacked", [False, True])
+def test_start_takes_no_training_time_and_time_grows(stacked):
+    # the step-0 checkpoint trains nothing; a timer read around it gave ~1e-7 s, which a log time axis drew
+    # as a start four decades left of the first update
+    c = ExperimentConfig(n_samples=200, batch_sizes=(1, 8, "full"), seeds=(0, 1), budget=1, n_checkpoints=5)
+    log = run_experiment(c, stacked=stacked).log
+    assert (log.loc[log["step"] == 0, "wall_time_s"] == 0.0).all()
+    for _, g in log.groupby(["batch_size", "seed"]):
+        assert (g["wall_time_s"].diff().iloc[1:] > 0).all()
+
+
 def test_same_config_gives_identical_numbers():
     c = ExperimentConfig(n_samples=200, batch_sizes=(1, 16, "full"), seeds=(3,), budget=2, sampling="replacement")
     a, b = run_experiment(c).log, run_experiment(c).log

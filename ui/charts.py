@@ -17,7 +17,8 @@ Public API (every builder colours by batch size with `ui.colors` and names trace
     summary_table(summary, n_train=None) -> DataFrame   readable columns for `st.table` / `st.dataframe`.
 
 Traces are SVG `go.Scatter` (not WebGL) and every curve is downsampled to `max_points` points.
-A diverged run ends with an "x" marker whose hover text says where it stopped.
+A diverged run ends with an "x" marker whose hover text says where it stopped. A log x axis cannot show x = 0:
+there every run's start (update 0, 0 s) is drawn at the axis' left edge (`log_x_start`), and hover shows x = 0.
 """
 
 from __future__ import annotations
@@ -106,10 +107,25 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def log_x_start(log: pd.DataFrame, x: str) -> float | None:
+    """Where x = 0 (the start: update 0, 0 s) is drawn on a log x axis, which cannot show 0: half the smallest
+    positive x of the log, so every run's start sits together at the axis' left edge."""
+    v = log[x].to_numpy(dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    return float(v.min()) / 2 if len(v) else None
+
+
 def _add_curves(fig, log, x, y, *, row=None, col=None, smoothing=0.0, band="none", show_batch_loss=False,
-                n_train=None, max_points=300, showlegend=True, dash=None) -> list[float]:
-    """Draw every run of `log` as y against x; returns the finite y values of runs that did not diverge."""
+                n_train=None, max_points=300, showlegend=True, dash=None, zero_at=None) -> list[float]:
+    """Draw every run of `log` as y against x; returns the finite y values of runs that did not diverge.
+
+    `zero_at` (log x axes, see `log_x_start`): where points with x <= 0 are drawn; hover shows the true x."""
     n_train = n_train or infer_n_train(log)
+
+    def xs(values) -> np.ndarray:
+        v = np.asarray(values, dtype=float)
+        return v if zero_at is None else np.where(v > 0, v, zero_at)
+
     lrs = sorted(log["base_lr"].unique())
     kept: list[float] = []
     where = {"row": row, "col": col} if row is not None else {}
@@ -122,7 +138,7 @@ def _add_curves(fig, log, x, y, *, row=None, col=None, smoothing=0.0, band="none
         if show_batch_loss and not full and "batch_loss" in log and g["n_seeds"].max() == 1:
             raw = log[(log["batch_size"] == b) & (log["base_lr"] == lr)].sort_values("step")
             raw = _downsample(raw, max_points)
-            fig.add_trace(go.Scatter(x=raw[x], y=raw["batch_loss"], mode="lines", name=f"{name} mini-batch",
+            fig.add_trace(go.Scatter(x=xs(raw[x]), y=raw["batch_loss"], mode="lines", name=f"{name} mini-batch",
                                      legendgroup=group, showlegend=False, opacity=0.3,
                                      line={"color": color, "width": 1}, hoverinfo="skip"), **where)
         if band != "none" and g["n_seeds"].max() > 1:
@@ -130,21 +146,21 @@ def _add_curves(fig, log, x, y, *, row=None, col=None, smoothing=0.0, band="none
             lo, hi = ema_smooth(lo.to_numpy(), smoothing), ema_smooth(hi.to_numpy(), smoothing)
             if not g["diverged"].any():
                 kept.extend(v for v in (*lo, *hi) if np.isfinite(v))
-            fig.add_trace(go.Scatter(x=g["x"], y=hi, mode="lines", line={"width": 0}, legendgroup=group,
+            fig.add_trace(go.Scatter(x=xs(g["x"]), y=hi, mode="lines", line={"width": 0}, legendgroup=group,
                                      showlegend=False, hoverinfo="skip", name=f"{name} band upper"), **where)
-            fig.add_trace(go.Scatter(x=g["x"], y=lo, mode="lines", line={"width": 0}, fill="tonexty",
+            fig.add_trace(go.Scatter(x=xs(g["x"]), y=lo, mode="lines", line={"width": 0}, fill="tonexty",
                                      fillcolor=_rgba(color, 0.18), legendgroup=group, showlegend=False,
                                      hoverinfo="skip", name=f"{name} band {band}"), **where)
-        fig.add_trace(go.Scatter(x=g["x"], y=ys, mode="lines", name=name, legendgroup=group,
-                                 showlegend=showlegend, line=line,
-                                 hovertemplate=f"{name}<br>{x}=%{{x:.4g}}<br>{y}=%{{y:.4g}}<extra></extra>"),
+        fig.add_trace(go.Scatter(x=xs(g["x"]), y=ys, mode="lines", name=name, legendgroup=group,
+                                 showlegend=showlegend, line=line, customdata=g["x"].to_numpy(),
+                                 hovertemplate=f"{name}<br>{x}=%{{customdata:.4g}}<br>{y}=%{{y:.4g}}<extra></extra>"),
                       **where)
         finite = np.isfinite(ys)
         if g["diverged"].any() and finite.any():
             i = np.flatnonzero(finite)[-1]
             step = int(g["step"].iloc[i])
             fig.add_trace(go.Scatter(
-                x=[g["x"].iloc[i]], y=[ys[i]], mode="markers", name=f"{name} diverged", legendgroup=group,
+                x=xs(g["x"].iloc[i:i + 1]), y=[ys[i]], mode="markers", name=f"{name} diverged", legendgroup=group,
                 showlegend=False, marker={"symbol": "x", "size": 11, "color": color, "line": {"width": 2}},
                 hovertext=[f"{name} diverged at step {step} ({y} = {ys[i]:.3g})"], hoverinfo="text"), **where)
         elif not g["diverged"].any():
@@ -180,7 +196,8 @@ def loss_curves(log: pd.DataFrame, x: str = "epoch", y: str = "train_loss", *, l
     """One curve per (batch size, lr): y against x, mini-batch loss faint behind (y == train_loss only)."""
     fig = go.Figure()
     kept = _add_curves(fig, log, x, y, smoothing=smoothing, band=band, n_train=n_train, max_points=max_points,
-                       show_batch_loss=show_batch_loss and y == "train_loss")
+                       show_batch_loss=show_batch_loss and y == "train_loss",
+                       zero_at=log_x_start(log, x) if log_x else None)
     fig.update_xaxes(title=AXIS_TITLES.get(x, x), type="log" if log_x else None)
     fig.update_yaxes(title=AXIS_TITLES.get(y, y))
     _clip_range(fig, kept, log_y)
@@ -198,7 +215,8 @@ def loss_panels(log: pd.DataFrame, xs=("epoch", "step", "wall_time_s"), y: str =
     for i, x in enumerate(xs, start=1):
         kept += _add_curves(fig, log, x, y, row=1, col=i, smoothing=smoothing, band=band, n_train=n_train,
                             max_points=max_points, showlegend=i == 1,
-                            show_batch_loss=show_batch_loss and y == "train_loss")
+                            show_batch_loss=show_batch_loss and y == "train_loss",
+                            zero_at=log_x_start(log, x) if x in log_x_for else None)
         fig.update_xaxes(type="log" if x in log_x_for else None, row=1, col=i)
     fig.update_yaxes(title=AXIS_TITLES.get(y, y), row=1, col=1)
     _clip_range(fig, kept, log_y)
