@@ -1,19 +1,20 @@
 """Gradient Descent Lab, home page: full-batch, mini-batch and stochastic gradient descent side by side.
 
-Glue only: widgets (ui.controls) -> ExperimentConfig -> cached engine run (ui.cache) -> DataFrames ->
-figures (ui.charts). The URL carries the config that was run (ui.share).
+Glue only: widgets (ui.controls; their state in ui.form_state) -> ExperimentConfig -> cached engine run
+(ui.cache) -> DataFrames -> figures (ui.charts, restyled by ui.chart_controls). The URL carries the config that
+was run (ui.share).
 """
 
 import streamlit as st
 
 from gd_core import summarize, to_csv
-from ui import cache, charts, controls, nav, presets, share
+from ui import cache, chart_controls, charts, controls, form_state, nav, presets, share
 from ui.figure_cache import cached_figure
 
 st.set_page_config(page_title="Gradient Descent Lab", page_icon="📉", layout="wide")
 nav.page_links()
 state = st.session_state
-controls.init_state(state, st.query_params)
+form_state.init_state(state, st.query_params)
 
 with st.sidebar:
     st.header("Experiment")
@@ -57,7 +58,7 @@ config, results = state["home_last"]
 share.sync_query_params(st.query_params, config)
 log = results.log
 
-view = controls.view_controls()
+view = chart_controls.view_controls()
 style = dict(log_y=view["log_y"], smoothing=view["smoothing"], band=view["band"])
 st.subheader("Training loss: per epoch, per update, per second")
 st.caption("Faint lines: the loss of the mini-batch each update saw (its wiggle shrinks as B grows). "
@@ -71,11 +72,11 @@ st.subheader("Validation, accuracy and gradient norm")
 # glance (benchmarks/DASHBOARD.md). The toggle keeps its state across reruns.
 if st.toggle("Show validation loss, accuracy and gradient norm", key="view_metrics"):
     st.caption("Dotted: the training counterpart. Curves that part are over- (or under-) fitting.")
-    metric_x = controls.metric_x_picker()
+    metric_x = chart_controls.metric_x_picker()
     st.plotly_chart(cached_figure("metric_grid", log, charts.metric_grid, x=metric_x, **style), key="chart_metrics")
 
 st.subheader("Summary")
-target, metric = controls.target_controls(results.summary, config)
+target, metric = chart_controls.target_controls(results.summary, config)
 summary = summarize(log, target, metric)
 # Markdown, not st.table / st.dataframe / st.code: those pull ~0.9 MB (table), ~1.4 MB (glide grid) and ~1.5 MB
 # (syntax highlighter) of JS into a cold browser for a 4-row table and one line of text (benchmarks/DASHBOARD.md).

@@ -187,7 +187,7 @@ def test_csv_upload_runs_and_bad_csv_is_an_error_not_a_traceback():
 
 @pytest.mark.parametrize("key", list(PRESETS))
 def test_every_preset_round_trips_through_the_form_and_the_link(key):
-    from ui.controls import config_from_state, config_to_state
+    from ui.form_state import config_from_state, config_to_state
     from ui.share import read_query
 
     cfg = PRESETS[key].config
@@ -201,7 +201,7 @@ WIDGET_TYPES = ("number_input", "selectbox", "checkbox", "radio", "text_input", 
 
 
 def drawn_form_keys(at) -> set[str]:
-    from ui.controls import FORM_KEYS
+    from ui.form_state import FORM_KEYS
 
     return {w.key for t in WIDGET_TYPES for w in at.get(t)} & set(FORM_KEYS)
 
@@ -216,7 +216,7 @@ def set_open(at, expander: str, is_open: bool, forget: bool = False):
 
 
 def test_closed_expanders_draw_no_widgets_and_each_draws_its_keys_once_opened():
-    from ui.controls import ALWAYS_KEYS, FORM_KEYS, SECTION_KEYS
+    from ui.form_state import ALWAYS_KEYS, FORM_KEYS, SECTION_KEYS
 
     at = start()
     assert drawn_form_keys(at) == set(ALWAYS_KEYS) == {"cfg_batch_sizes", "cfg_lr"}  # a cold page: all closed
@@ -356,7 +356,8 @@ def test_problem_caption_follows_a_preset_a_link_and_a_run_with_the_section_clos
      "20% validation"),
 ])
 def test_problem_summary(values, expected):
-    from ui.controls import config_to_state, problem_summary
+    from ui.controls import problem_summary
+    from ui.form_state import config_to_state
 
     state = config_to_state(ExperimentConfig())
     state.update({f"cfg_{k}": v for k, v in values.items()})

@@ -1,0 +1,56 @@
+"""Controls beside the charts (outside the form): they restyle or re-summarise, never rerun the engine."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from gd_core import ExperimentConfig
+from gd_core.config import TARGET_METRICS
+
+
+def view_controls() -> dict:
+    c1, c2, c3 = st.columns(3)
+    return dict(log_y=c1.toggle("Log y axis", key="view_log_y"),
+                show_batch_loss=c1.toggle("Mini-batch loss (faint)", value=True, key="view_batch_loss"),
+                smoothing=c2.slider("Smoothing (EMA)", 0.0, 0.99, 0.0, 0.01, key="view_smoothing"),
+                band=c3.radio("Seeds", ("minmax", "std", "none"), key="view_band", horizontal=True,
+                              format_func={"minmax": "mean, min-max", "std": "mean ± std", "none": "mean"}.get))
+
+
+METRIC_XS = ("epoch", "step", "wall_time_s", "examples_seen")
+
+
+def metric_x_picker() -> str:
+    """The x axis of the metric grid. Drawn only while the grid is shown; its choice is kept under a plain key
+    (`_view_metric_x`) while it is not."""
+    s = st.session_state
+    s["view_metric_x"] = s.get("_view_metric_x", METRIC_XS[0])
+    return st.selectbox("Metrics against", METRIC_XS, key="view_metric_x", on_change=_keep_metric_x, args=(s,))
+
+
+def _keep_metric_x(state: MutableMapping) -> None:
+    state["_view_metric_x"] = state["view_metric_x"]
+
+
+def suggest_target(summary: pd.DataFrame, metric: str) -> float | None:
+    """A target about half the runs reach: the median best loss of the runs that did not diverge."""
+    ok = summary.loc[~summary["diverged"], f"best_{metric}"].to_numpy(dtype=float)
+    ok = ok[np.isfinite(ok)]
+    return float(f"{np.median(ok) * 1.05:.2g}") if len(ok) else None
+
+
+def target_controls(summary: pd.DataFrame, config: ExperimentConfig) -> tuple[float | None, str]:
+    s = st.session_state
+    if s.get("_view_target_for") != config:  # a new experiment: a target that fits its losses
+        s["_view_target_for"] = config
+        s["view_target_metric"] = config.target_metric
+        s["view_target_loss"] = config.target_loss or suggest_target(summary, config.target_metric)
+    c1, c2 = st.columns(2)
+    metric = c2.selectbox("Measured on", TARGET_METRICS, key="view_target_metric")
+    target = c1.number_input("Target loss", format="%g", key="view_target_loss", step=0.01,
+                             help="Steps / examples / seconds until each run first reaches it (no rerun).")
+    return target, metric
