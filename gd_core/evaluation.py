@@ -27,7 +27,7 @@ def bind_evaluation(problem: Problem, w: np.ndarray, grad: np.ndarray, Xt: np.nd
     checkpoint on the 256 + 256 rows of a large set's subsamples. The others run the bound kernel
     (bind_gradient) on each set as it is."""
     n_train, n_val = len(yt), len(yv)
-    if type(problem) is Softmax and n_val:
+    if type(problem) is Softmax and n_train:
         return _bind_softmax_eval(problem, w, grad, Xt, yt, Xv, yv)
     train = bind_gradient(problem, w, grad, max(1, n_train), count_correct=True)
     val = bind_gradient(problem, w, np.empty_like(w), n_val, count_correct=True, want_grad=False) if n_val else None
@@ -41,8 +41,8 @@ def bind_evaluation(problem: Problem, w: np.ndarray, grad: np.ndarray, Xt: np.nd
 
 
 def _bind_softmax_eval(problem, w, grad, Xt, yt, Xv, yv):
-    """bind_evaluation for softmax: _bind_softmax's steps on the rows of both sets (train first); the
-    gradient's on the s train rows."""
+    """bind_evaluation for softmax: _bind_softmax's steps on the rows of both sets (train first; the validation
+    set may be empty); the gradient's on the s train rows."""
     D, C = problem.n_features, problem.n_classes
     s, n = len(yt), len(yt) + len(yv)
     y = np.concatenate([yt, yv])
@@ -74,7 +74,8 @@ def _bind_softmax_eval(problem, w, grad, Xt, yt, Xv, yv):
         np.add.reduce(st, axis=0, out=sm)
         np.log(sm, out=mx)
         np.subtract(mx, pk, out=mx)  # each row's loss
-        loss, vloss = float(np.add.reduce(mx[:s])) / s, float(np.add.reduce(mx[s:])) / (n - s)  # pairwise sums
+        loss = float(np.add.reduce(mx[:s])) / s  # pairwise sums
+        vloss = float(np.add.reduce(mx[s:])) / (n - s) if n > s else math.nan
         np.divide(1 / s, sm_t, out=sm_t)
         np.multiply(st_t, sm_t, out=st_t)  # softmax / s on the train rows
         stf[fl_t] -= 1 / s

@@ -293,15 +293,16 @@ def test_runner_full_batch_chunked_path_matches_the_plain_one_and_leaks_no_threa
 
 # -- the checkpoint evaluator: one bound-kernel pass per set ---------------------------------------------
 
+@pytest.mark.parametrize("n_val", [20, 0])
 @pytest.mark.parametrize("reg", [0.0, 0.1])
 @pytest.mark.parametrize("name", ["least_squares", "logistic", "softmax", "svm", "mlp"])
-def test_evaluator_reports_what_the_plain_problem_methods_give(name, reg):
+def test_evaluator_reports_what_the_plain_problem_methods_give(name, reg, n_val):
     from gd_core.runner import Evaluator
 
     p, X, y, w = setup(name, reg, n=60)
 
     class DS:  # the attributes Evaluator reads
-        X_train, y_train, X_val, y_val = X[:40], y[:40], X[40:], y[40:]
+        X_train, y_train, X_val, y_val = X[:40], y[:40], X[40:40 + n_val], y[40:40 + n_val]
         n_train = 40
 
     ev = Evaluator(p, DS, 30, 0)  # a subsample of 30 train rows, the 20 val rows whole
@@ -311,11 +312,15 @@ def test_evaluator_reports_what_the_plain_problem_methods_give(name, reg):
         np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
         np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-14)
         np.testing.assert_allclose(m["train_loss"], ref_loss, rtol=1e-12)
-        np.testing.assert_allclose(m["val_loss"], p.loss(w_at, ev.Xv, ev.yv), rtol=1e-12)
+        if n_val:
+            np.testing.assert_allclose(m["val_loss"], p.loss(w_at, ev.Xv, ev.yv), rtol=1e-12)
+        else:  # no validation set (the engine benchmark's setting)
+            assert np.isnan(m["val_loss"]) and np.isnan(m["val_accuracy"])
         np.testing.assert_allclose(m["grad_norm"], np.linalg.norm(ref_grad), rtol=1e-10)
         if p.is_classifier:
             assert m["train_accuracy"] == p.accuracy(w_at, ev.X, ev.y)
-            assert m["val_accuracy"] == p.accuracy(w_at, ev.Xv, ev.yv)
+            if n_val:
+                assert m["val_accuracy"] == p.accuracy(w_at, ev.Xv, ev.yv)
         else:
             assert np.isnan(m["train_accuracy"]) and np.isnan(m["val_accuracy"])
     g_before = grad.copy()
