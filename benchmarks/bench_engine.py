@@ -840,6 +840,25 @@ def parse_args(argv=None):
     return a
 
 
+TARGET_SCALE = (1_200_000, 64, 10, "float32")  # (N, D, C, dtype) the issue's targets are set for
+
+
+def at_target_scale(args) -> bool:
+    return (args.n, args.d, args.classes, args.dtype) == TARGET_SCALE
+
+
+def targets_report(checks: list[tuple[str, bool, str]], target_scale: bool) -> str:
+    """The checks as [PASS] / [FAIL] lines and a count; at another scale (e.g. --quick) as [met] / [not met],
+    since the targets are set for N = 1.2M, D = 64, C = 10, float32 and only indicate there."""
+    yes, no = ("PASS", "FAIL") if target_scale else ("met", "not met")
+    lines = ["\nTargets:" if target_scale else
+             "\nTargets (set for N = 1,200,000, D = 64, C = 10, float32: at this scale the readings only indicate):"]
+    lines += [f"  [{yes if ok else no}] {name}: {value}" for name, ok, value in checks]
+    n_ok = sum(ok for _, ok, _ in checks)
+    lines.append(f"  {n_ok} of {len(checks)} {yes}" + (f", {len(checks) - n_ok} {no}" if n_ok < len(checks) else ""))
+    return "\n".join(lines)
+
+
 def main(argv=None):
     args = parse_args(argv)
     started = time.perf_counter()
@@ -859,9 +878,7 @@ def main(argv=None):
         print("\nStacked runs (training time, 2 checkpoints; ratio = one by one / stacked):")
         for line in lines:
             print("  " + line)
-    print("\nTargets:")
-    for name, ok, value in checks:
-        print(f"  [{'PASS' if ok else 'FAIL'}] {name}: {value}")
+    print(targets_report(checks, at_target_scale(args)))
     if not args.no_prototypes:
         print("\nPrototypes (ratio = engine time / prototype time):")
         for line in prototypes(args):

@@ -88,6 +88,17 @@ def test_table_has_one_line_per_row_and_ratios_to_the_baselines():
     assert "| 2.00 | 1.00 |" in lines[2] and "| 1.00 | 0.50 |" in lines[3]
 
 
+def test_targets_report_counts_and_says_when_the_scale_is_not_the_targets():
+    checks = [("a", True, "1.6x"), ("b", False, "1.2x"), ("c", True, "3%")]
+    full = be.targets_report(checks, True).splitlines()
+    assert full[1:] == ["Targets:", "  [PASS] a: 1.6x", "  [FAIL] b: 1.2x", "  [PASS] c: 3%", "  2 of 3 PASS, 1 FAIL"]
+    quick = be.targets_report(checks, False).splitlines()
+    assert "N = 1,200,000" in quick[1] and "only indicate" in quick[1]
+    assert quick[2:] == ["  [met] a: 1.6x", "  [not met] b: 1.2x", "  [met] c: 3%", "  2 of 3 met, 1 not met"]
+    assert be.targets_report(checks[:1], True).splitlines()[-1] == "  1 of 1 PASS"
+    assert be.at_target_scale(be.parse_args([])) and not be.at_target_scale(be.parse_args(["--quick"]))
+
+
 def test_peak_memory_sees_numpy_allocations():
     assert be.traced_peak_mb(lambda: np.ones(1_000_000)) >= 7.9  # 8 MB of float64
 
