@@ -20,6 +20,7 @@ from gd_core.scaling import (
 )
 from gd_core.scaling_rules import rule_configs, rules_table
 from ui import cache, nav
+from ui.figure_cache import cached_figure
 from ui.scaling_charts import (
     decay_vs_grow_chart,
     noise_during_training_chart,
@@ -30,6 +31,7 @@ from ui.scaling_charts import (
 )
 
 PAGE_WORK_BUDGET = 3e8  # parameter-example products (estimate_work): ~1.7x the default sweep
+# Figures are built once per (data, options) for all sessions (ui/figure_cache.py): ~240 ms of a warm rerun otherwise.
 
 st.set_page_config(page_title="Batch-size scaling · Gradient Descent Lab", layout="wide")
 nav.page_links()
@@ -60,14 +62,15 @@ def noise_section(noise: float, sampling: str, draws: int):
 curve, exact, est, during = noise_section(noise, sampling, draws)
 base = default_spec(noise=noise).base
 n_train = base.n_train()
-st.plotly_chart(relative_noise_chart(curve, n_train, sampling), key="noise_curve")
+st.plotly_chart(cached_figure("scaling_noise", curve, relative_noise_chart, n_train=n_train, sampling=sampling),
+                key="noise_curve")
 c = st.columns(2)
 c[0].metric("B_simple at init (exact, per-example gradients)", f"{exact:.3g}")
 c[1].metric("two-batch estimate (B = 2 and 32, 1000 pairs)", f"{est:.3g}", f"{est / exact - 1:+.0%}",
             delta_color="off")
 st.caption("B_simple = tr(Σ)/|G|², tr(Σ) = mean |g_i − G|² (divisor N). With replacement E|G_B − G|² = tr(Σ)/B; "
            "an epoch shuffle samples without replacement: × (N−B)/(N−1), exactly 0 at B = N (off the log axis).")
-st.plotly_chart(noise_during_training_chart(during), key="noise_training")
+st.plotly_chart(cached_figure("scaling_noise_training", during, noise_during_training_chart), key="noise_training")
 
 st.header("2. Steps to target vs batch size (lr tuned per B)")
 with st.form("sweep_form"):
@@ -91,7 +94,8 @@ else:
     summary = result.summary
     fit = fit_steps_model(summary["batch_size"], summary["steps_to_target"])
     at = b_simple_at_target(base.replace(target_loss=spec.base.target_loss), float(summary["best_lr"].iloc[-1]))
-    st.plotly_chart(steps_to_target_chart(summary, fit, n_train, at["b_simple_target"]), key="sweep_steps")
+    st.plotly_chart(cached_figure("scaling_steps", summary, steps_to_target_chart, fit=fit, n_train=n_train,
+                                  b_simple=at["b_simple_target"]), key="sweep_steps")
     c = st.columns(4)
     c[0].metric("S_min (steps)", f"{fit.s_min:.3g}")
     c[1].metric("E_min (examples)", f"{fit.e_min:.3g}")
@@ -101,7 +105,7 @@ else:
     st.caption(f"Target training loss {spec.base.target_loss:g}. Steps to target are interpolated between "
                f"checkpoints ({spec.n_checkpoints} per run); B_simple at the target is measured where full-batch "
                "GD (the largest B's tuned lr) first reaches it.")
-    st.plotly_chart(tuned_lr_chart(summary, spec.lrs, n_train), key="sweep_lr")
+    st.plotly_chart(cached_figure("scaling_lr", summary, tuned_lr_chart, lrs=spec.lrs, n_train=n_train), key="sweep_lr")
 
 st.header("3. Scaling the learning rate with the batch size")
 with st.form("rules_form"):
@@ -114,8 +118,8 @@ tuned = summary.set_index("batch_size")["best_lr"].get(ref_b, np.nan) if summary
 ref_lr = float(tuned) if np.isfinite(tuned) else 0.02
 logs = {rule: cache.run(cfg, label=rule).log for rule, cfg in rule_configs(
     base, ref_b, ref_lr, spec.batch_sizes, rule_epochs, warmup).items()}
-st.plotly_chart(scaling_rules_chart(rules_table(logs, None), getattr(fit, "b_crit", None), ref_b),
-                key="rules_chart")
+st.plotly_chart(cached_figure("scaling_rules", rules_table(logs, None), scaling_rules_chart,
+                             b_crit=getattr(fit, "b_crit", None), ref_batch_size=ref_b), key="rules_chart")
 st.caption(f"lr tuned at B_ref = {ref_b} (lr {ref_lr:.3g}, from section 2), then fixed, × B/B_ref (with warmup) "
            "or × √(B/B_ref). Linear scaling keeps the loss per epoch until B nears B_crit; past it the scaled lr "
            "exceeds what the curvature allows (2/λ_max) and the runs diverge.")
@@ -129,6 +133,6 @@ with st.form("smith_form"):
     st.form_submit_button("Run", key="smith_run")
 smith = st.cache_data(decay_vs_grow, max_entries=8, show_spinner="Training...")(
     base, b_start, 0.02 * b_start, factor, every, 4 * every)
-st.plotly_chart(decay_vs_grow_chart(smith), key="smith_chart")
+st.plotly_chart(cached_figure("scaling_smith", smith, decay_vs_grow_chart), key="smith_chart")
 st.caption("Same examples budget and start. Against epochs the two curves nearly coincide (same noise scale "
            "lr·N/B); against steps the growing batch gets there in far fewer updates.")

@@ -13,6 +13,7 @@ from ui import charts, figure_cache
 from ui.figure_cache import FigureStore, cached_figure, frame_digest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+SCALING = str(Path(__file__).resolve().parents[1] / "pages" / "5_Batch_size_scaling.py")
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +76,18 @@ def test_home_page_draws_the_shared_figure_without_changing_it(store):
     again = AppTest.from_file(APP, default_timeout=60).run()  # a second session: a hit, the same chart
     assert len(store) == 1 and fig.to_dict() == before
     assert json.loads(again.get("plotly_chart")[0].proto.spec) == json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def test_scaling_page_shares_its_six_figures_between_sessions(monkeypatch):
+    s = FigureStore(max_entries=16)
+    monkeypatch.setattr(figure_cache, "_store", lambda: s)
+    at = AppTest.from_file(SCALING, default_timeout=120).run()
+    assert not at.exception
+    names = sorted(json.loads(k)[0] for k in s._items)
+    assert names == ["scaling_lr", "scaling_noise", "scaling_noise_training", "scaling_rules", "scaling_smith",
+                     "scaling_steps"]
+    before = {k: f.to_dict() for k, f in s._items.items()}
+    again = AppTest.from_file(SCALING, default_timeout=120).run()  # a second session: six hits
+    assert len(s) == 6 and {k: f.to_dict() for k, f in s._items.items()} == before
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert [json.loads(c.proto.spec) for c in again.get("plotly_chart")] == specs and len(specs) == 6
