@@ -334,7 +334,7 @@ def _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool)
                 limit = EXPLODE_FACTOR * max(abs(m["train_loss"]), 1.0)
             if status == "ok" and not m["train_loss"] <= limit:
                 status = "diverged"
-            cached = (loss, grad.copy()) if reuse_full and status == "ok" else None
+            cached = (loss, grad) if reuse_full and status == "ok" else None  # grad: the evaluator's new array
             seen = examples_after(step, n, B, cfg.sampling)
             rows.append({**meta, "step": step, "epoch": seen / n, "examples_seen": seen,
                          "wall_time_s": train_time, "lr": schedule(step), "batch_loss": float(batch_loss),
