@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 from .batching import BatchSampler, examples_after, steps_for_examples, steps_per_epoch
 from .config import ConfigError, ExperimentConfig, check_problem_fits
 from .datasets import Dataset, load_csv_dataset, make_dataset
-from .evaluation import bind_evaluation
+from .evaluation import bind_evaluation, bind_pooled_evaluation, pools
 from .full_batch import full_batch_applies
 from .limits import MAX_CSV_ROWS, check_csv_rows, check_csv_size, check_work_budget
 from .loop import FULL_CHUNKED_MIN, make_advance
@@ -42,6 +42,8 @@ EVAL_SHARE = 0.1  # checkpoint metrics on a subsample may cost about this share 
 MIN_EVAL = 256  # a subsample never smaller than this: one fixed subset, so the curve stays smooth; its level
 # is within several % of the full-set loss (the last row also has the exact `train_loss_full`). 500 + 500 rows
 # cost ~0.25 ms a checkpoint, 13% of a softmax epoch at B = 4096 (200 checkpoints in 293 steps); 256 + 256: ~7%
+POOL = 8  # a mini-batch run's checkpoints are measured this many at a time (Evaluator.many) where that pools:
+POOL_MAX_ROWS = 4096  # on sets this small a measurement is mostly per-call overhead (benchmarks/README.md)
 
 
 class Results(NamedTuple):
@@ -146,6 +148,9 @@ class Evaluator:
         self.Xv, self.yv = _subsample(ds.X_val, ds.y_val, eval_examples, rng)
         self.exact = len(self.y) == ds.n_train and len(self.yv) == len(ds.y_val)
         self._bound = None  # (w copy, grad, evaluation.bind_evaluation), built on the first call
+        self._pooled = None  # (dtype, evaluation.bind_pooled_evaluation), built on the first `many`
+        # checkpoints measured together by `many`: where per-call overhead is most of a measurement
+        self.pool = POOL if pools(problem) and 0 < len(self.y) and len(self.y) + len(self.yv) <= POOL_MAX_ROWS else 1
 
     def _kernel(self, w):
         """The bound evaluation (evaluation.bind_evaluation) on a private copy of w, sized to the eval sets."""
@@ -159,22 +164,36 @@ class Evaluator:
 
         One bound-kernel pass over both sets (evaluation.bind_evaluation): loss, gradient (train only) and
         correct counts from the same scores; no second forward pass for the accuracies."""
-        p = self.problem
         wc, g, evaluate = self._kernel(w)
         np.copyto(wc, w)
         loss, hits, vloss, vhits = evaluate()
-        has_val = len(self.yv) > 0
         grad = g.copy()
-        m = {
+        return self._metrics(w, loss, hits, vloss, vhits, np.sqrt(np.dot(grad, grad))), (loss, grad)
+
+    def many(self, ws: list[np.ndarray]) -> list[dict]:
+        """Metrics at each of up to `pool` weight vectors: `self(w)[0]` for each, in one pass where it pools."""
+        if self.pool == 1:
+            return [self(w)[0] for w in ws]
+        if self._pooled is None or self._pooled[0] != ws[0].dtype:
+            self._pooled = (ws[0].dtype, bind_pooled_evaluation(self.problem, self.pool, ws[0].dtype,
+                                                                self.X, self.y, self.Xv, self.yv))
+        load, evaluate = self._pooled[1]
+        for j, w in enumerate(ws):
+            load(j, w)  # slots past len(ws) keep older weights; their numbers are not read
+        out = evaluate()
+        return [self._metrics(w, *(a[j] for a in out)) for j, w in enumerate(ws)]
+
+    def _metrics(self, w, loss, hits, vloss, vhits, grad_norm) -> dict:
+        classifier, has_val = self.problem.is_classifier, len(self.yv) > 0
+        return {
             "train_loss": float(loss),
             "val_loss": float(vloss) if has_val else np.nan,
-            "train_accuracy": hits / len(self.y) if p.is_classifier else np.nan,
-            "val_accuracy": vhits / len(self.yv) if p.is_classifier and has_val else np.nan,
-            "grad_norm": float(np.sqrt(np.dot(grad, grad))),
+            "train_accuracy": int(hits) / len(self.y) if classifier else np.nan,
+            "val_accuracy": int(vhits) / len(self.yv) if classifier and has_val else np.nan,
+            "grad_norm": float(grad_norm),
             "distance_to_optimum": (float(np.linalg.norm(w - self.w_star))
                                     if self.w_star is not None else np.nan),
         }
-        return m, (loss, grad)
 
     def full_losses(self, w) -> tuple[float, float]:
         """Exact losses on the whole train and validation sets, chunked."""
@@ -305,6 +324,10 @@ def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: 
 
 
 def _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool) -> tuple[list[dict], bool]:
+    """One run's loop. Where the evaluator pools (Evaluator.pool > 1), checkpoints after the first are
+    measured `pool` at a time, on snapshots of the weights, and their rows recorded in order: the log, the stop
+    decisions (divergence, time limit, cancel) and the final losses are those of measuring each in place; a
+    stop found in a pool's later checkpoint only costs the intervals trained past it."""
     X, y = ds.X_train, ds.y_train
     n, B = len(X), spec.batch_size
     steps = total_steps(cfg, n, B)
@@ -316,37 +339,62 @@ def _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool)
     sampler = BatchSampler(n, B, cfg.sampling, np.random.default_rng([spec.seed, 1, B]))
     advance = make_advance(problem, X, y, w, sampler, cfg.optimizer, hp, opt, schedule, pool, FULL_THREADS)
     reuse_full = sampler.full and evaluator.train_is_full  # the step's gradient is the checkpoint's
+    pooled = evaluator.pool > 1 and not reuse_full
     meta = _meta(spec, problem, ds, cfg)
     rows, step, train_time, batch_loss, limit = [], 0, 0.0, np.nan, np.inf
-    status, cached = "ok", None
+    status, cached, pending, last_w = "ok", None, [], w
     started = time.perf_counter()
+
+    def record(m, at, t, bl, stepped_into_divergence):
+        """Appends checkpoint `at`'s row and updates the run's status, as if measured right after its step."""
+        nonlocal status, limit
+        if stepped_into_divergence:
+            status = "diverged"
+        if at == 0:
+            limit = EXPLODE_FACTOR * max(abs(m["train_loss"]), 1.0)
+        if status == "ok" and not m["train_loss"] <= limit:
+            status = "diverged"
+        seen = examples_after(at, n, B, cfg.sampling)
+        rows.append({**meta, "step": at, "epoch": seen / n, "examples_seen": seen, "wall_time_s": t,
+                     "lr": schedule(at), "batch_loss": float(bl), **m, "train_loss_full": np.nan,
+                     "val_loss_full": np.nan})
+        report(at / max(steps, 1))
+        if status == "ok" and cfg.time_limit_s is not None and time.perf_counter() - started > cfg.time_limit_s:
+            status = "time_limit"
+        if status == "ok" and should_stop is not None and at < steps and should_stop():
+            status = "cancelled"
+
+    def flush():
+        """Measures and records the pending checkpoints, up to the first that stops the run."""
+        nonlocal last_w
+        for m, (snap, *state) in zip(evaluator.many([p[0] for p in pending]), pending, strict=True):
+            record(m, *state)
+            last_w = snap
+            if status != "ok":
+                break
+        pending.clear()
+
     with np.errstate(all="ignore"):  # divergence is detected from the values, never from warnings
         for ck in checkpoints:
+            diverged = False
             if step < ck:  # the step-0 checkpoint trains nothing: its wall_time_s is 0 exactly
                 t0 = time.perf_counter()
                 step, batch_loss, diverged = advance(step, ck, limit, cached)
                 train_time += time.perf_counter() - t0
                 cached = None
-                if diverged:
-                    status = "diverged"
-            m, (loss, grad) = evaluator(w)
-            if step == 0:
-                limit = EXPLODE_FACTOR * max(abs(m["train_loss"]), 1.0)
-            if status == "ok" and not m["train_loss"] <= limit:
-                status = "diverged"
-            cached = (loss, grad) if reuse_full and status == "ok" else None  # grad: the evaluator's new array
-            seen = examples_after(step, n, B, cfg.sampling)
-            rows.append({**meta, "step": step, "epoch": seen / n, "examples_seen": seen,
-                         "wall_time_s": train_time, "lr": schedule(step), "batch_loss": float(batch_loss),
-                         **m, "train_loss_full": np.nan, "val_loss_full": np.nan})
-            report(step / max(steps, 1))
-            if status == "ok" and cfg.time_limit_s is not None and time.perf_counter() - started > cfg.time_limit_s:
-                status = "time_limit"
-            if status == "ok" and should_stop is not None and step < steps and should_stop():
-                status = "cancelled"
+            if pooled and step > 0:  # step 0 sets the divergence limit that the first interval needs
+                pending.append((w.copy(), step, train_time, batch_loss, diverged))
+                if len(pending) == evaluator.pool or diverged or step >= steps:
+                    flush()
+            else:
+                m, (loss, grad) = evaluator(w)
+                record(m, step, train_time, batch_loss, diverged)
+                cached = (loss, grad) if reuse_full and status == "ok" else None  # grad: the evaluator's new array
             if status != "ok":
                 break
-        tl, vl = (rows[-1]["train_loss"], rows[-1]["val_loss"]) if evaluator.exact else evaluator.full_losses(w)
+        if pending:  # training stopped short of the last checkpoint
+            flush()
+        tl, vl = (rows[-1]["train_loss"], rows[-1]["val_loss"]) if evaluator.exact else evaluator.full_losses(last_w)
     rows[-1]["train_loss_full"], rows[-1]["val_loss_full"] = tl, vl
     for r in rows:
         r["diverged"], r["status"] = status == "diverged", status

@@ -362,3 +362,47 @@ def test_small_batch_gather_stays_small_on_wide_data():
     narrow, wide = np.empty((10, 64), np.float32), np.empty((10, 4000), np.float64)
     assert gather_rows(narrow) == GATHER_BYTES // (65 * 4) and gather_rows(wide) == GATHER_BYTES // (4001 * 8)
     assert gather_rows(wide) * 4001 * 8 <= GATHER_BYTES
+
+
+@pytest.mark.parametrize("n_val", [20, 0])
+@pytest.mark.parametrize("reg", [0.0, 0.1])
+def test_pooled_evaluation_equals_measuring_each_alone(reg, n_val):
+    """Evaluator.many (softmax: several checkpoints in one pass) reports what one call per weight vector does,
+    ties counted like argmax in one slot, and slots left over from a fuller pool are not read."""
+    from gd_core.runner import POOL, Evaluator
+
+    p, X, y, w = setup("softmax", reg, n=60)
+
+    class DS:
+        X_train, y_train, X_val, y_val = X[:40], y[:40], X[40:40 + n_val], y[40:40 + n_val]
+        n_train = 40
+
+    ev = Evaluator(p, DS, 30, 0)
+    assert ev.pool == POOL > 1
+    tied = w.copy()
+    tied[:-C] = 0
+    tied[-C:] = [0.0, 1.0, 1.0]  # classes 1 and 2 tie on every row: argmax says 1
+    ws = [w, 0.5 * w, tied, -w, 2 * w, w + 1, 0.1 * w, 3 * w]
+    for batch in (ws, ws[:3], ws[5:]):  # a full pool, then partial ones over older slots
+        for w_at, m in zip(batch, ev.many(batch), strict=True):
+            alone = ev(w_at)[0]
+            assert m.keys() == alone.keys()
+            for key, value in alone.items():
+                np.testing.assert_allclose(m[key], value, rtol=1e-12, err_msg=key)
+    assert ev.many([tied])[0]["train_accuracy"] == p.accuracy(tied, ev.X, ev.y)
+
+
+def test_only_small_softmax_sets_pool():
+    from gd_core.runner import POOL_MAX_ROWS, Evaluator
+
+    def evaluator(name, rows):
+        p, X, y, _ = setup(name, n=rows)
+
+        class DS:
+            X_train, y_train, X_val, y_val, n_train = X, y, X[:0], y[:0], rows
+
+        return Evaluator(p, DS, rows, 0)
+
+    assert evaluator("softmax", POOL_MAX_ROWS).pool > 1
+    assert evaluator("softmax", POOL_MAX_ROWS + 1).pool == 1
+    assert evaluator("least_squares", 40).pool == evaluator("mlp", 40).pool == 1

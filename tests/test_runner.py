@@ -168,3 +168,50 @@ def test_every_problem_and_optimizer_runs(problem, dataset, optimizer):
     r = run_experiment(c)
     assert not r.summary["diverged"].any()
     assert np.isfinite(r.log["train_loss"]).all()
+
+
+@pytest.mark.parametrize("case", ["ok", "diverges", "cancelled", "subsampled_cancelled"])
+def test_pooled_checkpoints_log_what_measuring_each_in_place_logs(case, monkeypatch):
+    """Softmax checkpoints on small sets are measured several at a time on snapshots (runner.POOL); the log, the
+    stop decisions and the exact final losses must be those of measuring each checkpoint as it comes."""
+    from gd_core import runner
+
+    c = ExperimentConfig(n_samples=400, batch_sizes=(4, 50), lrs=(0.3,), budget=3, n_checkpoints=40,
+                         eval_examples=100 if case == "subsampled_cancelled" else 50_000)
+    many_calls = []
+    original_many = runner.Evaluator.many
+
+    def spy(self, ws):
+        many_calls.append(len(ws))
+        return original_many(self, ws)
+
+    monkeypatch.setattr(runner.Evaluator, "many", spy)
+    original_metrics, measured = runner.Evaluator._metrics, []
+
+    def metrics(self, *args):  # "diverges": the 13th checkpoint measured blows up (a pool's 4th, not its last)
+        measured.append(1)
+        m = original_metrics(self, *args)
+        return {**m, "train_loss": np.inf} if case == "diverges" and len(measured) == 13 else m
+
+    monkeypatch.setattr(runner.Evaluator, "_metrics", metrics)
+
+    def run(pool):
+        monkeypatch.setattr(runner, "POOL", pool)
+        calls = []
+        measured.clear()
+        stop = (lambda: len(calls) > 30) if "cancelled" in case else None
+        return run_experiment(c, stacked=False, should_stop=stop, progress=lambda f, m: calls.append(f))
+
+    pool = runner.POOL
+    pooled = run(pool)
+    assert many_calls and max(many_calls) == pool > 1  # the pooled path ran, with full pools
+    in_place = run(1)
+    a, b = pooled.log, in_place.log
+    assert len(a) == len(b) and list(a["status"]) == list(b["status"])
+    expect = {"ok": {"ok"}, "diverges": {"diverged", "ok"}}.get(case, {"cancelled"})  # diverges: the first run
+    assert set(a["status"]) == expect
+    for col in ("step", "examples_seen", "batch_size"):
+        assert list(a[col]) == list(b[col]), col
+    for col in ("batch_loss", "lr", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "grad_norm",
+                "train_loss_full", "val_loss_full"):
+        np.testing.assert_allclose(a[col], b[col], rtol=1e-9, err_msg=col)
