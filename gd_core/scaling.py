@@ -180,37 +180,45 @@ def run_sweep(spec: SweepSpec, *, progress: Callable[[float, str], None] | None 
 
 # -- steps to target ---------------------------------------------------------------------------------------
 
-def _crossing(steps: np.ndarray, values: np.ndarray, target: float) -> float:
-    """First (interpolated) x where values falls to <= target; NaN if never."""
+def _crossings(run: np.ndarray, steps: np.ndarray, values: np.ndarray, target: float) -> np.ndarray:
+    """Per run (codes 0..R-1 in `run`, rows in order within each run): the first (interpolated) step where values
+    fall to <= target, NaN if never. Between the checkpoints either side of the crossing the interpolation is
+    linear in log(value) when both values and the target are positive, else linear in value."""
+    R = int(run.max()) + 1 if len(run) else 0
+    order = np.argsort(run, kind="stable")  # each run's rows contiguous, in log order
+    run, steps, values = run[order], steps[order], values[order]
+    out = np.full(R, np.nan)
     hit = np.flatnonzero(values <= target)
-    if not len(hit):
-        return np.nan
-    k = hit[0]
-    if k == 0:
-        return float(steps[0])
+    runs_hit, first = np.unique(run[hit], return_index=True)
+    if not len(runs_hit):
+        return out
+    k = hit[first]  # each reaching run's first row at or under the target
+    starts = np.searchsorted(run, runs_hit)
+    at_start = k == starts
+    out[runs_hit[at_start]] = steps[k[at_start]]
+    k, r = k[~at_start], runs_hit[~at_start]
     a, b = values[k - 1], values[k]
-    if a > 0 and b > 0 and target > 0:
-        a, b, t = np.log(a), np.log(b), np.log(target)
-    else:
-        t = target
-    frac = (a - t) / (a - b) if a != b else 1.0
-    return float(steps[k - 1] + frac * (steps[k] - steps[k - 1]))
+    pos = (a > 0) & (b > 0) & (target > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a may be inf (a non-finite checkpoint): NaN, as before
+        a, b = np.where(pos, np.log(np.where(pos, a, 1.0)), a), np.where(pos, np.log(np.where(pos, b, 1.0)), b)
+        t = np.where(pos, math.log(target) if target > 0 else 0.0, target)
+        frac = np.where(a != b, (a - t) / (a - b), 1.0)
+    out[r] = steps[k - 1] + frac * (steps[k] - steps[k - 1])
+    return out
 
 
 def runs_to_target(log: pd.DataFrame, target: float, metric: str = "train_loss") -> pd.DataFrame:
-    """The runner's summary plus interpolated `steps_to_target` and `examples_to_target` (NaN if not reached)."""
+    """The runner's summary plus interpolated `steps_to_target` and `examples_to_target` (NaN if not reached).
+    Whole columns at once (a default sweep's 108 runs: 43 ms one run at a time)."""
     if log.empty:
         return pd.DataFrame(columns=["batch_size", "base_lr", "steps_to_target", "examples_to_target"])
     runs = summarize(log, target, metric)
-    steps, examples = [], []
-    for _, g in log.groupby("run_id", sort=False):
-        v = g[metric].to_numpy(float)
-        v = np.where(np.isfinite(v), v, np.inf)
-        s = _crossing(g["step"].to_numpy(float), v, target)
-        steps.append(s)
-        b = float(g["batch_size"].iloc[0])
-        examples.append(s * b if np.isfinite(s) else np.nan)  # no epoch-end partial batches at these B
-    runs["steps_to_target"], runs["examples_to_target"] = steps, examples
+    codes, ids = pd.factorize(log["run_id"])  # first appearance: the summary's order
+    v = log[metric].to_numpy(float)
+    steps = _crossings(codes, log["step"].to_numpy(float), np.where(np.isfinite(v), v, np.inf), target)
+    steps = pd.Series(steps, index=ids).reindex(runs["run_id"]).to_numpy()
+    runs["steps_to_target"] = steps
+    runs["examples_to_target"] = steps * runs["batch_size"].to_numpy(float)  # no epoch-end partial batches here
     return runs
 
 
@@ -219,19 +227,28 @@ def best_per_batch_size(runs: pd.DataFrame, lrs=None) -> pd.DataFrame:
 
     `lr_at_edge` flags a best lr at either end of the grid (the grid should be widened there).
     """
-    rows = []
-    for b, g in runs.groupby("batch_size", sort=True):
-        ok = g[np.isfinite(g["steps_to_target"].to_numpy(float))].sort_values(["steps_to_target", "base_lr"])
-        if len(ok):
-            best = ok.iloc[0]
-            lr, s, e = float(best["base_lr"]), float(best["steps_to_target"]), float(best["examples_to_target"])
-        else:
-            lr, s, e = np.nan, np.nan, np.nan
-        grid = sorted(lrs) if lrs is not None else sorted(g["base_lr"].unique())
-        rows.append({"batch_size": int(b), "best_lr": lr, "steps_to_target": s, "examples_to_target": e,
-                     "n_reached": len(ok), "n_runs": len(g),
-                     "lr_at_edge": bool(np.isfinite(lr) and lr in (grid[0], grid[-1]))})
-    return pd.DataFrame(rows)
+    cols = ["batch_size", "best_lr", "steps_to_target", "examples_to_target", "n_reached", "n_runs", "lr_at_edge"]
+    if runs.empty:
+        return pd.DataFrame(columns=cols)
+    b = runs["batch_size"].to_numpy()
+    reached = np.isfinite(runs["steps_to_target"].to_numpy(float))
+    sizes = np.unique(b)
+    ok = runs[reached].sort_values(["batch_size", "steps_to_target", "base_lr"], kind="stable")
+    best = ok.drop_duplicates("batch_size").set_index("batch_size").reindex(sizes)
+    lr = best["base_lr"].to_numpy(float)
+    if lrs is not None:
+        lo, hi = np.full(len(sizes), min(lrs)), np.full(len(sizes), max(lrs))
+    else:
+        grid = runs.groupby("batch_size")["base_lr"]
+        lo, hi = grid.min().reindex(sizes).to_numpy(float), grid.max().reindex(sizes).to_numpy(float)
+    return pd.DataFrame({
+        "batch_size": sizes.astype(int), "best_lr": lr,
+        "steps_to_target": best["steps_to_target"].to_numpy(float),
+        "examples_to_target": best["examples_to_target"].to_numpy(float),
+        "n_reached": np.bincount(np.searchsorted(sizes, b[reached]), minlength=len(sizes)),
+        "n_runs": np.bincount(np.searchsorted(sizes, b), minlength=len(sizes)),
+        "lr_at_edge": np.isfinite(lr) & ((lr == lo) | (lr == hi)),
+    })
 
 
 class StepsFit(NamedTuple):

@@ -13,6 +13,7 @@ from gd_core.phases import decay_vs_grow
 from gd_core.scaling import (
     SweepSpec,
     b_simple_at_target,
+    best_per_batch_size,
     default_spec,
     estimate_work,
     fit_steps_model,
@@ -183,3 +184,87 @@ def test_cli_sweep_bad_flags_exit_2_with_one_line(tmp_path, capsys, flags, messa
     err = capsys.readouterr().err.strip()
     assert code == 2 and message in err and "\n" not in err
     assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize("target", [None, 0.1])
+def test_rules_table_equals_the_run_by_run_table(target):
+    """rules_table summarises the rules' logs together; it must give what summarising each run alone gives: the
+    last lr, the final loss (NaN when diverged), steps and steps to target, in the rules' and runs' order."""
+    from gd_core.results import summarize
+    from gd_core.scaling import runs_to_target
+
+    logs = {r: run_experiment(c).log for r, c in rule_configs(TINY, 4, 0.3, (1, 8, 64), 10, 0.5).items()}
+    logs["empty"] = logs["sqrt"].iloc[:0]
+    rows = []
+    for name, log in logs.items():
+        runs = runs_to_target(log, target) if target is not None else summarize(log)
+        for _, r in runs.iterrows():
+            last = log[log["run_id"] == r["run_id"]].iloc[-1]
+            rows.append({"rule": name, "batch_size": int(r["batch_size"]), "lr": float(last["lr"]),
+                         "final_loss": np.nan if r["diverged"] else float(r["final_train_loss"]),
+                         "diverged": bool(r["diverged"]), "steps": int(r["steps"]),
+                         "steps_to_target": float(r.get("steps_to_target", np.nan))})
+    expected = pd.DataFrame(rows)
+    table = rules_table(logs, target)
+    assert table["diverged"].any() and not table["diverged"].all()  # the linear rule's largest B diverges
+    if target is not None:
+        assert table["steps_to_target"].notna().any()
+    pd.testing.assert_frame_equal(table, expected)
+
+
+# -- the sweep's tables, whole columns at once, against the run-by-run definitions ----------------------------
+
+def _crossing_one(steps, values, target):
+    """The definition: the first checkpoint at or under the target, interpolated from the one before (in log
+    space when both values and the target are positive)."""
+    hit = np.flatnonzero(values <= target)
+    if not len(hit):
+        return np.nan
+    k = hit[0]
+    if k == 0:
+        return float(steps[0])
+    a, b, t = values[k - 1], values[k], target
+    if a > 0 and b > 0 and target > 0:
+        a, b, t = np.log(a), np.log(b), np.log(target)
+    with np.errstate(invalid="ignore"):  # inf before the crossing: inf / inf
+        return float(steps[k - 1] + ((a - t) / (a - b) if a != b else 1.0) * (steps[k] - steps[k - 1]))
+
+
+def _best_one_by_one(runs, lrs):
+    rows = []
+    for b, g in runs.groupby("batch_size", sort=True):
+        ok = g[np.isfinite(g["steps_to_target"].to_numpy(float))].sort_values(["steps_to_target", "base_lr"])
+        lr, s, e = ((float(ok["base_lr"].iloc[0]), float(ok["steps_to_target"].iloc[0]),
+                     float(ok["examples_to_target"].iloc[0])) if len(ok) else (np.nan, np.nan, np.nan))
+        grid = sorted(lrs) if lrs is not None else sorted(g["base_lr"].unique())
+        rows.append({"batch_size": int(b), "best_lr": lr, "steps_to_target": s, "examples_to_target": e,
+                     "n_reached": len(ok), "n_runs": len(g),
+                     "lr_at_edge": bool(np.isfinite(lr) and lr in (grid[0], grid[-1]))})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("target", [0.12, 0.5, 0.0, -1.0])
+def test_sweep_tables_equal_the_run_by_run_definitions(target):
+    """runs_to_target and best_per_batch_size on a real sweep's log, with runs that reach the target at their
+    first checkpoint, in between, never, after a non-finite checkpoint, and with rows of runs interleaved."""
+    spec = tiny_spec()
+    log = run_sweep(spec).log.copy()
+    first = log["run_id"] == log["run_id"].iloc[0]
+    log.loc[first & (log["step"] == 0), "train_loss"] = 0.01  # reached at the first checkpoint
+    second = log["run_id"] == log["run_id"].unique()[1]
+    log.loc[second & (log["step"] > 0), "train_loss"] = np.r_[np.inf, log.loc[second & (log["step"] > 0),
+                                                                                "train_loss"].iloc[1:]]
+    log = log.iloc[np.r_[0:len(log):2, 1:len(log):2]]  # every run's rows interleaved with others'
+    runs = runs_to_target(log, target)
+    expected = []
+    for run_id in runs["run_id"]:
+        g = log[log["run_id"] == run_id]
+        v = g["train_loss"].to_numpy(float)
+        expected.append(_crossing_one(g["step"].to_numpy(float), np.where(np.isfinite(v), v, np.inf), target))
+    np.testing.assert_allclose(runs["steps_to_target"], expected, rtol=1e-12)
+    np.testing.assert_allclose(runs["examples_to_target"], np.array(expected) * runs["batch_size"], rtol=1e-12)
+    if target == 0.12:
+        reached = np.isfinite(expected)
+        assert 0 < reached.sum() < len(expected)  # both kinds, so the comparison means something
+    for lrs in (spec.lrs, None):
+        pd.testing.assert_frame_equal(best_per_batch_size(runs, lrs), _best_one_by_one(runs, lrs))
