@@ -34,8 +34,8 @@ from typing import NamedTuple
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from gd_core import BatchSampler, Dataset, ExperimentConfig, make_optimizer, make_problem, run_experiment, runner
-from gd_core.runner import Evaluator
+from gd_core import BatchSampler, Dataset, ExperimentConfig, make_optimizer, make_problem, run_experiment
+from gd_core.checkpoints import Evaluator
 
 SETTLE_S = 0.3  # full batch: pause before each alternated measurement (spinning BLAS threads, see below)
 PAIRED_ROUNDS = 4  # engine / naive alternations behind each ">= 1.5x naive" check (B > 1)
@@ -131,15 +131,15 @@ class EngineTiming(NamedTuple):
     status: str
     final_train_loss: float
     log: object
-    ckpt_s: float = 0.0  # time in the checkpoints' metric evaluation (runner.Evaluator calls)
+    ckpt_s: float = 0.0  # time in the checkpoints' metric evaluation (checkpoints.Evaluator calls)
     n_ckpt: int = 0
 
 
 @contextmanager
 def timed_checkpoints():
-    """Times the checkpoints' metric evaluation while the block runs: every runner.Evaluator call (one
+    """Times the checkpoints' metric evaluation while the block runs: every checkpoints.Evaluator call (one
     checkpoint) and `many` call (a pool of checkpoints): [seconds, calls]."""
-    originals = runner.Evaluator.__call__, runner.Evaluator.many
+    originals = Evaluator.__call__, Evaluator.many
     spent = [0.0, 0]
 
     def timing(method):
@@ -152,11 +152,11 @@ def timed_checkpoints():
                 spent[1] += 1
         return timed
 
-    runner.Evaluator.__call__, runner.Evaluator.many = (timing(m) for m in originals)
+    Evaluator.__call__, Evaluator.many = (timing(m) for m in originals)
     try:
         yield spent
     finally:
-        runner.Evaluator.__call__, runner.Evaluator.many = originals
+        Evaluator.__call__, Evaluator.many = originals
 
 
 def run_engine(problem, X, y, Xv, yv, B, steps, lr, classes, n_checkpoints=200, seed=0) -> EngineTiming:

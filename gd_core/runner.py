@@ -20,9 +20,9 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .batching import BatchSampler, examples_after, steps_for_examples, steps_per_epoch
+from .checkpoints import Evaluator, checkpoint_steps
 from .config import ConfigError, ExperimentConfig, check_problem_fits
 from .datasets import Dataset, load_csv_dataset, make_dataset
-from .evaluation import bind_evaluation, bind_pooled_evaluation, pools
 from .full_batch import full_batch_applies
 from .limits import MAX_CSV_ROWS, check_csv_rows, check_csv_size, check_work_budget
 from .loop import FULL_CHUNKED_MIN, make_advance
@@ -33,18 +33,15 @@ from .schedules import make_schedule, scale_lr
 from .stacked import run_stacked, stack_groups
 
 EXPLODE_FACTOR = 1e4  # a batch loss this many times the starting loss (or 1) counts as divergence
-EVAL_CHUNK = 16_384  # rows per chunk when evaluating large sets: stays in cache
 SMALL_BATCH = 4096  # below this BLAS runs single-threaded: threads only help big products (PERF.md)
 # Workers of a large full-batch step (full_batch.bind_full_gradient): the result does not depend on this.
 FULL_THREADS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                             else os.cpu_count() or 1))
+
 EVAL_SHARE = 0.1  # checkpoint metrics on a subsample may cost about this share of training
 MIN_EVAL = 256  # a subsample never smaller than this: one fixed subset, so the curve stays smooth; its level
 # is within several % of the full-set loss (the last row also has the exact `train_loss_full`). 500 + 500 rows
 # cost ~0.25 ms a checkpoint, 13% of a softmax epoch at B = 4096 (200 checkpoints in 293 steps); 256 + 256: ~7%
-POOL = 8  # a mini-batch run's checkpoints are measured this many at a time (Evaluator.many) where that pools:
-POOL_MAX_ROWS = 4096  # on sets this small a measurement is mostly per-call overhead (benchmarks/README.md)
-
 
 class Results(NamedTuple):
     log: pd.DataFrame  # one row per run per checkpoint (columns: results.LOG_COLUMNS)
@@ -99,15 +96,6 @@ def total_steps(config: ExperimentConfig, n: int, batch_size: int) -> int:
     return max(1, steps_for_examples(examples, n, batch_size, config.sampling))
 
 
-def checkpoint_steps(steps: int, n: int, batch_size: int, sampling: str, count: int) -> list[int]:
-    """Steps at which to measure: evenly spaced in examples seen, always 0 and the last step."""
-    total = examples_after(steps, n, batch_size, sampling)
-    out = {0, steps}
-    for k in range(1, count):
-        out.add(min(steps, steps_for_examples(total * k / count, n, batch_size, sampling)))
-    return sorted(out)
-
-
 def optimizer_hyperparameters(config: ExperimentConfig) -> dict:
     """The config's hyperparameters that the chosen optimizer takes (names as torch.optim)."""
     hp = {"weight_decay": config.weight_decay}
@@ -135,86 +123,6 @@ def eval_size(config: ExperimentConfig, n_train: int, specs: list[RunSpec]) -> i
                   for s in specs)
     affordable = int(EVAL_SHARE * trained / (3 * config.n_checkpoints))
     return max(MIN_EVAL, min(config.eval_examples, affordable))
-
-
-class Evaluator:
-    """Measures a weight vector on fixed evaluation sets (full sets when small, else seeded subsamples)."""
-
-    def __init__(self, problem: Problem, ds: Dataset, eval_examples: int, seed: int, w_star=None):
-        rng = np.random.default_rng([seed, 7])
-        self.problem, self.w_star, self.ds = problem, w_star, ds
-        self.train_is_full = ds.n_train <= eval_examples
-        self.X, self.y = _subsample(ds.X_train, ds.y_train, eval_examples, rng)
-        self.Xv, self.yv = _subsample(ds.X_val, ds.y_val, eval_examples, rng)
-        self.exact = len(self.y) == ds.n_train and len(self.yv) == len(ds.y_val)
-        self._bound = None  # (w copy, grad, evaluation.bind_evaluation), built on the first call
-        self._pooled = None  # (dtype, evaluation.bind_pooled_evaluation), built on the first `many`
-        # checkpoints measured together by `many`: where per-call overhead is most of a measurement
-        self.pool = POOL if pools(problem) and 0 < len(self.y) and len(self.y) + len(self.yv) <= POOL_MAX_ROWS else 1
-
-    def _kernel(self, w):
-        """The bound evaluation (evaluation.bind_evaluation) on a private copy of w, sized to the eval sets."""
-        if self._bound is None or self._bound[0].dtype != w.dtype or self._bound[0].shape != w.shape:
-            wc, g = np.empty_like(w), np.empty_like(w)
-            self._bound = (wc, g, bind_evaluation(self.problem, wc, g, self.X, self.y, self.Xv, self.yv))
-        return self._bound
-
-    def __call__(self, w) -> tuple[dict, tuple[float, np.ndarray]]:
-        """Metrics at w, and (train loss, its gradient) on the train eval set (the gradient is a new array).
-
-        One bound-kernel pass over both sets (evaluation.bind_evaluation): loss, gradient (train only) and
-        correct counts from the same scores; no second forward pass for the accuracies."""
-        wc, g, evaluate = self._kernel(w)
-        np.copyto(wc, w)
-        loss, hits, vloss, vhits = evaluate()
-        grad = g.copy()
-        return self._metrics(w, loss, hits, vloss, vhits, np.sqrt(np.dot(grad, grad))), (loss, grad)
-
-    def many(self, ws: list[np.ndarray]) -> list[dict]:
-        """Metrics at each of up to `pool` weight vectors: `self(w)[0]` for each, in one pass where it pools."""
-        if self.pool == 1:
-            return [self(w)[0] for w in ws]
-        if self._pooled is None or self._pooled[0] != ws[0].dtype:
-            self._pooled = (ws[0].dtype, bind_pooled_evaluation(self.problem, self.pool, ws[0].dtype,
-                                                                self.X, self.y, self.Xv, self.yv))
-        load, evaluate = self._pooled[1]
-        for j, w in enumerate(ws):
-            load(j, w)  # slots past len(ws) keep older weights; their numbers are not read
-        out = evaluate()
-        return [self._metrics(w, *(a[j] for a in out)) for j, w in enumerate(ws)]
-
-    def _metrics(self, w, loss, hits, vloss, vhits, grad_norm) -> dict:
-        classifier, has_val = self.problem.is_classifier, len(self.yv) > 0
-        return {
-            "train_loss": float(loss),
-            "val_loss": float(vloss) if has_val else np.nan,
-            "train_accuracy": int(hits) / len(self.y) if classifier else np.nan,
-            "val_accuracy": int(vhits) / len(self.yv) if classifier and has_val else np.nan,
-            "grad_norm": float(grad_norm),
-            "distance_to_optimum": (float(np.linalg.norm(w - self.w_star))
-                                    if self.w_star is not None else np.nan),
-        }
-
-    def full_losses(self, w) -> tuple[float, float]:
-        """Exact losses on the whole train and validation sets, chunked."""
-        return _chunked_loss(self.problem, w, self.ds.X_train, self.ds.y_train), \
-            _chunked_loss(self.problem, w, self.ds.X_val, self.ds.y_val)
-
-
-def _subsample(X, y, m, rng):
-    if len(X) <= m:
-        return X, y
-    idx = np.sort(rng.choice(len(X), size=m, replace=False))
-    return X[idx], y[idx]
-
-
-def _chunked_loss(problem, w, X, y) -> float:
-    if len(X) == 0:
-        return np.nan
-    # The L2 term is the same in every chunk, so the size-weighted mean of chunk losses is the exact loss.
-    total = sum(problem.loss(w, X[i:i + EVAL_CHUNK], y[i:i + EVAL_CHUNK]) * len(X[i:i + EVAL_CHUNK])
-                for i in range(0, len(X), EVAL_CHUNK))
-    return float(total / len(X))
 
 
 def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str], None] | None = None,

@@ -297,7 +297,7 @@ def test_runner_full_batch_chunked_path_matches_the_plain_one_and_leaks_no_threa
 @pytest.mark.parametrize("reg", [0.0, 0.1])
 @pytest.mark.parametrize("name", ["least_squares", "logistic", "softmax", "svm", "mlp"])
 def test_evaluator_reports_what_the_plain_problem_methods_give(name, reg, n_val):
-    from gd_core.runner import Evaluator
+    from gd_core.checkpoints import Evaluator
 
     p, X, y, w = setup(name, reg, n=60)
 
@@ -369,7 +369,7 @@ def test_small_batch_gather_stays_small_on_wide_data():
 def test_pooled_evaluation_equals_measuring_each_alone(reg, n_val):
     """Evaluator.many (softmax: several checkpoints in one pass) reports what one call per weight vector does,
     ties counted like argmax in one slot, and slots left over from a fuller pool are not read."""
-    from gd_core.runner import POOL, Evaluator
+    from gd_core.checkpoints import POOL, Evaluator
 
     p, X, y, w = setup("softmax", reg, n=60)
 
@@ -393,7 +393,7 @@ def test_pooled_evaluation_equals_measuring_each_alone(reg, n_val):
 
 
 def test_only_small_softmax_sets_pool():
-    from gd_core.runner import POOL_MAX_ROWS, Evaluator
+    from gd_core.checkpoints import POOL_MAX_ROWS, Evaluator
 
     def evaluator(name, rows):
         p, X, y, _ = setup(name, n=rows)

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from gd_core import LOG_COLUMNS, ConfigError, ExperimentConfig, run_experiment
-from gd_core.runner import build_dataset, build_problem, checkpoint_steps
+from gd_core.checkpoints import checkpoint_steps
+from gd_core.runner import build_dataset, build_problem
 
 LSQ = dict(problem="least_squares", dataset="linear", n_samples=200, n_features=3, noise=0.5)
 
@@ -172,37 +173,37 @@ def test_every_problem_and_optimizer_runs(problem, dataset, optimizer):
 
 @pytest.mark.parametrize("case", ["ok", "diverges", "cancelled", "subsampled_cancelled"])
 def test_pooled_checkpoints_log_what_measuring_each_in_place_logs(case, monkeypatch):
-    """Softmax checkpoints on small sets are measured several at a time on snapshots (runner.POOL); the log, the
+    """Softmax checkpoints on small sets are measured several at a time on snapshots (checkpoints.POOL); the log, the
     stop decisions and the exact final losses must be those of measuring each checkpoint as it comes."""
-    from gd_core import runner
+    from gd_core import checkpoints
 
     c = ExperimentConfig(n_samples=400, batch_sizes=(4, 50), lrs=(0.3,), budget=3, n_checkpoints=40,
                          eval_examples=100 if case == "subsampled_cancelled" else 50_000)
     many_calls = []
-    original_many = runner.Evaluator.many
+    original_many = checkpoints.Evaluator.many
 
     def spy(self, ws):
         many_calls.append(len(ws))
         return original_many(self, ws)
 
-    monkeypatch.setattr(runner.Evaluator, "many", spy)
-    original_metrics, measured = runner.Evaluator._metrics, []
+    monkeypatch.setattr(checkpoints.Evaluator, "many", spy)
+    original_metrics, measured = checkpoints.Evaluator._metrics, []
 
     def metrics(self, *args):  # "diverges": the 13th checkpoint measured blows up (a pool's 4th, not its last)
         measured.append(1)
         m = original_metrics(self, *args)
         return {**m, "train_loss": np.inf} if case == "diverges" and len(measured) == 13 else m
 
-    monkeypatch.setattr(runner.Evaluator, "_metrics", metrics)
+    monkeypatch.setattr(checkpoints.Evaluator, "_metrics", metrics)
 
     def run(pool):
-        monkeypatch.setattr(runner, "POOL", pool)
+        monkeypatch.setattr(checkpoints, "POOL", pool)
         calls = []
         measured.clear()
         stop = (lambda: len(calls) > 30) if "cancelled" in case else None
         return run_experiment(c, stacked=False, should_stop=stop, progress=lambda f, m: calls.append(f))
 
-    pool = runner.POOL
+    pool = checkpoints.POOL
     pooled = run(pool)
     assert many_calls and max(many_calls) == pool > 1  # the pooled path ran, with full pools
     in_place = run(1)
