@@ -138,18 +138,22 @@ class EngineTiming(NamedTuple):
 @contextmanager
 def timed_checkpoints():
     """Times the checkpoints' metric evaluation while the block runs: every checkpoints.Evaluator call (one
-    checkpoint) and `many` call (a pool of checkpoints): [seconds, calls]."""
+    checkpoint) and `many` call (a pool of checkpoints), the outermost only (`many` may call the evaluator):
+    [seconds, calls]."""
     originals = Evaluator.__call__, Evaluator.many
-    spent = [0.0, 0]
+    spent, depth = [0.0, 0], [0]
 
     def timing(method):
         def timed(self, w):
+            depth[0] += 1
             t0 = time.perf_counter()
             try:
                 return method(self, w)
             finally:
-                spent[0] += time.perf_counter() - t0
-                spent[1] += 1
+                depth[0] -= 1
+                if not depth[0]:
+                    spent[0] += time.perf_counter() - t0
+                    spent[1] += 1
         return timed
 
     Evaluator.__call__, Evaluator.many = (timing(m) for m in originals)

@@ -60,9 +60,11 @@ class Evaluator:
         return self._metrics(w, loss, hits, vloss, vhits, np.sqrt(np.dot(grad, grad))), (loss, grad)
 
     def many(self, ws: list[np.ndarray]) -> list[dict]:
-        """Metrics at each of up to `pool` weight vectors: `self(w)[0]` for each, in one pass where it pools."""
+        """Metrics at each weight vector: `self(w)[0]` for each, `pool` at a time in one pass where it pools."""
         if self.pool == 1:
             return [self(w)[0] for w in ws]
+        if len(ws) > self.pool:
+            return [m for i in range(0, len(ws), self.pool) for m in self.many(ws[i:i + self.pool])]
         if self._pooled is None or self._pooled[0] != ws[0].dtype:
             self._pooled = (ws[0].dtype, bind_pooled_evaluation(self.problem, self.pool, ws[0].dtype,
                                                                 self.X, self.y, self.Xv, self.yv))

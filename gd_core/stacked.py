@@ -174,8 +174,9 @@ def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shou
     def w_of(s, k):
         return P[s, :, k, :].reshape(-1)  # a copy in the flat layout of the problem
 
-    def record(s, k, step, train_time):
-        m, _ = evaluator(w_of(s, k))
+    def record(s, k, step, train_time, m=None):
+        if m is None:
+            m, _ = evaluator(w_of(s, k))
         seen = examples_after(step, n, B, cfg.sampling)
         rows[s][k].append({**runs[s][k], "step": step, "epoch": seen / n, "examples_seen": seen,
                            "wall_time_s": train_time, "lr": schedules[s][k](step),
@@ -249,8 +250,9 @@ def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shou
                 train_time += time.perf_counter() - t0
             if not active.any():
                 break
-            for s, k in zip(*np.nonzero(active), strict=True):
-                m = record(s, k, step, train_time)
+            measured = list(zip(*np.nonzero(active), strict=True))  # every active run, pooled where that pays
+            for (s, k), m in zip(measured, evaluator.many([w_of(s, k) for s, k in measured]), strict=True):
+                record(s, k, step, train_time, m)
                 if step == 0:
                     limits[s, k] = explode_factor * max(abs(m["train_loss"]), 1.0)
                 if not m["train_loss"] <= limits[s, k]:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from benchmarks import bench_engine as be
-from gd_core import make_problem
+from gd_core import ExperimentConfig, make_problem, run_experiment
 
 N, D, C, STEPS = 2000, 5, 3, 70  # 70 steps of B = 32 cross an epoch boundary (63 steps): reshuffle + partial batch
 
@@ -124,3 +124,17 @@ def test_all_benchmarks_command_rejects_bad_flags_with_a_clear_message(capsys):
         main(["--dashboard-repeats", "0", "--no-stacked"])
     assert e.value.code == 2
     assert "--dashboard-repeats must be an integer >= 1; got 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("pool", [8, 1])
+def test_checkpoint_timer_counts_each_measurement_once(pool, monkeypatch):
+    """timed_checkpoints counts the outermost evaluator calls: a pool of 8 (`many`) is one call, and `many`
+    measuring one at a time (pool 1) is not counted again through the evaluator calls it makes."""
+    from gd_core import checkpoints
+
+    monkeypatch.setattr(checkpoints, "POOL", pool)
+    cfg = ExperimentConfig(problem="softmax", dataset="blobs", n_samples=200, lrs=(0.1, 0.3), batch_sizes=(8,),
+                           budget=1.0, n_checkpoints=10)
+    with be.timed_checkpoints() as spent:
+        run_experiment(cfg)  # the two lrs stacked: one `many` call of both runs per checkpoint
+    assert spent[1] == 11 and spent[0] > 0  # steps 0, 1/10 .. 10/10 of the epoch
