@@ -140,6 +140,7 @@ def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shou
     Xg = Xc[..., :D]
     yc = np.empty((S, K * B), y.dtype)
     kernel = StackedStep(problem, P, G, fold, B, Xc, yc)
+    fused = kernel.fused_step(B)  # plain-SGD least squares: one call a step where the bound holds
     order = _Order(n, B, cfg.sampling, [r[0]["seed"] for r in runs], K * B, pool)
     lr = np.zeros((S, L))
     lr4 = lr.reshape(S, 1, L, 1)  # the updater's broadcast against P
@@ -224,6 +225,9 @@ def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shou
                     XT, yv = kernel.step_views(j, b)
                     if not constant:
                         fill_lr(step)
+                    if fused is not None and b == B and step < ck - 1 and fused(XT, yv):
+                        step += 1
+                        continue
                     losses = kernel.forward(XT, yv, b, step == ck - 1)
                     if losses is not None and not (losses <= limits).all():  # also catches NaN
                         np.copyto(last_loss, losses, where=active)

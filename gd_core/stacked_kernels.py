@@ -257,6 +257,37 @@ class StackedStep:
             np.add.reduce(SP, axis=2, out=losses)
         return self._mean_losses(b)
 
+    def fused_step(self, b: int):
+        """Plain SGD on least squares without an L2 term, batches of b rows: f(XT, yv) -> True after a whole
+        step (forward with the bound, then backward) when the divergence bound holds, else False with P as it
+        was (the caller then takes forward/backward for the exact losses). The same NumPy calls as those two,
+        without their dispatch: ~20% of an 8-seed B = 32 step. None where it does not apply."""
+        if not (self.kind == _LSQ and self.fold and not self.reg):
+            return None
+        Z, DZ, _, _ = self._buffers(b)
+        DZT, sc = DZ.transpose(0, 2, 1), self._scale(b)[..., 0]  # sc: a view, refreshed in place by set_lr
+        A, bcol, P2, G2, G2W, G2b, bias_col = self.A, self.bcol, self.P2, self.G2, self.G2W, self.G2b, self.bias_col
+        matmul, add, subtract, multiply, vdot, add_reduce = (np.matmul, np.add, np.subtract, np.multiply, np.vdot,
+                                                              np.add.reduce)
+
+        def step(XT, yv) -> bool:
+            matmul(A, XT, out=Z)
+            if not bias_col:
+                add(Z, bcol, out=Z)
+            subtract(Z, yv, out=Z)
+            multiply(Z, sc, out=DZ)
+            if not vdot(DZ, Z) <= self.thr:
+                return False
+            if bias_col:
+                matmul(XT, DZT, out=G2)
+            else:
+                matmul(XT, DZT, out=G2W)
+                add_reduce(DZ, axis=2, out=G2b)
+            subtract(P2, G2, out=P2)
+            return True
+
+        return step
+
     def _mean_losses(self, b):
         """The summed per-row losses in self.losses -> the batch means, plus the L2 term."""
         losses = self.losses

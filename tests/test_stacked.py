@@ -264,3 +264,33 @@ def test_stacked_checkpoints_measure_every_run_pooled(monkeypatch):
     monkeypatch.setattr(checkpoints, "POOL", 1)
     assert_same_log(pooled, run_experiment(c, stacked=True), rtol=1e-10)  # the same path, each run alone
     assert_same_log(pooled, run_experiment(c, stacked=False))  # and one run after another, each alone
+
+
+def test_fused_least_squares_step_gives_the_forward_backward_log_exactly(monkeypatch):
+    """StackedStep.fused_step (plain-SGD least squares: the step's NumPy calls without their dispatch) must leave
+    exactly the log of forward + backward, also when its divergence bound fails and it hands the step back."""
+    from gd_core.stacked_kernels import StackedStep
+
+    c = ExperimentConfig(**{**PROBLEMS["least_squares"], "n_samples": 250, "budget": 3.0, "n_checkpoints": 12,
+                            "lrs": (0.01, 0.05, 3.0), "seeds": (0, 1), "batch_sizes": (8,)})
+    outcomes = []
+    original = StackedStep.fused_step
+
+    def spied(self, b):
+        step = original(self, b)
+
+        def counted(XT, yv):
+            outcomes.append(step(XT, yv))
+            return outcomes[-1]
+
+        return counted
+
+    monkeypatch.setattr(StackedStep, "fused_step", spied)
+    fused = run_experiment(c, stacked=True)
+    assert True in outcomes and False in outcomes  # steps taken fused, and steps handed back at the bound
+    assert fused.summary["diverged"].any() and not fused.summary["diverged"].all()
+    monkeypatch.setattr(StackedStep, "fused_step", lambda self, b: None)
+    plain = run_experiment(c, stacked=True)
+    cols = [col for col in fused.log.columns if col != "wall_time_s"]
+    pd.testing.assert_frame_equal(fused.log[cols], plain.log[cols])
+    assert_same_log(fused, run_experiment(c, stacked=False))
