@@ -15,3 +15,21 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("dev", max_examples=20, deadline=None)
 settings.register_profile("ci", max_examples=300, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def pool_sizes(monkeypatch):
+    """How many weight vectors each checkpoints.Evaluator.many call measured while the test ran."""
+    from gd_core import checkpoints
+
+    sizes, original = [], checkpoints.Evaluator.many
+
+    def spy(self, ws):
+        sizes.append(len(ws))
+        return original(self, ws)
+
+    monkeypatch.setattr(checkpoints.Evaluator, "many", spy)
+    return sizes

@@ -172,21 +172,13 @@ def test_every_problem_and_optimizer_runs(problem, dataset, optimizer):
 
 
 @pytest.mark.parametrize("case", ["ok", "diverges", "cancelled", "subsampled_cancelled"])
-def test_pooled_checkpoints_log_what_measuring_each_in_place_logs(case, monkeypatch):
+def test_pooled_checkpoints_log_what_measuring_each_in_place_logs(case, monkeypatch, pool_sizes):
     """Softmax checkpoints on small sets are measured several at a time on snapshots (checkpoints.POOL); the log, the
     stop decisions and the exact final losses must be those of measuring each checkpoint as it comes."""
     from gd_core import checkpoints
 
     c = ExperimentConfig(n_samples=400, batch_sizes=(4, 50), lrs=(0.3,), budget=3, n_checkpoints=40,
                          eval_examples=100 if case == "subsampled_cancelled" else 50_000)
-    many_calls = []
-    original_many = checkpoints.Evaluator.many
-
-    def spy(self, ws):
-        many_calls.append(len(ws))
-        return original_many(self, ws)
-
-    monkeypatch.setattr(checkpoints.Evaluator, "many", spy)
     original_metrics, measured = checkpoints.Evaluator._metrics, []
 
     def metrics(self, *args):  # "diverges": the 13th checkpoint measured blows up (a pool's 4th, not its last)
@@ -205,7 +197,7 @@ def test_pooled_checkpoints_log_what_measuring_each_in_place_logs(case, monkeypa
 
     pool = checkpoints.POOL
     pooled = run(pool)
-    assert many_calls and max(many_calls) == pool > 1  # the pooled path ran, with full pools
+    assert pool_sizes and max(pool_sizes) == pool > 1  # the pooled path ran, with full pools
     in_place = run(1)
     a, b = pooled.log, in_place.log
     assert len(a) == len(b) and list(a["status"]) == list(b["status"])

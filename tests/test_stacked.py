@@ -242,7 +242,7 @@ def test_tight_divergence_limits_switch_the_bounds_off(problem, monkeypatch):
         assert_same_log(a, b)
 
 
-def test_stacked_checkpoints_measure_every_run_pooled(monkeypatch):
+def test_stacked_checkpoints_measure_every_run_pooled(monkeypatch, pool_sizes):
     """At a stacked checkpoint every active run is measured at once (Evaluator.many, `pool` weight vectors a
     pass for softmax on small sets); the log is that of measuring each run alone, including a run that
     diverges at a checkpoint and stops there."""
@@ -250,16 +250,8 @@ def test_stacked_checkpoints_measure_every_run_pooled(monkeypatch):
 
     c = ExperimentConfig(**{**PROBLEMS["softmax"], "n_samples": 250, "budget": 2.0, "n_checkpoints": 12,
                             "lrs": (0.05, 0.2, 1.0, 3e5), "seeds": (0, 1, 2), "batch_sizes": (16,)})
-    sizes = []
-    original = checkpoints.Evaluator.many
-
-    def spy(self, ws):
-        sizes.append(len(ws))
-        return original(self, ws)
-
-    monkeypatch.setattr(checkpoints.Evaluator, "many", spy)
     pooled = run_experiment(c, stacked=True)
-    assert max(sizes) == 12 and checkpoints.POOL < 12  # all 12 runs at once: more than one pool
+    assert max(pool_sizes) == 12 and checkpoints.POOL < 12  # all 12 runs at once: more than one pool
     assert pooled.summary["diverged"].any() and not pooled.summary["diverged"].all()
     monkeypatch.setattr(checkpoints, "POOL", 1)
     assert_same_log(pooled, run_experiment(c, stacked=True), rtol=1e-10)  # the same path, each run alone
