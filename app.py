@@ -26,9 +26,11 @@ with st.sidebar:
 st.title("Gradient Descent Lab")
 st.markdown("The same loss minimised three ways (cs231n, *Optimization*): each update uses the gradient of "
             "the loss on **all N** examples, on a **mini-batch of B**, or on **one** example.")
-st.latex(r"\begin{aligned} \text{vanilla GD:}\quad & w \leftarrow w - \eta\,\nabla_w L(w;\ \text{all } N)\\"
-         r"\text{mini-batch GD:}\quad & w \leftarrow w - \eta\,\nabla_w L(w;\ \text{a batch of } B)\\"
-         r"\text{SGD:}\quad & \text{mini-batch with } B = 1 \end{aligned}")
+# Unicode in Markdown, not st.latex: KaTeX is 3 more files (~260 KB) for a cold browser to fetch before the chart,
+# ~0.06-0.09x of the home page's load against the one-chart page in same-run A/Bs (benchmarks/DASHBOARD.md)
+st.markdown("- **vanilla (full-batch) GD:** w ← w − η ∇L(w; all N examples)\n"
+            "- **mini-batch GD:** w ← w − η ∇L(w; a batch of B examples)\n"
+            "- **SGD:** mini-batch GD with B = 1")
 
 for message in state["home_messages"]:
     st.warning(message)

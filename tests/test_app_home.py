@@ -79,7 +79,9 @@ def test_default_experiment_is_computed_and_charted(home):
     assert home.session_state["home_config"] == ExperimentConfig()
     assert share_link(home) == "?"  # the defaults: an empty share link
     assert {b.key for b in home.get("download_button")} == {"dl_log", "dl_summary", "dl_config"}
-    assert "B = 1" in home.latex[0].value  # the three update loops
+    rules = [m.value for m in home.markdown if "w ← w − η ∇L(w;" in m.value]  # the three update loops
+    assert len(rules) == 1 and "all N examples" in rules[0] and "B = 1" in rules[0]
+    assert not home.latex  # Markdown, not KaTeX, on the first paint
     assert problem_caption(home).startswith(
         "**softmax** on **blobs** · 1,000 examples · 2 features · 3 classes · noise 0.5 · 20% validation")
 
