@@ -37,11 +37,11 @@ SMALL_BATCH = 4096  # below this BLAS runs single-threaded: threads only help bi
 # Workers of a large full-batch step (full_batch.bind_full_gradient): the result does not depend on this.
 FULL_THREADS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                             else os.cpu_count() or 1))
-
 EVAL_SHARE = 0.1  # checkpoint metrics on a subsample may cost about this share of training
 MIN_EVAL = 256  # a subsample never smaller than this: one fixed subset, so the curve stays smooth; its level
 # is within several % of the full-set loss (the last row also has the exact `train_loss_full`). 500 + 500 rows
 # cost ~0.25 ms a checkpoint, 13% of a softmax epoch at B = 4096 (200 checkpoints in 293 steps); 256 + 256: ~7%
+
 
 class Results(NamedTuple):
     log: pd.DataFrame  # one row per run per checkpoint (columns: results.LOG_COLUMNS)

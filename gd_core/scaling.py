@@ -197,11 +197,10 @@ def _crossings(run: np.ndarray, steps: np.ndarray, values: np.ndarray, target: f
     at_start = k == starts
     out[runs_hit[at_start]] = steps[k[at_start]]
     k, r = k[~at_start], runs_hit[~at_start]
-    a, b = values[k - 1], values[k]
-    pos = (a > 0) & (b > 0) & (target > 0)
+    a, b, t = values[k - 1], values[k], np.full(len(k), float(target))
+    pos = (a > 0) & (b > 0) & (t > 0)  # interpolate in log space there
     with np.errstate(invalid="ignore", divide="ignore"):  # a may be inf (a non-finite checkpoint): NaN, as before
-        a, b = np.where(pos, np.log(np.where(pos, a, 1.0)), a), np.where(pos, np.log(np.where(pos, b, 1.0)), b)
-        t = np.where(pos, math.log(target) if target > 0 else 0.0, target)
+        a, b, t = (np.where(pos, np.log(np.where(pos, x, 1.0)), x) for x in (a, b, t))
         frac = np.where(a != b, (a - t) / (a - b), 1.0)
     out[r] = steps[k - 1] + frac * (steps[k] - steps[k - 1])
     return out

@@ -38,16 +38,15 @@ def rules_table(logs: dict[str, pd.DataFrame], target: float | None, metric: str
     logs = {name: log for name, log in logs.items() if len(log)}
     if not logs:
         return pd.DataFrame(columns=list(TABLE_COLUMNS))
-    tags = {name: f"{i}|" for i, name in enumerate(logs)}
-    log = pd.concat([lg.assign(run_id=tags[name] + lg["run_id"].astype(str)) for name, lg in logs.items()],
-                    ignore_index=True)
+    tagged = [lg.assign(run_id=f"{i}|" + lg["run_id"].astype(str)) for i, lg in enumerate(logs.values())]
+    rule_of = {rid: name for name, lg in zip(logs, tagged, strict=True) for rid in lg["run_id"].unique()}
+    log = pd.concat(tagged, ignore_index=True)
     runs = runs_to_target(log, target, metric) if target is not None else summarize(log)
     last_lr = log.groupby("run_id", sort=False)["lr"].last().reindex(runs["run_id"]).to_numpy(float)
     diverged = runs["diverged"].to_numpy(bool)
     final = runs["final_train_loss" if metric == "train_loss" else "final_val_loss"].to_numpy(float)
-    names = {tag: name for name, tag in tags.items()}
     return pd.DataFrame({
-        "rule": [names[r[:r.index("|") + 1]] for r in runs["run_id"]],
+        "rule": runs["run_id"].map(rule_of).to_numpy(object),
         "batch_size": runs["batch_size"].to_numpy(int),
         "lr": last_lr,
         "final_loss": np.where(diverged, np.nan, final),

@@ -1,7 +1,9 @@
-"""Make the repo root importable (gd_core, ui) however pytest is started."""
+"""Make the repo root importable (gd_core, ui) however pytest is started; shared fixtures."""
 
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -15,9 +17,6 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("dev", max_examples=20, deadline=None)
 settings.register_profile("ci", max_examples=300, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
-
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture
