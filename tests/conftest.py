@@ -9,14 +9,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Hypothesis: a few examples by default (the suite stays fast), many more under CI (CI=true).
-import os  # noqa: E402
-
+from ci_skips import pytest_make_collect_report, pytest_runtest_makereport, under_ci  # noqa: E402, F401
 from hypothesis import settings  # noqa: E402
 
+pytest_plugins = ["pytester"]  # tests/test_ci_skips.py runs small suites through the CI rule
+
+# Hypothesis: a few examples by default (the suite stays fast), many more under CI (CI=true).
 settings.register_profile("dev", max_examples=20, deadline=None)
 settings.register_profile("ci", max_examples=300, deadline=None)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+settings.load_profile("ci" if under_ci() else "dev")
 
 
 @pytest.fixture

@@ -51,10 +51,10 @@ def test_prototypes_and_engine_replica_compute_the_naive_weights(problem, B):
         np.testing.assert_allclose(t.w, ref, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("problem", ["softmax", "least_squares"])
 @pytest.mark.parametrize("autograd", [True, False])
 def test_torch_loops_compute_the_naive_weights(problem, autograd):
-    pytest.importorskip("torch")
     X, y, _, _ = data(problem)
     w0 = be.init_weights(problem, D, C, "float64")
     t = be.torch_loop(problem, X, y, w0, 32, 20, 0.05, C, autograd=autograd)
@@ -64,7 +64,6 @@ def test_torch_loops_compute_the_naive_weights(problem, autograd):
 
 @pytest.mark.parametrize("problem", ["softmax", "least_squares"])
 def test_sklearn_blas_floor_and_full_batch_prototypes_return_positive_finite_numbers(problem):
-    pytest.importorskip("sklearn")
     X, y, _, _ = data(problem)
     t = be.sklearn_epoch(problem, X, y, 0.01, C)
     assert t.seconds > 0 and t.examples == N

@@ -94,10 +94,10 @@ def test_full_batch_trajectory_is_plain_gradient_descent():
     traj = trajectory(problem, X, y, w0, len(y), lr, "sgd", steps=3)
     w = w0.copy()
     for t in range(3):
-        np.testing.assert_allclose(traj.weights[t], w, rtol=1e-14)
+        np.testing.assert_allclose(traj.weights[t], w, rtol=1e-12)
         w = w - lr * problem.loss_and_grad(w, X, y)[1]
         np.testing.assert_array_equal(traj.batch_indices[t], np.arange(len(y)))
-    np.testing.assert_allclose(traj.weights[3], w, rtol=1e-14)
+    np.testing.assert_allclose(traj.weights[3], w, rtol=1e-12)
     np.testing.assert_allclose(traj.losses, [problem.loss(v, X, y) for v in traj.weights])
 
 

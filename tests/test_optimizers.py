@@ -2,6 +2,7 @@ import math
 
 import numpy as np
 import pytest
+import torch_golden
 
 from gd_core.optimizers import (
     OPTIMIZERS,
@@ -88,7 +89,7 @@ def test_reaches_logistic_regression_optimum(name, lr, hp, steps, scheduled):
 
 
 def reference_loop(name, hp, grads, w0, lr=0.05):
-    """Hand-written rules from SCIENCE.md / the papers, with fresh arrays every step."""
+    """Hand-written rules from the papers (Polyak, Nesterov, Duchi et al., Hinton, Kingma & Ba, Reddi et al.)."""
     w, t = w0.copy(), 0
     a = b = c = np.zeros_like(w0)
     for g in grads:
@@ -151,33 +152,38 @@ def test_sgd_without_momentum_is_plain_gradient_step():
     assert state == SGDState(30, None)
 
 
-@pytest.mark.parametrize("name, hp", [
-    ("sgd", {}), ("sgd", {"momentum": 0.9, "dampening": 0.2, "weight_decay": 0.1}),
-    ("sgd", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
-    ("adagrad", {"lr_decay": 0.1, "weight_decay": 0.05, "initial_accumulator_value": 0.3}),
-    ("rmsprop", {}), ("rmsprop", {"momentum": 0.9, "centered": True, "weight_decay": 0.1, "alpha": 0.9}),
-    ("adam", {}), ("adam", {"betas": (0.8, 0.99), "weight_decay": 0.1, "amsgrad": True}),
-    ("adam", {"amsgrad": True, "eps": 1e-3}),
-])
-@pytest.mark.parametrize("scheduled", [False, True])
-def test_matches_torch_optim_for_50_steps(name, hp, scheduled):
-    torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(7)
-    A = rng.standard_normal((5, 5))
-    H, noise, w0 = A @ A.T / 5 + 0.1 * np.eye(5), rng.standard_normal((50, 5)), rng.standard_normal(5)
-    lr = (lambda t: 0.03 / (1 + 0.1 * t)) if scheduled else 0.03
-    opt, w = make_optimizer(name, lr, **hp), w0.copy()
+GOLDEN_INPUTS, GOLDEN, GOLDEN_TORCH = torch_golden.load()
+
+
+def test_golden_file_covers_every_case_with_its_own_inputs():
+    assert sorted(GOLDEN) == sorted(torch_golden.case_id(*c) for c in torch_golden.CASES)
+    assert {name for name, _ in torch_golden.SETTINGS} == set(OPTIMIZERS)
+    for k, v in torch_golden.make_inputs().items():  # the stored inputs are the recorder's, bit for bit
+        np.testing.assert_array_equal(GOLDEN_INPUTS[k], v)
+    assert all(t.shape == (torch_golden.STEPS, 5) and np.isfinite(t).all() for t in GOLDEN.values())
+
+
+@pytest.mark.parametrize("name, hp, scheduled", torch_golden.CASES, ids=[torch_golden.case_id(*c)
+                                                                          for c in torch_golden.CASES])
+def test_matches_torch_optim_step_by_step_for_50_steps(name, hp, scheduled):
+    """Every step equals torch.optim's, recorded in tests/data/torch_optim_trajectories.json (torch_golden.py)."""
+    H, noise, w0 = GOLDEN_INPUTS["H"], GOLDEN_INPUTS["noise"], GOLDEN_INPUTS["w0"]
+    lr = torch_golden.lr_at(scheduled)
+    opt, w = make_optimizer(name, lr if scheduled else torch_golden.LR, **hp), w0.copy()
     state = opt.init(w)
-    p = torch.tensor(w0.copy(), requires_grad=True)
-    torch_cls = {"sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad,
-                 "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam}[name]
-    torch_opt = torch_cls([p], lr=0.03, **hp)
-    for t in range(50):
+    want = GOLDEN[torch_golden.case_id(name, hp, scheduled)]
+    for t in range(torch_golden.STEPS):
         w, state = opt.update(H @ w + noise[t], state, w)
-        torch_opt.param_groups[0]["lr"] = lr(t) if scheduled else lr
-        p.grad = torch.tensor(H @ p.detach().numpy() + noise[t])
-        torch_opt.step()
-    np.testing.assert_allclose(w, p.detach().numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(w, want[t], rtol=1e-10, atol=1e-10, err_msg=f"step {t + 1} (torch {GOLDEN_TORCH})")
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, hp, scheduled", torch_golden.CASES, ids=[torch_golden.case_id(*c)
+                                                                          for c in torch_golden.CASES])
+def test_installed_torch_still_gives_the_golden_trajectories(name, hp, scheduled):
+    """The `torch` group (`pip install -r requirements-torch.txt && python -m pytest -m torch`): live torch.optim."""
+    live = torch_golden.torch_trajectory(name, hp, scheduled, GOLDEN_INPUTS)
+    np.testing.assert_allclose(live, GOLDEN[torch_golden.case_id(name, hp, scheduled)], rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("name, hp", [

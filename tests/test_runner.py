@@ -3,6 +3,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from numeric import assert_decreases_to_rounding_level
 
 from gd_core import LOG_COLUMNS, ConfigError, ExperimentConfig, run_experiment
 from gd_core.checkpoints import checkpoint_steps
@@ -29,9 +30,10 @@ def test_full_batch_gd_reaches_lstsq_solution():
     r = run_experiment(c)
     A = np.c_[ds.X_train, np.ones(ds.n_train)]
     w_star = np.linalg.lstsq(A, ds.y_train, rcond=None)[0]
-    last = r.log.iloc[-1]
-    assert last["distance_to_optimum"] / np.linalg.norm(w_star) < 1e-6
-    assert r.log["distance_to_optimum"].is_monotonic_decreasing
+    distance = r.log["distance_to_optimum"].to_numpy() / np.linalg.norm(w_star)
+    assert distance[-1] < 1e-6
+    # converged to ~5e-16 within the first checkpoints, then an ulp's wobble that depends on BLAS and threads
+    assert_decreases_to_rounding_level(distance, floor=1e-12)
 
 
 def test_every_run_of_a_seed_starts_from_the_same_weights():

@@ -5,6 +5,7 @@ Slow machine: every wait is generous. Each test waits for the script run to fini
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -98,7 +99,13 @@ def downloaded_log(browser, browser_context_args, app_url, tmp_path_factory) -> 
         context.close()
 
 
-def test_home_page_renders_default_charts(page: Page, app_url):
+def screenshot_path(name: str, tmp_path: Path) -> Path:
+    """docs/<name> when GDLAB_UPDATE_SCREENSHOTS=1 (to refresh the README's pictures), else a temporary file:
+    a test run leaves the working tree as it found it."""
+    return (ROOT / "docs" if os.environ.get("GDLAB_UPDATE_SCREENSHOTS") == "1" else tmp_path) / name
+
+
+def test_home_page_renders_default_charts(page: Page, app_url, tmp_path):
     open_app(page, app_url)
     expect(charts(page).first).to_be_visible(timeout=TIMEOUT_MS)
     assert charts(page).count() == 1  # the loss panels; the metric grid is drawn on request
@@ -111,7 +118,7 @@ def test_home_page_renders_default_charts(page: Page, app_url):
     box = table.evaluate("t => { const p = t.parentElement; return [getComputedStyle(p).overflowX, "
                          "p.clientWidth, p.closest('.stMarkdown').clientWidth]; }")
     assert box[0] == "auto" and box[1] <= box[2], box
-    save_full_page(page, ROOT / "docs" / "screenshot-home.png")
+    save_full_page(page, screenshot_path("screenshot-home.png", tmp_path))
 
 
 def test_run_button_reruns_and_keeps_the_charts(page: Page, app_url):
