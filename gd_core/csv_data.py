@@ -255,9 +255,16 @@ def _where(column, i, lines):
     return f"column {column!r}, row {i + 1} (line {lines[i]})"
 
 
+_OVERFLOW = r"\s*[+-]?(?:\d+\.?\d*|\.\d+)[eE]\+?\d{3,}\s*"  # a number whose exponent is too large for float64
+
+
 def _to_float(values: pd.Series, column, lines):
     """(n,) float64 with NaN for text/missing; raises on inf or |value| > 1e100."""
     num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    text = np.isnan(num)
+    if text.any():  # pandas < 3 coerces a literal past float64's range (1e309) to NaN, pandas 3 to inf
+        num = num.copy()  # to_numpy may hand back a read-only view
+        num[np.flatnonzero(text)[values[text].str.fullmatch(_OVERFLOW).to_numpy(dtype=bool)]] = np.inf
     too_big = np.isinf(num) | (np.abs(np.nan_to_num(num)) > _MAX_ABS)
     if too_big.any():
         i = int(np.argmax(too_big))

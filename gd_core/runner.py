@@ -85,8 +85,14 @@ def plan_runs(config: ExperimentConfig, n_train: int) -> list[RunSpec]:
     for b in config.batch_sizes:
         if b != "full" and b > n_train:
             raise ConfigError(f'batch_size must be in [1, {n_train}] (the training examples) or "full"; got {b}')
-    return [RunSpec(f"B={b} lr={lr:g} seed={s}", b, lr, s)
+    return [RunSpec(f"B={b} lr={lr_label(lr)} seed={s}", b, lr, s)
             for s in config.seeds for b in config.resolved_batch_sizes(n_train) for lr in config.lrs]
+
+
+def lr_label(lr: float) -> str:
+    """A learning rate as run ids show it: short (`0.1`, `1e+06`), and distinct for distinct rates."""
+    short = f"{lr:g}"
+    return short if float(short) == lr else repr(float(lr))
 
 
 def total_steps(config: ExperimentConfig, n: int, batch_size: int) -> int:

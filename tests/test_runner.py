@@ -210,3 +210,13 @@ def test_pooled_checkpoints_log_what_measuring_each_in_place_logs(case, monkeypa
     for col in ("batch_loss", "lr", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "grad_norm",
                 "train_loss_full", "val_loss_full"):
         np.testing.assert_allclose(a[col], b[col], rtol=1e-9, err_msg=col)
+
+
+def test_run_ids_are_distinct_for_learning_rates_that_print_alike():
+    # "%g" prints 1e6 and 999999.5 both as 1e+06: the two runs shared one id and one line in every chart
+    from gd_core.runner import lr_label, plan_runs
+
+    c = ExperimentConfig(n_samples=50, lrs=(1e6, 999999.5, 0.1, 3e-4), batch_sizes=(1, "full"))
+    ids = [spec.run_id for spec in plan_runs(c, 40)]
+    assert len(set(ids)) == len(ids) == 8
+    assert [lr_label(v) for v in (1e6, 999999.5, 0.1, 3e-4, 1.0)] == ["1e+06", "999999.5", "0.1", "0.0003", "1"]
