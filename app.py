@@ -10,6 +10,7 @@ import streamlit as st
 from gd_core import summarize, to_csv
 from ui import cache, chart_controls, charts, controls, form_state, nav, presets, share
 from ui.figure_cache import cached_figure
+from ui.text import md_escape
 
 st.set_page_config(page_title="Gradient Descent Lab", page_icon="📉", layout="wide")
 nav.page_links()
@@ -33,9 +34,9 @@ st.markdown("- **vanilla (full-batch) GD:** w ← w − η ∇L(w; all N example
             "- **SGD:** mini-batch GD with B = 1")
 
 for message in state["home_messages"]:
-    st.warning(message)
+    st.warning(md_escape(message))  # messages quote link values: shown as text, never as Markdown
 if state["home_error"]:
-    st.error(f"Not run: {state['home_error']}. The last results stay on screen.")
+    st.error(f"Not run: {md_escape(state['home_error'])}. The last results stay on screen.")
 config = state["home_config"]
 preset = presets.PRESETS.get(presets.preset_for(config))
 if preset:
@@ -53,7 +54,7 @@ else:
                             label="Running the experiment")
         state["home_last"] = (config, results)
     except ValueError as e:  # ConfigError, CSVError: message names the field / column / row
-        st.error(f"Could not run this experiment: {e}")
+        st.error(f"Could not run this experiment: {md_escape(e)}")
 if "home_last" not in state:
     st.stop()
 config, results = state["home_last"]

@@ -7,6 +7,9 @@ One table (`CASES`): (issue item, source, input, expected message regex). Source
   json    a config file given to the CLI as --config FILE    -> exit 2, one line
   url     the home page's URL reader (ui.share.read_query)  -> a message per bad field, defaults used
   runlog  an imported run CSV (gd_core.read_log_csv)         -> LogFormatError
+Issue 17 ("Nothing breaks") has its own table below, `CASES17` (guard: `ISSUE17_ITEMS`), with two more sources:
+  home    the home page (AppTest) opened with a link's params -> what its warnings and errors say, as shown
+  form    the home page, form values set then Run (AppTest)   -> what its warnings and errors say, as shown
 Items already covered elsewhere at another entry point are listed in `ELSEWHERE` (not repeated here):
 the loader itself (tests/test_datasets.py::BAD_FILES), config fields (tests/test_config.py), CLI flags
 (tests/test_cli.py), run logs (tests/test_results.py), the form and the upload (tests/test_app_home.py).
@@ -30,6 +33,7 @@ from gd_core.config import FIELD_KINDS, ConfigError
 from gd_core.csv_data import CSVError
 from gd_core.results import LogFormatError
 from ui import share
+from ui.text import md_escape, md_unescape
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = b"".join(b"%d,%d,%d\n" % (i, i * 3 % 7, i % 2) for i in range(12))  # a,b,y: a good body
@@ -168,6 +172,15 @@ def _feed(source, value, tmp_path, capsys) -> str:
     return lines[0]
 
 
+def _shown(at: AppTest) -> str:
+    """The page's warnings and errors as the browser shows them. A warning quotes link values: every ASCII
+    punctuation character in its Markdown is backslash-escaped (so none forms a link, image, tag or directive)."""
+    assert not at.exception, at.exception
+    for w in at.warning:
+        assert not re.search(r"(?<!\\)[!-/:-@\[\]^_`{-~]", w.value.replace("\\\\", "")), w.value
+    return "\n".join(md_unescape(e.value) for e in [*at.warning, *at.error])
+
+
 @pytest.mark.parametrize("item, source, value, message", CASES, ids=[f"{c[1]}: {c[0]}" for c in CASES])
 def test_bad_input_gets_its_message(item, source, value, message, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(limits, "MAX_CSV_BYTES", 1024)  # the CSV size guard, at a testable size
@@ -261,7 +274,7 @@ def test_home_page_with_every_parameter_tampered_warns_and_runs():
     query = {name: TAMPERED[kind] for name, (kind, *_) in FIELD_KINDS.items()}
     at = _home(**query)
     assert not at.exception
-    warnings = "\n".join(w.value for w in at.warning)
+    warnings = "\n".join(md_unescape(w.value) for w in at.warning)
     for name, (kind, *_) in FIELD_KINDS.items():
         if kind != "opt_str":  # target: any text is a column name; csv_path: never from a link
             assert f"{'batch_size' if name == 'batch_sizes' else name} must be" in warnings, name
@@ -273,14 +286,14 @@ def test_home_page_with_every_parameter_tampered_warns_and_runs():
 def test_home_page_upload_errors_are_messages_not_tracebacks():
     at = _home()
     at.file_uploader(key="cfg_csv_file").set_value(("bad.csv", b"a,y\n\xff,1\n", "text/csv")).run()
-    assert not at.exception and "CSV: the file is not UTF-8 text: byte 0xff on line 2" in at.error[0].value
+    assert not at.exception and "CSV: the file is not UTF-8 text: byte 0xff on line 2" in md_unescape(at.error[0].value)
     at.file_uploader(key="cfg_csv_file").set_value(("one.csv", b"a,b,y\n1,2,c\n2,3,c\n3,1,c\n", "text/csv")).run()
     at.selectbox(key="cfg_dataset").set_value("csv")
     at.selectbox(key="cfg_target").set_value("y")
     at.multiselect(key="cfg_batch_sizes").set_value(["1"])
     at.get("form_submit_button")[0].click().run()
     assert not at.exception
-    assert "Could not run this experiment: target column 'y' has a single class 'c'" in at.error[0].value
+    assert "Could not run this experiment: target column 'y' has a single class 'c'" in md_unescape(at.error[0].value)
 
 
 def test_home_page_too_large_request_is_an_error_and_keeps_the_last_results():
@@ -292,7 +305,7 @@ def test_home_page_too_large_request_is_an_error_and_keeps_the_last_results():
     at.number_input(key="cfg_budget").set_value(50.0)
     at.get("form_submit_button")[0].click().run()
     assert not at.exception
-    assert "Not run: this experiment is too large for this host" in at.error[0].value
+    assert "Not run: this experiment is too large for this host" in md_unescape(at.error[0].value)
     assert at.session_state["home_config"] == ExperimentConfig()
     assert len(at.get("plotly_chart")) == 1
 
@@ -301,4 +314,65 @@ def test_runs_page_non_utf8_log_is_an_error():
     at = AppTest.from_file(str(ROOT / "pages" / "4_Runs.py"), default_timeout=30).run()
     at.file_uploader(key="runs_upload").set_value([("x.csv", b"\xff\xfe\x00", "text/csv")]).run()
     assert not at.exception
-    assert "**x.csv** could not be read: the run log is not UTF-8 text" in at.error[0].value
+    assert "**x.csv** could not be read: the run log is not UTF-8 text" in md_unescape(at.error[0].value)
+
+
+# -- issue 17: "Nothing breaks" ---------------------------------------------------------------------------
+
+ISSUE17_ITEMS = (
+    "7 markdown injection",
+)
+INJECTIONS = {"link": "[Log in again](http://host/phish)", "image": "![t](http://host/track.png)"}
+CASES17 = [
+    ("7 markdown injection", "home", {"lrs": INJECTIONS["link"]},
+     r"lrs must be .*; got '\[Log in again\]\(http://host/phish\)' \(default used\)"),
+    ("7 markdown injection", "home", {"lrs": INJECTIONS["image"]}, r"got '!\[t\]\(http://host/track\.png\)'"),
+    ("7 markdown injection", "home", {"optimizer": "<img src=x onerror=alert(1)>"},
+     r"optimizer must be one of .*; got '<img src=x onerror=alert\(1\)>'"),
+]
+ELSEWHERE17 = {
+    "7 markdown injection": "test_link_values_are_escaped_in_the_markdown, "
+                            "test_file_column_and_run_names_are_shown_as_text (below), "
+                            "tests/browser/test_injection.py (no <a>/<img> to the host, no request to it)",
+}
+
+
+def _feed17(source, value, tmp_path, capsys) -> str:
+    if source == "home":
+        return _shown(_home(**value))
+    return _feed(source, value, tmp_path, capsys)
+
+
+@pytest.mark.parametrize("item, source, value, message", CASES17, ids=[f"{c[1]}: {c[0]}" for c in CASES17])
+def test_issue17_bad_input_gets_its_message(item, source, value, message, tmp_path, capsys):
+    got = _feed17(source, value, tmp_path, capsys)
+    assert re.search(message, got, flags=re.MULTILINE), got
+
+
+def test_every_issue17_item_is_in_the_table():
+    tested = {c[0] for c in CASES17}
+    assert set(ISSUE17_ITEMS) <= tested and set(ISSUE17_ITEMS) <= set(ELSEWHERE17)
+    assert tested <= set(ISSUE17_ITEMS)
+
+
+@pytest.mark.parametrize("value", list(INJECTIONS.values()), ids=list(INJECTIONS))
+def test_link_values_are_escaped_in_the_markdown(value):
+    at = _home(lrs=value)
+    body = "\n".join(w.value for w in at.warning)
+    assert md_escape(value) in body  # every [ ] ( ) ! : / . behind a backslash: text, not a link or an image
+    assert "](" not in body and "http://" not in body and value in md_unescape(body)
+    assert len(at.get("plotly_chart")) == 1  # the rest of the link (the defaults) ran
+
+
+def test_file_column_and_run_names_are_shown_as_text(tmp_path):
+    from ui import charts, controls, runs
+
+    evil = '<a href="http://host/x">f</a>.csv'
+    log = read_log_csv(io.StringIO(LOG))
+    fig = runs.overlay(charts.loss_panels, runs.combine_logs([(evil, log), ("b.csv", log)]))
+    names = " ".join(t.name for t in fig.data)
+    assert "<a" not in names and "&lt;a href=&quot;http://host/x&quot;&gt;" in names  # plotly draws no link
+    values = {"cfg_problem": "softmax", "cfg_dataset": "csv", "cfg_target": "`x` [y](http://host/z)",
+              "cfg_label_noise": 0, "cfg_reg": 0, "cfg_val_fraction": 0.2}
+    caption = controls.problem_summary(values)
+    assert "target `` `x` [y](http://host/z) ``" in caption  # inline code that the name's backticks cannot close

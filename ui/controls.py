@@ -20,6 +20,7 @@ from gd_core.config import BUDGET_UNITS, DATASETS, DTYPES, SAMPLING
 from gd_core.optimizers import hyperparameters
 from ui.form_state import CUSTOM, on_preset, on_submit, saved_values
 from ui.presets import HOSTED_MAX_SAMPLES, PRESETS
+from ui.text import md_code, md_escape
 
 LR_GRID = tuple(sorted({round(m * 10.0 ** e, 12) for e in range(-4, 2) for m in (1, 2, 5)} - {20.0, 50.0}))
 BATCH_OPTIONS = ("1", "2", "4", "8", "16", "32", "64", "128", "256", "512", "1024", "full")
@@ -45,7 +46,7 @@ def csv_upload() -> tuple[bytes | None, list[str]]:
     try:
         return data, read_csv_columns(io.BytesIO(data))
     except ValueError as e:  # gd_core.csv_data.CSVError
-        st.error(f"CSV: {e}")
+        st.error(f"CSV: {md_escape(e)}")
         return None, []
 
 
@@ -167,7 +168,8 @@ def problem_summary(v: Mapping) -> str:
     problem, dataset = v["cfg_problem"], v["cfg_dataset"]
     head = f"**{problem}**" + (f" ({v['cfg_hidden']:,} hidden units)" if problem == "mlp" else "")
     if dataset == "csv":
-        parts = [f"{head} on **your CSV**", f"target `{v['cfg_target']}`" if v["cfg_target"] else "no target yet"]
+        target = v["cfg_target"]
+        parts = [f"{head} on **your CSV**", f"target {md_code(target)}" if target else "no target yet"]
     else:
         parts = [f"{head} on **{dataset}**", f"{int(v['cfg_n_samples']):,} examples",
                  f"{v['cfg_n_features']} feature{'s' if v['cfg_n_features'] != 1 else ''}"]
