@@ -150,7 +150,7 @@ class ExperimentConfig:
         """Training examples for generated data (None for a CSV, known only once loaded)."""
         if self.dataset == "csv":
             return None
-        return self.n_samples - round(self.n_samples * self.val_fraction)
+        return training_examples(self.n_samples, self.val_fraction)
 
     def resolved_batch_sizes(self, n_train: int) -> list[int]:
         """Batch sizes as integers ("full" -> n_train), duplicates removed, order kept."""
@@ -296,6 +296,19 @@ def coerce_field(name: str, value):
                 out.append(v)
         return tuple(out)
     raise AssertionError(kind)
+
+
+def training_examples(n_samples: int, val_fraction: float) -> int:
+    """Training examples of generated data: n_samples minus the validation share."""
+    return n_samples - round(n_samples * val_fraction)
+
+
+def fit_batch_sizes(batch_sizes, n_train: int) -> tuple[tuple[int | str, ...], list[int]]:
+    """The dashboard's rule for sizes above the training set: each becomes "full" (duplicates dropped, order
+    kept). Returns (the sizes, the ones that were too large). The CLI and the API refuse them instead."""
+    too_large = [b for b in batch_sizes if b != "full" and b > n_train]
+    fitted = tuple(dict.fromkeys("full" if b in too_large else b for b in batch_sizes))
+    return fitted, too_large
 
 
 def _check_relations(c: ExperimentConfig) -> None:

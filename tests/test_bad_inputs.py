@@ -104,7 +104,6 @@ CASES = [
     ("negative or zero batch size", "json", b'{"batch_sizes": [0]}', r'batch_size must be an integer >= 1'),
     ("batch size > N", "json", b'{"n_samples": 100, "batch_sizes": [81]}',
      r'batch_size must be in \[1, 80\] \(the training examples\) or "full"; got 81'),
-    ("batch size > N", "url", {"batch_sizes": "801"}, r"batch_size must be in \[1, 800\]"),
     ("lr <= 0 or NaN", "cli", ["--lr", "0"], r"lrs must be a non-empty list of finite numbers in \[1e-12, "
                                              r"1e\+06\]; got '0'"),
     ("lr <= 0 or NaN", "json", b'{"lrs": [NaN]}', r"lrs must be .*; got nan"),
@@ -173,12 +172,12 @@ def _feed(source, value, tmp_path, capsys) -> str:
 
 
 def _shown(at: AppTest) -> str:
-    """The page's warnings and errors as the browser shows them. A warning quotes link values: every ASCII
+    """The page's warnings, errors and notes as the browser shows them. A warning quotes link values: every ASCII
     punctuation character in its Markdown is backslash-escaped (so none forms a link, image, tag or directive)."""
     assert not at.exception, at.exception
     for w in at.warning:
         assert not re.search(r"(?<!\\)[!-/:-@\[\]^_`{-~]", w.value.replace("\\\\", "")), w.value
-    return "\n".join(md_unescape(e.value) for e in [*at.warning, *at.error])
+    return "\n".join(md_unescape(e.value) for e in [*at.warning, *at.error, *at.info])
 
 
 @pytest.mark.parametrize("item, source, value, message", CASES, ids=[f"{c[1]}: {c[0]}" for c in CASES])
@@ -320,10 +319,24 @@ def test_runs_page_non_utf8_log_is_an_error():
 # -- issue 17: "Nothing breaks" ---------------------------------------------------------------------------
 
 ISSUE17_ITEMS = (
-    "7 markdown injection",
+    "1 typed batch size", "2 batch-size picker", "3 small data", "7 markdown injection",
 )
+IRIS = b"a,b,label\n" + b"".join(b"%d,%d,%d\n" % (i % 7, i * 3 % 5, i % 3) for i in range(150))  # 150 rows
 INJECTIONS = {"link": "[Log in again](http://host/phish)", "image": "![t](http://host/track.png)"}
 CASES17 = [
+    ("1 typed batch size", "form", [("cfg_batch_sizes", ["abc"])],
+     r'^Not run: batch_size must be an integer >= 1 or "full"; got \'abc\'\. The last results stay on screen\.$'),
+    ("1 typed batch size", "form", [("cfg_batch_sizes", ["1,2"])], r'^Not run: batch_size must be .*; got \'1,2\''),
+    ("1 typed batch size", "form", [("cfg_batch_sizes", ["32", "512full"])], r"got '512full'"),
+    ("1 typed batch size", "form", [("cfg_batch_sizes", ["1e999"])], r"got '1e999'"),
+    ("3 small data", "form", [("upload", IRIS), ("cfg_dataset", "csv"), ("cfg_target", "label")],
+     r"^batch size 256 is larger than the 120 training examples: run as full batch \(B=120\)$"),
+    ("3 small data", "form", [("cfg_n_samples", 100)],
+     r"^batch size 256 is larger than the 80 training examples: run as full batch \(B=80\)$"),
+    ("3 small data", "link", {"batch_sizes": "801"},
+     r"^batch size 801 is larger than the 800 training examples: run as full batch \(B=800\)$"),
+    ("3 small data", "link", {"n_samples": "60", "batch_sizes": "1,64,100,full"},
+     r"^batch sizes 64, 100 are larger than the 48 training examples: run as full batch \(B=48\)$"),
     ("7 markdown injection", "home", {"lrs": INJECTIONS["link"]},
      r"lrs must be .*; got '\[Log in again\]\(http://host/phish\)' \(default used\)"),
     ("7 markdown injection", "home", {"lrs": INJECTIONS["image"]}, r"got '!\[t\]\(http://host/track\.png\)'"),
@@ -331,15 +344,46 @@ CASES17 = [
      r"optimizer must be one of .*; got '<img src=x onerror=alert\(1\)>'"),
 ]
 ELSEWHERE17 = {
+    "1 typed batch size": "test_picker_offers_valid_sizes_and_survives_typed_text (below)",
+    "2 batch-size picker": "test_picker_offers_valid_sizes_and_survives_typed_text (below)",
+    "3 small data": "test_small_data_runs_every_size_that_fits (below)",
     "7 markdown injection": "test_link_values_are_escaped_in_the_markdown, "
                             "test_file_column_and_run_names_are_shown_as_text (below), "
                             "tests/browser/test_injection.py (no <a>/<img> to the host, no request to it)",
 }
 
 
+FORM_WIDGETS = {"cfg_batch_sizes": "multiselect", "cfg_dataset": "selectbox", "cfg_target": "selectbox",
+                "cfg_n_samples": "number_input", "cfg_val_fraction": "number_input"}
+
+
+def _form(actions) -> AppTest:
+    """The home page with its form's values set (an ("upload", bytes) action uploads a CSV), then Run."""
+    at = _home()
+    at.session_state["exp_problem"] = True  # open "Problem and data" (lazy: drawn once opened)
+    at.run()
+    for key, value in actions:
+        if key == "upload":
+            at.file_uploader(key="cfg_csv_file").set_value(("d.csv", value, "text/csv")).run()
+        else:
+            getattr(at, FORM_WIDGETS[key])(key=key).set_value(value)
+    at.get("form_submit_button")[0].click().run()
+    return at
+
+
 def _feed17(source, value, tmp_path, capsys) -> str:
     if source == "home":
         return _shown(_home(**value))
+    if source == "form":
+        at = _form(value)
+        shown = _shown(at)
+        _shown(at.run())  # and the page stays usable on the next rerun
+        return shown
+    if source == "link":  # every valid field is kept
+        config, messages = share.read_query(value)
+        kept = {k: v for k, v in value.items() if k != "batch_sizes"}
+        assert ExperimentConfig.from_query(kept)[0].to_query().items() <= config.to_query().items()
+        return "\n".join(messages)
     return _feed(source, value, tmp_path, capsys)
 
 
@@ -351,8 +395,32 @@ def test_issue17_bad_input_gets_its_message(item, source, value, message, tmp_pa
 
 def test_every_issue17_item_is_in_the_table():
     tested = {c[0] for c in CASES17}
-    assert set(ISSUE17_ITEMS) <= tested and set(ISSUE17_ITEMS) <= set(ELSEWHERE17)
+    assert set(ISSUE17_ITEMS) <= tested | set(ELSEWHERE17)
     assert tested <= set(ISSUE17_ITEMS)
+
+
+def test_picker_offers_valid_sizes_and_survives_typed_text():
+    at = _home(n_samples="100")  # 80 training examples
+    picker = at.multiselect(key="cfg_batch_sizes")
+    assert picker.options == ["1", "2", "4", "8", "16", "32", "64", "full"]
+    assert picker.value == ["1", "32", "full"]  # 256 ran as full batch (a note says so)
+    at = _home()
+    assert "1024" not in at.multiselect(key="cfg_batch_sizes").options  # 800 training examples
+    at.multiselect(key="cfg_batch_sizes").set_value(["32", "abc", "1,2"])
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception and "got 'abc'" in md_unescape(at.error[0].value)
+    at.multiselect(key="cfg_batch_sizes").set_value(["8"])
+    at.get("form_submit_button")[0].click().run()  # a good value runs again: the page was never broken
+    assert not at.exception and not at.error and at.session_state["home_config"].batch_sizes == (8,)
+
+
+def test_small_data_runs_every_size_that_fits():
+    at = _form([("upload", IRIS), ("cfg_dataset", "csv"), ("cfg_target", "label")])
+    assert not at.exception and not at.error
+    config, results = at.session_state["home_last"]
+    assert config.batch_sizes == (1, 32, 256, "full")  # what was asked (and what the link says)
+    assert results.config.batch_sizes == (1, 32, "full")  # what ran: 256 > 120 is the full batch
+    assert sorted(results.summary["batch_size"]) == [1, 32, 120]
 
 
 @pytest.mark.parametrize("value", list(INJECTIONS.values()), ids=list(INJECTIONS))

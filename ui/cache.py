@@ -31,7 +31,7 @@ from gd_core import ExperimentConfig, Results, build_dataset, run_experiment, su
 from gd_core.limits import check_work_budget
 from gd_core.runner import build_problem, eval_size, plan_runs, total_steps
 from ui.presets import HOSTED_MAX_SAMPLES
-from ui.share import HOST_MAX_BYTES, HOST_MAX_WORK
+from ui.share import HOST_MAX_BYTES, HOST_MAX_WORK, fit_to_data
 
 MAX_ENTRIES = 192  # run groups (one batch size each): 48 comparisons of 4 batch sizes
 MAX_BYTES = 200 * 2**20  # run logs are small (~200 rows a run); this bounds a hosted app's memory
@@ -160,6 +160,7 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
         if progress is not None:
             progress(0.0, "preparing the data")
         ds = _dataset(config, csv_bytes)
+        config, _ = fit_to_data(config, ds.n_train)  # a CSV's size is known only now (the page notes the change)
         plan = _plan(config, ds)
         if plan is None:  # whole-config caching
             hit = store.get(full_key)
@@ -169,6 +170,8 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
                     store.put(full_key, hit)
             return hit
         store.put_plan(full_key, plan)
+    else:
+        config, _ = fit_to_data(config, plan.n_train)
     assembled_key = f"assembled|{full_key}"  # the whole config's results, put together: a rerun's lookup
     hit = store.get(assembled_key)
     if hit is not None:

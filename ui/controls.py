@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from gd_core import LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, read_csv_columns
-from gd_core.config import BUDGET_UNITS, DATASETS, DTYPES, SAMPLING
+from gd_core.config import BUDGET_UNITS, DATASETS, DTYPES, SAMPLING, training_examples
 from gd_core.optimizers import hyperparameters
 from ui.form_state import CUSTOM, on_preset, on_submit, saved_values
 from ui.presets import HOSTED_MAX_SAMPLES, PRESETS
@@ -59,7 +59,7 @@ def experiment_form(columns: list[str]) -> None:
     s = st.session_state
     if s.get("cfg_target") not in columns:
         s["cfg_target"] = columns[-1] if columns else None
-    for key, options in (("cfg_lr", LR_GRID), ("cfg_batch_sizes", BATCH_OPTIONS)):
+    for key, options in (("cfg_lr", LR_GRID), ("cfg_batch_sizes", batch_options(saved_values(s)))):
         have = s[key] if isinstance(s[key], list) else [s[key]]
         s[f"_{key}_options"] = sorted({*options, *have}, key=_order)
     if columns and s.get("_problem_opened_for") != columns:  # a new upload: open the section with its target
@@ -188,5 +188,22 @@ def problem_summary(v: Mapping) -> str:
     return " · ".join(parts)
 
 
-def _order(v):
-    return math.inf if v == "full" else float(v)
+def batch_options(v: Mapping) -> tuple[str, ...]:
+    """The sizes the picker offers for the form's values `v`: those that fit the generated training set, and
+    "full" (a CSV's size is known once it is read: larger sizes then run as full batch, with a note)."""
+    if v["cfg_dataset"] == "csv":
+        return BATCH_OPTIONS
+    n_train = training_examples(int(v["cfg_n_samples"]), float(v["cfg_val_fraction"]))
+    return tuple(o for o in BATCH_OPTIONS if o == "full" or int(o) <= n_train)
+
+
+def _order(v) -> tuple:
+    """Sort key of a picker option: numbers ascending, then "full", then anything else a user typed (which
+    the Run button reports as a message)."""
+    if v == "full":
+        return (1, 0.0, "")
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return (2, 0.0, str(v))
+    return (0, x, "") if math.isfinite(x) else (2, 0.0, str(v))

@@ -19,7 +19,7 @@ from collections.abc import Mapping, MutableMapping
 from gd_core import ConfigError, ExperimentConfig
 from gd_core.config import coerce_field
 from ui.presets import PRESETS, preset_for
-from ui.share import check_host_budget, host_limits, read_query
+from ui.share import check_host_budget, fit_to_data, host_limits, read_query
 
 CUSTOM = "custom"  # the scenario picker's entry for "your settings"
 SIMPLE = ("problem", "hidden", "reg", "dataset", "n_samples", "n_features", "n_classes", "noise",
@@ -42,6 +42,12 @@ def config_to_state(config: ExperimentConfig) -> dict:
 def config_from_state(state, base: ExperimentConfig | None = None) -> ExperimentConfig:
     """The config the widget values (`cfg_*` keys of `state`) describe; fields without a widget come from
     `base`. Raises ConfigError."""
+    return config_and_notes_from_state(state, base)[0]
+
+
+def config_and_notes_from_state(state, base: ExperimentConfig | None = None) -> tuple[ExperimentConfig, list[str]]:
+    """`config_from_state`, with batch sizes above the generated training set run as full batch (and a note
+    saying so)."""
     base = base or ExperimentConfig()
     values = {k: state[f"cfg_{k}"] for k in SIMPLE}
     sweep = str(state.get("cfg_lr_sweep") or "").strip()
@@ -49,10 +55,12 @@ def config_from_state(state, base: ExperimentConfig | None = None) -> Experiment
     first = int(state["cfg_first_seed"])
     if values["dataset"] != "csv":
         values["target"] = None
-    return base.replace(
-        **values, csv_path=None, lrs=lrs, betas=(state["cfg_beta1"], state["cfg_beta2"]),
-        batch_sizes=coerce_field("batch_sizes", list(state["cfg_batch_sizes"])),
+    sizes = coerce_field("batch_sizes", [str(b) for b in state["cfg_batch_sizes"]])
+    config = base.replace(  # built with full batch first: the sizes are fitted to its training set
+        **values, csv_path=None, lrs=lrs, betas=(state["cfg_beta1"], state["cfg_beta2"]), batch_sizes=("full",),
         seeds=tuple(range(first, first + int(state["cfg_n_seeds"]))))
+    n_train = config.n_train()
+    return fit_to_data(config, n_train, sizes) if n_train is not None else (config.replace(batch_sizes=sizes), [])
 
 
 # -- saved values: the form's fields outlive their widgets (lazy expanders, other pages) ------------------
@@ -126,7 +134,9 @@ def on_submit(state: MutableMapping) -> None:
     for k in live_keys(state):  # the widgets drawn in the last run hold what the user submitted
         state[SAVED + k] = state[k]
     try:
-        config, messages = host_limits(config_from_state(saved_values(state), base=state["home_config"]))
+        config, notes = config_and_notes_from_state(saved_values(state), base=state["home_config"])
+        config, messages = host_limits(config)
+        messages = [*notes, *messages]
         check_host_budget(config)
     except ConfigError as e:
         state["home_error"] = str(e)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, MutableMapping
 from urllib.parse import urlencode
 
 from gd_core import ExperimentConfig, dataset_info, make_problem
-from gd_core.config import FIELD_KINDS, ConfigError
+from gd_core.config import FIELD_KINDS, ConfigError, coerce_field, fit_batch_sizes, format_field
 from gd_core.limits import check_data_size, check_work_budget
 from ui.presets import HOSTED_MAX_SAMPLES
 
@@ -26,13 +26,47 @@ def read_query(params: Mapping[str, str]) -> tuple[ExperimentConfig, list[str]]:
     """Config from URL parameters; bad values fall back to their defaults and come back as messages."""
     params = dict(params)
     messages = [f"{k} cannot be set from a link; ignored" for k in URL_FORBIDDEN if params.pop(k, None)]
+    notes = _fit_query_batch_sizes(params)
     config, errors = ExperimentConfig.from_query(params)
     config, capped = host_limits(config)
+    capped = [*notes, *capped]
     try:
         check_host_budget(config)
     except ConfigError as e:
         config, capped = ExperimentConfig(), [*capped, f"{e} (defaults used)"]
     return config, [*messages, *(f"{e} (default used)" for e in errors), *capped]
+
+
+def batch_size_note(too_large, n_train: int) -> str:
+    sizes, several = ", ".join(f"{b:,}" for b in too_large), len(too_large) > 1
+    return (f"batch size{'s' if several else ''} {sizes} {'are' if several else 'is'} larger than the {n_train:,} "
+            f"training examples: run as full batch (B={n_train:,})")
+
+
+def _fit_query_batch_sizes(params: dict) -> list[str]:
+    """Rewrite a link's batch sizes (or the defaults) that exceed its generated training set to "full"; a note
+    each. Bad values are left for `from_query` to report."""
+    try:
+        sizes = coerce_field("batch_sizes", params.get("batch_sizes") or ExperimentConfig().batch_sizes)
+    except ConfigError:
+        return []
+    probe, _ = ExperimentConfig.from_query({**params, "batch_sizes": "full"})
+    n_train = probe.n_train()
+    if n_train is None:
+        return []
+    fitted, too_large = fit_batch_sizes(sizes, n_train)
+    if not too_large:
+        return []
+    params["batch_sizes"] = format_field(fitted)
+    return [batch_size_note(too_large, n_train)]
+
+
+def fit_to_data(config: ExperimentConfig, n_train: int, batch_sizes=None) -> tuple[ExperimentConfig, list[str]]:
+    """`config` with `batch_sizes` (default: its own) fitted to a training set of `n_train`: sizes above it
+    run as full batch, and a note says so."""
+    fitted, too_large = fit_batch_sizes(config.batch_sizes if batch_sizes is None else batch_sizes, n_train)
+    config = config.replace(batch_sizes=fitted) if fitted != config.batch_sizes else config
+    return config, [batch_size_note(too_large, n_train)] if too_large else []
 
 
 def check_host_budget(config: ExperimentConfig) -> None:
@@ -55,13 +89,14 @@ def host_limits(config: ExperimentConfig) -> tuple[ExperimentConfig, list[str]]:
         changes = {"n_samples": HOSTED_MAX_SAMPLES}
         if config.n_unique is not None and config.n_unique > HOSTED_MAX_SAMPLES // 2:
             changes["n_unique"] = None
-        try:
-            capped = config.replace(**changes)
-        except ValueError:  # e.g. a batch size larger than the capped training set
+        try:  # built with full batch first: the batch sizes are then fitted to the capped training set
+            probe = config.replace(**changes, batch_sizes=("full",))
+            capped, notes = fit_to_data(probe, probe.n_train(), config.batch_sizes)
+        except ValueError:
             return ExperimentConfig(), [f"n_samples={config.n_samples} is too large for this host and the "
                                         "rest of the config does not fit the cap; defaults used"]
         return capped, [f"n_samples capped from {config.n_samples:,} to {HOSTED_MAX_SAMPLES:,} on this host; "
-                        "run `python -m gd_core run ...` for the full scale"]
+                        "run `python -m gd_core run ...` for the full scale", *notes]
     return config, []
 
 
