@@ -25,6 +25,7 @@ DTYPES = ("float64", "float32")
 TARGET_METRICS = ("train_loss", "val_loss")
 MAX_SAMPLES = 2_000_000  # the notes' ImageNet scale (1.2M) fits; more would not fit a hosted app
 MAX_RUNS = 64
+MAX_FEATURES = 1000  # generated data's n_features; a CSV may have this many feature columns (+ the target)
 
 
 class ConfigError(ValueError):
@@ -167,7 +168,7 @@ class ExperimentConfig:
 FIELD_KINDS = {
     "problem": ("choice", PROBLEMS), "hidden": ("int", 1, 1024), "reg": ("float", 0.0, 1e3),
     "dataset": ("choice", (*DATASETS, "csv")), "n_samples": ("int", 2, MAX_SAMPLES),
-    "n_features": ("int", 1, 1000), "n_classes": ("int", 2, 100), "noise": ("float", 0.0, 100.0),
+    "n_features": ("int", 1, MAX_FEATURES), "n_classes": ("int", 2, 100), "noise": ("float", 0.0, 100.0),
     "condition_number": ("float", 1.0, 1e8), "n_unique": ("opt_int", 1, MAX_SAMPLES),
     "label_noise": ("float", 0.0, 0.99), "val_fraction": ("float", 0.0, 0.9), "standardize": ("bool",),
     "data_seed": ("int", 0, 2**32 - 1), "csv_path": ("opt_str",), "target": ("opt_str",),

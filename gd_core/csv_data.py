@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from gd_core.config import MAX_FEATURES
 from gd_core.datasets import Dataset, _check_dtype, _is_int, _is_real, finish_dataset
 
 _TASKS = ("auto", "classification", "regression")
@@ -27,6 +28,7 @@ _MAX_ABS = 1e100  # larger magnitudes would overflow when squared in the losses 
 _MAX_AUTO_CLASSES = 20
 _DELIMITERS = ",;\t|"
 _HEADER_PREFIX = 1 << 16  # bytes in which the fast reader looks for the header line
+MAX_COLUMNS = MAX_FEATURES + 1  # feature columns and the target
 
 
 class CSVError(ValueError):
@@ -238,13 +240,18 @@ def _delimiter(first_line: str) -> str:
 
 
 def _check_header(names):
+    if len(names) > MAX_COLUMNS:
+        raise CSVError(f"the header has {len(names):,} columns; at most {MAX_COLUMNS:,} are allowed "
+                       f"({MAX_FEATURES:,} feature columns and the target)")
+    first = {}  # name -> its first column: one pass, not a search of the names before each one
     for i, name in enumerate(names):
         if not name:
             raise CSVError(f"column {i + 1} of the header has no name; every column needs a unique name "
                            "(a leading unnamed column is often a saved row index: delete it)")
-        if name in names[:i]:
-            raise CSVError(f"duplicate column name {name!r} (columns {names.index(name) + 1} and {i + 1}); "
+        if name in first:
+            raise CSVError(f"duplicate column name {name!r} (columns {first[name] + 1} and {i + 1}); "
                            "column names must be unique")
+        first[name] = i
     if len(names) > 1 and pd.to_numeric(pd.Series(names), errors="coerce").notna().all():
         raise CSVError(f"the first line looks like data, not a header: {', '.join(names)}; "
                        "add a header line with the column names")

@@ -319,11 +319,24 @@ def test_runs_page_non_utf8_log_is_an_error():
 # -- issue 17: "Nothing breaks" ---------------------------------------------------------------------------
 
 ISSUE17_ITEMS = (
-    "1 typed batch size", "2 batch-size picker", "3 small data", "7 markdown injection",
+    "1 typed batch size", "2 batch-size picker", "3 small data", "7 markdown injection", "9 wide headers",
 )
+
+
+def _wide(n: int, last: str = "y") -> bytes:
+    """A CSV whose header has n columns (c0, c1, ..., then `last`) and one data row."""
+    return (",".join([*(f"c{i}" for i in range(n - 1)), last]) + "\n" + ",".join(["1"] * n) + "\n").encode()
+
+
 IRIS = b"a,b,label\n" + b"".join(b"%d,%d,%d\n" % (i % 7, i * 3 % 5, i % 3) for i in range(150))  # 150 rows
 INJECTIONS = {"link": "[Log in again](http://host/phish)", "image": "![t](http://host/track.png)"}
 CASES17 = [
+    ("9 wide headers", "csv", _wide(40_000),
+     r"^error: the header has 40,000 columns; at most 1,001 are allowed \(1,000 feature columns and the target\)$"),
+    ("9 wide headers", "csv", _wide(1_000_000), r"the header has 1,000,000 columns; at most 1,001 are allowed"),
+    ("9 wide headers", "csv", _wide(1_001, last="c0"), r"duplicate column name 'c0' \(columns 1 and 1001\)"),
+    ("9 wide headers", "runlog", _wide(65), r"^the run log's header has 65 columns; a run log has at most 64 \("),
+    ("9 wide headers", "runlog", b"\n\n" + _wide(1_000_000), r"^the run log's header has more than [\d,]+ columns"),
     ("1 typed batch size", "form", [("cfg_batch_sizes", ["abc"])],
      r'^Not run: batch_size must be an integer >= 1 or "full"; got \'abc\'\. The last results stay on screen\.$'),
     ("1 typed batch size", "form", [("cfg_batch_sizes", ["1,2"])], r'^Not run: batch_size must be .*; got \'1,2\''),
@@ -344,6 +357,7 @@ CASES17 = [
      r"optimizer must be one of .*; got '<img src=x onerror=alert\(1\)>'"),
 ]
 ELSEWHERE17 = {
+    "9 wide headers": "test_runs_page_refuses_a_wide_log_at_once (below)",
     "1 typed batch size": "test_picker_offers_valid_sizes_and_survives_typed_text (below)",
     "2 batch-size picker": "test_picker_offers_valid_sizes_and_survives_typed_text (below)",
     "3 small data": "test_small_data_runs_every_size_that_fits (below)",
@@ -444,3 +458,12 @@ def test_file_column_and_run_names_are_shown_as_text(tmp_path):
               "cfg_label_noise": 0, "cfg_reg": 0, "cfg_val_fraction": 0.2}
     caption = controls.problem_summary(values)
     assert "target `` `x` [y](http://host/z) ``" in caption  # inline code that the name's backticks cannot close
+
+
+def test_runs_page_refuses_a_wide_log_at_once():
+    at = AppTest.from_file(str(ROOT / "pages" / "4_Runs.py"), default_timeout=30).run()
+    at.file_uploader(key="runs_upload").set_value([("wide.csv", _wide(1_000_000), "text/csv"),
+                                                  ("log.csv", LOG.encode(), "text/csv")]).run()
+    assert not at.exception and len(at.error) == 1
+    assert "**wide.csv** could not be read: the run log's header has more than" in md_unescape(at.error[0].value)
+    assert at.get("plotly_chart")  # the good file still loads
