@@ -112,6 +112,8 @@ class ExperimentConfig:
             raise ConfigError(f"the config is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from e
         except ValueError as e:  # e.g. an integer with more than 4300 digits
             raise ConfigError(f"the config is not valid JSON: {e}") from None
+        except RecursionError:
+            raise ConfigError("the config is not valid JSON: nested too deeply (a config is one flat object)") from None
         return cls.from_dict(d)
 
     def to_query(self) -> dict[str, str]:
@@ -197,8 +199,20 @@ def format_field(value) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+MAX_SHOWN = 80  # characters of a bad value quoted in a message
+
+
+def shown(value) -> str:
+    """repr(value) for a message, cut to about MAX_SHOWN characters (a million seeds would be 7.9 MB)."""
+    text = repr(value) if not isinstance(value, str) or len(value) <= 4 * MAX_SHOWN else repr(value[:4 * MAX_SHOWN])
+    length = len(value) if isinstance(value, str) else len(text)
+    if len(text) <= MAX_SHOWN:
+        return text
+    return f"{text[:MAX_SHOWN - 20]}... ({length:,} characters)"
+
+
 def _bad(name, rule, value):
-    return ConfigError(f"{name} must be {rule}; got {value!r}")
+    return ConfigError(f"{name} must be {rule}; got {shown(value)}")
 
 
 def _number(name, value, rule, integer):
@@ -207,6 +221,8 @@ def _number(name, value, rule, integer):
         raise _bad(name, rule, raw)
     if isinstance(value, str):
         text = value.strip()
+        if not text.isascii():  # one rule with the CSV reader: digits are ASCII ('１００' is not a number)
+            raise _bad(name, rule, raw)
         try:
             value = int(text) if integer and text.lstrip("+-").isdigit() else float(text)
         except ValueError:

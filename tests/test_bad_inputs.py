@@ -10,6 +10,10 @@ One table (`CASES`): (issue item, source, input, expected message regex). Source
 Issue 17 ("Nothing breaks") has its own table below, `CASES17` (guard: `ISSUE17_ITEMS`), with two more sources:
   home    the home page (AppTest) opened with a link's params -> what its warnings and errors say, as shown
   form    the home page, form values set then Run (AppTest)   -> what its warnings and errors say, as shown
+  link    ui.share.read_query, every valid field kept          -> its messages
+  loud    `python -m gd_core run` without --quiet (main())     -> exit 2, one stderr line; "{tmp}" is tmp_path
+  sweep   `python -m gd_core sweep ...` (main())               -> exit 2, one stderr line
+  argv    main(argv) as given                                  -> exit 2, one stderr line
 Items already covered elsewhere at another entry point are listed in `ELSEWHERE` (not repeated here):
 the loader itself (tests/test_datasets.py::BAD_FILES), config fields (tests/test_config.py), CLI flags
 (tests/test_cli.py), run logs (tests/test_results.py), the form and the upload (tests/test_app_home.py).
@@ -19,8 +23,10 @@ from __future__ import annotations
 
 import io
 import re
+import signal
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -320,7 +326,10 @@ def test_runs_page_non_utf8_log_is_an_error():
 
 ISSUE17_ITEMS = (
     "1 typed batch size", "2 batch-size picker", "3 small data", "7 markdown injection", "9 wide headers",
+    "11 CLI tracebacks", "12 CLI error lines",
 )
+SWEEP = ["--problem", "least_squares", "--dataset", "linear", "--n-samples", "80", "--lrs", "0.1",
+         "--target-loss", "0.1", "--quiet"]
 
 
 def _wide(n: int, last: str = "y") -> bytes:
@@ -331,6 +340,39 @@ def _wide(n: int, last: str = "y") -> bytes:
 IRIS = b"a,b,label\n" + b"".join(b"%d,%d,%d\n" % (i % 7, i * 3 % 5, i % 3) for i in range(150))  # 150 rows
 INJECTIONS = {"link": "[Log in again](http://host/phish)", "image": "![t](http://host/track.png)"}
 CASES17 = [
+    ("11 CLI tracebacks", "loud", ["--csv", "/dev/zero", "--target", "y"],
+     r"^error: csv_path must be a regular CSV file; got '/dev/zero', which is a device, pipe or socket$"),
+    ("11 CLI tracebacks", "loud", ["--csv", "/dev/urandom", "--target", "y"], r"got '/dev/urandom', which is a dev"),
+    ("11 CLI tracebacks", "loud", ["--set", "csv_path=/tmp", "--set", "dataset=csv", "--target", "y"],
+     r"^error: csv_path must be a regular CSV file; got '/tmp', which is a directory$"),
+    ("11 CLI tracebacks", "json", b"[" * 100_000,
+     r"^error: the config is not valid JSON: nested too deeply \(a config is one flat object\)$"),
+    ("11 CLI tracebacks", "sweep", ["--epochs", "inf"],
+     r"^error: --epochs must be a finite number in \(0, 1e\+06\]; got 'inf'$"),
+    ("11 CLI tracebacks", "sweep", ["--epochs", "1e309"], r"^error: --epochs must be .*; got '1e309'$"),
+    ("11 CLI tracebacks", "sweep", ["--epochs", "nan"], r"^error: --epochs must be .*; got 'nan'$"),
+    ("12 CLI error lines", "loud", ["--lr", "0"], r"^error: lrs must be a non-empty list .*; got '0'$"),
+    ("12 CLI error lines", "loud", ["--summary", "{tmp}"], r"^error: --summary must be a file path; got '.*', "
+                                                           r"which is a directory$"),
+    ("12 CLI error lines", "loud", ["--summary", "{tmp}/r.csv"], r"^error: --summary and --out name the same file"),
+    ("12 CLI error lines", "loud", ["--summary", "{tmp}/no/such/dir/s.csv"],
+     r"^error: --summary must be in an existing directory; got '.*/no/such/dir/s\.csv'$"),
+    ("12 CLI error lines", "json", b'{"seeds": [' + b",".join(b"%d" % i for i in range(100_000)) + b"]}",
+     r"^error: seeds must be .*; got \[0, 1, 2, 3, .{1,60}\.\.\. \(688,890 characters\)$"),
+    ("12 CLI error lines", "loud", ["--set", "optimizer=" + "x" * 100_000],
+     r"^error: optimizer must be one of sgd, adagrad, rmsprop, adam; got 'x{59}\.\.\. \(100,000 characters\)$"),
+    ("12 CLI error lines", "loud", ["--set", "x" * 100_000],
+     r"^error: --set takes FIELD=VALUE with FIELD one of .*; got 'x{59}\.\.\. \(100,000 characters\)$"),
+    ("12 CLI error lines", "sweep", ["--min-steps", "1000", "--max-steps", "10"],
+     r"^error: --min-steps must be at most --max-steps; got --min-steps 1000 > --max-steps 10$"),
+    ("12 CLI error lines", "sweep", ["--max-steps", "１０"], r"^error: --max-steps must be an integer .*; got '１０'$"),
+    ("12 CLI error lines", "loud", ["--n-samples", "１００"],
+     r"^error: n_samples must be an integer in \[2, 2e\+06\]; got '１００'$"),
+    ("12 CLI error lines", "json", '{"lrs": "０.１"}'.encode(), r"^error: lrs must be .*; got '０\.１'$"),
+    ("12 CLI error lines", "argv", [], r"^error: the following arguments are required: command "
+                                      r"\(see python -m gd_core --help\)$"),
+    ("12 CLI error lines", "argv", ["run", "--out"], r"^error: argument --out: expected one argument "
+                                                     r"\(see python -m gd_core run --help\)$"),
     ("9 wide headers", "csv", _wide(40_000),
      r"^error: the header has 40,000 columns; at most 1,001 are allowed \(1,000 feature columns and the target\)$"),
     ("9 wide headers", "csv", _wide(1_000_000), r"the header has 1,000,000 columns; at most 1,001 are allowed"),
@@ -357,6 +399,8 @@ CASES17 = [
      r"optimizer must be one of .*; got '<img src=x onerror=alert\(1\)>'"),
 ]
 ELSEWHERE17 = {
+    "11 CLI tracebacks": "test_ctrl_c_during_run_writes_what_finished_and_exits_130, "
+                         "test_second_ctrl_c_stops_at_once_without_a_traceback (below)",
     "9 wide headers": "test_runs_page_refuses_a_wide_log_at_once (below)",
     "1 typed batch size": "test_picker_offers_valid_sizes_and_survives_typed_text (below)",
     "2 batch-size picker": "test_picker_offers_valid_sizes_and_survives_typed_text (below)",
@@ -393,6 +437,18 @@ def _feed17(source, value, tmp_path, capsys) -> str:
         shown = _shown(at)
         _shown(at.run())  # and the page stays usable on the next rerun
         return shown
+    if source in ("loud", "sweep", "argv"):
+        out = str(tmp_path / "r.csv")
+        argv = {"loud": ["run", "--out", out], "sweep": ["sweep", *SWEEP, "--out", out], "argv": []}[source]
+        argv += [v.replace("{tmp}", str(tmp_path)) for v in value]
+        try:
+            code = main(argv)
+        except SystemExit as e:  # argparse errors
+            code = e.code
+        lines = capsys.readouterr().err.splitlines()  # exactly one line: no blank line before it
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), (code, lines[:3])
+        assert len(lines[0]) <= 1010 and not (tmp_path / "r.csv").exists()
+        return lines[0]
     if source == "link":  # every valid field is kept
         config, messages = share.read_query(value)
         kept = {k: v for k, v in value.items() if k != "batch_sizes"}
@@ -467,3 +523,55 @@ def test_runs_page_refuses_a_wide_log_at_once():
     assert not at.exception and len(at.error) == 1
     assert "**wide.csv** could not be read: the run log's header has more than" in md_unescape(at.error[0].value)
     assert at.get("plotly_chart")  # the good file still loads
+
+
+class _CtrlCAt:
+    """A progress bar that presses Ctrl-C (a real SIGINT to this process) the `times` first times it is called
+    past `fraction` of the work."""
+
+    def __init__(self, fraction: float, times: int = 1):
+        self.fraction, self.left = fraction, times
+
+    def __call__(self, enabled):
+        def progress(fraction, message):
+            if fraction >= self.fraction and self.left:
+                self.left -= 1
+                signal.raise_signal(signal.SIGINT)
+        progress.clear = lambda: None
+        return progress
+
+
+def test_ctrl_c_during_run_writes_what_finished_and_exits_130(tmp_path, capsys, monkeypatch):
+    import gd_core.cli
+
+    monkeypatch.setattr(gd_core.cli, "ProgressBar", _CtrlCAt(0.5))
+    out, summary = tmp_path / "r.csv", tmp_path / "s.csv"
+    code = main(["run", "--batch-sizes", "1,8,full", "--epochs", "5", "--out", str(out), "--summary", str(summary)])
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 130 and len(lines) == 1, lines
+    assert re.fullmatch(r"interrupted: wrote \d+ rows for \d runs to .*r\.csv \(the runs that finished, and 1 "
+                        r"stopped early, marked cancelled; the rest did not start\)", lines[0]), lines[0]
+    log = read_log_csv(out)
+    assert "cancelled" in set(log["status"]) and log["run_id"].nunique() < 3  # B=full never started
+    assert summary.exists()
+
+
+def test_second_ctrl_c_stops_at_once_without_a_traceback(tmp_path, capsys, monkeypatch):
+    import gd_core.cli
+
+    monkeypatch.setattr(gd_core.cli, "ProgressBar", _CtrlCAt(0.2, times=2))
+    code = main(["run", "--batch-sizes", "1,full", "--epochs", "5", "--out", str(tmp_path / "r.csv")])
+    assert code == 130 and capsys.readouterr().err.splitlines() == ["error: interrupted; nothing was written"]
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_ctrl_c_on_a_real_process_is_one_line_and_exit_130(tmp_path):
+    """Whenever it lands (loading numpy, or running), Ctrl-C ends `python -m gd_core run` with exit 130 and one
+    line, never a traceback."""
+    p = subprocess.Popen([sys.executable, "-m", "gd_core", "run", "--epochs", "3000", "--out", str(tmp_path / "r.csv")],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    lines = err.splitlines()
+    assert p.returncode == 130 and len(lines) == 1 and lines[0].startswith(("interrupted: wrote", "error: inter")), err
