@@ -287,6 +287,17 @@ def _numeric_feature(values, column, lines):
     return num
 
 
+def _exact_integers(values, num):
+    """The target's integers exactly (an object array of Python ints) when some are beyond 2**53, where float64
+    merges neighbours (10**18 and 10**18 + 1); None when float64 holds them all exactly."""
+    if not (np.abs(num) >= 2.0**53).any():
+        return None
+    text = values.str.replace("_", "x", regex=False)  # int() would take '1_000'; the float reader does not
+    if not text.str.fullmatch(r"[+-]?[0-9]+").all():
+        return None  # e.g. 1e18: a float literal, read as the float it is
+    return np.array([int(v) for v in text], dtype=object)
+
+
 def _parse_target(values, column, task, lines):
     """-> (y (n,), task, class_names or None); y is float64 for regression, int64 indices otherwise."""
     missing = values.str.lower().isin(_MISSING).to_numpy()
@@ -306,10 +317,12 @@ def _parse_target(values, column, task, lines):
         names = tuple(str(v) for v in labels)
     else:
         integral = bool(np.all(num == np.round(num)))
-        few = integral and len(np.unique(num)) <= _MAX_AUTO_CLASSES
+        exact = _exact_integers(values, num) if integral else None  # integers float64 cannot tell apart
+        keys = num if exact is None else exact
+        few = integral and len(np.unique(keys)) <= _MAX_AUTO_CLASSES
         if task == "regression" or (task == "auto" and not few):
             return num, "regression", None
-        labels, y = np.unique(num, return_inverse=True)  # sorted numerically: "10" after "9"
+        labels, y = np.unique(keys, return_inverse=True)  # sorted numerically: "10" after "9"
         names = tuple(str(int(v)) if integral else repr(float(v)) for v in labels)
     if len(names) < 2:
         raise CSVError(f"target column {column!r} has a single class {names[0]!r}; classification needs "

@@ -30,6 +30,8 @@ import time
 import tomllib
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -326,7 +328,7 @@ def test_runs_page_non_utf8_log_is_an_error():
 
 ISSUE17_ITEMS = (
     "1 typed batch size", "2 batch-size picker", "3 small data", "7 markdown injection", "9 wide headers",
-    "11 CLI tracebacks", "12 CLI error lines",
+    "11 CLI tracebacks", "12 CLI error lines", "13 data read exactly",
 )
 SWEEP = ["--problem", "least_squares", "--dataset", "linear", "--n-samples", "80", "--lrs", "0.1",
          "--target-loss", "0.1", "--quiet"]
@@ -399,6 +401,8 @@ CASES17 = [
      r"optimizer must be one of .*; got '<img src=x onerror=alert\(1\)>'"),
 ]
 ELSEWHERE17 = {
+    "13 data read exactly": "test_a_constant_column_of_any_scale_becomes_zeros_and_trains, "
+                            "test_integer_targets_beyond_float64_stay_distinct_classes (below)",
     "11 CLI tracebacks": "test_ctrl_c_during_run_writes_what_finished_and_exits_130, "
                          "test_second_ctrl_c_stops_at_once_without_a_traceback (below)",
     "9 wide headers": "test_runs_page_refuses_a_wide_log_at_once (below)",
@@ -575,3 +579,31 @@ def test_ctrl_c_on_a_real_process_is_one_line_and_exit_130(tmp_path):
     _, err = p.communicate(timeout=120)
     lines = err.splitlines()
     assert p.returncode == 130 and len(lines) == 1 and lines[0].startswith(("interrupted: wrote", "error: inter")), err
+
+
+@pytest.mark.parametrize("value", ["1e-300", "-7", "1e50", "1e100", "-1e100"])
+def test_a_constant_column_of_any_scale_becomes_zeros_and_trains(value, tmp_path, capsys):
+    body = "".join(f"{i % 5},{value},{i % 2}\n" for i in range(40))
+    ds = load_csv_dataset(io.StringIO("a,c,y\n" + body), "y")
+    assert not ds.X_train[:, 1].any() and not ds.X_val[:, 1].any()  # exactly zero (1e100 gave +-3.9e84)
+    assert np.allclose(ds.X_train[:, 0].std(), 1.0)
+    (tmp_path / "d.csv").write_text("a,c,y\n" + body)
+    code, _ = _cli(["--csv", str(tmp_path / "d.csv"), "--target", "y", "--problem", "logistic", "--epochs", "2",
+                    "--batch-sizes", "4,full", "--out", str(tmp_path / "r.csv"), "--summary", str(tmp_path / "s.csv")],
+                   capsys)
+    assert code == 0
+    assert set(pd.read_csv(tmp_path / "s.csv")["status"]) == {"ok"}  # before: every run diverged at step 0
+
+
+@pytest.mark.parametrize("labels, names", [
+    ((10**18, 10**18 + 1), ("1000000000000000000", "1000000000000000001")),
+    ((-(10**19), 10**19 - 1, 10**19), ("-10000000000000000000", "9999999999999999999", "10000000000000000000")),
+    ((2**53, 2**53 + 1), ("9007199254740992", "9007199254740993")),
+])
+def test_integer_targets_beyond_float64_stay_distinct_classes(labels, names):
+    body = "".join(f"{i},{i * 7 % 3},{labels[i % len(labels)]}\n" for i in range(30))
+    for source in (io.StringIO("a,b,y\n" + body), io.BytesIO(("a,b,y\n" + body).encode())):
+        ds = load_csv_dataset(source, "y")
+        assert ds.task == "classification" and ds.class_names == names
+        y = np.concatenate([ds.y_train, ds.y_val])
+        assert sorted(np.bincount(y).tolist()) == sorted(np.bincount(np.arange(30) % len(labels)).tolist())
