@@ -63,6 +63,9 @@ if "home_last" not in state:
 config, results = state["home_last"]
 share.sync_query_params(st.query_params, config)
 log = results.log
+stopped = results.summary.loc[results.summary["status"] == "time_limit", "run_id"].tolist()
+if stopped:
+    st.warning(md_escape(share.time_limit_note(stopped, share.run_config(config).time_limit_s)))
 
 view = chart_controls.view_controls()
 style = dict(log_y=view["log_y"], smoothing=view["smoothing"], band=view["band"])

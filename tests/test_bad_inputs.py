@@ -14,6 +14,7 @@ Issue 17 ("Nothing breaks") has its own table below, `CASES17` (guard: `ISSUE17_
   loud    `python -m gd_core run` without --quiet (main())     -> exit 2, one stderr line; "{tmp}" is tmp_path
   sweep   `python -m gd_core sweep ...` (main())               -> exit 2, one stderr line
   argv    main(argv) as given                                  -> exit 2, one stderr line
+  budget  ui.share.check_host_budget(ExperimentConfig(**input)) -> ConfigError
 Items already covered elsewhere at another entry point are listed in `ELSEWHERE` (not repeated here):
 the loader itself (tests/test_datasets.py::BAD_FILES), config fields (tests/test_config.py), CLI flags
 (tests/test_cli.py), run logs (tests/test_results.py), the form and the upload (tests/test_app_home.py).
@@ -328,7 +329,7 @@ def test_runs_page_non_utf8_log_is_an_error():
 
 ISSUE17_ITEMS = (
     "1 typed batch size", "2 batch-size picker", "3 small data", "7 markdown injection", "9 wide headers",
-    "11 CLI tracebacks", "12 CLI error lines", "13 data read exactly",
+    "11 CLI tracebacks", "12 CLI error lines", "13 data read exactly", "6 links",
 )
 SWEEP = ["--problem", "least_squares", "--dataset", "linear", "--n-samples", "80", "--lrs", "0.1",
          "--target-loss", "0.1", "--quiet"]
@@ -342,6 +343,19 @@ def _wide(n: int, last: str = "y") -> bytes:
 IRIS = b"a,b,label\n" + b"".join(b"%d,%d,%d\n" % (i % 7, i * 3 % 5, i % 3) for i in range(150))  # 150 rows
 INJECTIONS = {"link": "[Log in again](http://host/phish)", "image": "![t](http://host/track.png)"}
 CASES17 = [
+    ("6 links", "link", {"lrs": ["0.1", "0.2"]}, r"^lrs is given 2 times in the link; the last, '0\.2', is used$"),
+    ("6 links", "link", {"colour": "red", "lrs": "0.2"},
+     r"^unknown link parameter 'colour'; ignored \(a link names config fields, e\.g\. \?lrs=0\.05&batch_sizes="),
+    ("6 links", "link", {f"k{i}": "1" for i in range(50)}, r"^unknown link parameters 'k0', .*'k9' and 40 more; "),
+    ("6 links", "link", {"lrs": "0." + "1" * 150_000, "budget": "3"},
+     r"^lrs must be at most 2,000 characters in a link; got 150,002 \(default used\)$"),
+    ("6 links", "home", {"time_limit_s": "0.001"},
+     r"^4 run\(s\) stopped at the time limit of 0\.001 s per run and show their curves so far \(status "
+     r"time_limit\): B=1 lr=0\.1 seed=0, B=32 lr=0\.1 seed=0, B=256 lr=0\.1 seed=0, B=800 lr=0\.1 seed=0$"),
+    ("6 links", "budget", {"n_samples": 200_000, "budget": 1e6},
+     r"about 3\.3e\+15 units of work .*, 3\.3e\+05x the limit of 1e\+10; shrink it about 3\.3e\+05x: "),
+    ("6 links", "budget", {"n_samples": 200_000, "budget": 1000},
+     r", 332x the limit of 1e\+10; shrink it about 332x: "),
     ("11 CLI tracebacks", "loud", ["--csv", "/dev/zero", "--target", "y"],
      r"^error: csv_path must be a regular CSV file; got '/dev/zero', which is a device, pipe or socket$"),
     ("11 CLI tracebacks", "loud", ["--csv", "/dev/urandom", "--target", "y"], r"got '/dev/urandom', which is a dev"),
@@ -401,6 +415,7 @@ CASES17 = [
      r"optimizer must be one of .*; got '<img src=x onerror=alert\(1\)>'"),
 ]
 ELSEWHERE17 = {
+    "6 links": "test_repeated_link_parameters_reach_the_page (below)",
     "13 data read exactly": "test_a_constant_column_of_any_scale_becomes_zeros_and_trains, "
                             "test_integer_targets_beyond_float64_stay_distinct_classes (below)",
     "11 CLI tracebacks": "test_ctrl_c_during_run_writes_what_finished_and_exits_130, "
@@ -455,9 +470,14 @@ def _feed17(source, value, tmp_path, capsys) -> str:
         return lines[0]
     if source == "link":  # every valid field is kept
         config, messages = share.read_query(value)
-        kept = {k: v for k, v in value.items() if k != "batch_sizes"}
+        kept = {k: v if isinstance(v, str) else v[-1] for k, v in value.items() if k != "batch_sizes"}
+        kept = {k: v for k, v in kept.items() if len(v) <= share.MAX_LINK_VALUE_CHARS}
         assert ExperimentConfig.from_query(kept)[0].to_query().items() <= config.to_query().items()
         return "\n".join(messages)
+    if source == "budget":
+        with pytest.raises(ConfigError) as e:
+            share.check_host_budget(ExperimentConfig(**value))
+        return str(e.value)
     return _feed(source, value, tmp_path, capsys)
 
 
@@ -607,3 +627,14 @@ def test_integer_targets_beyond_float64_stay_distinct_classes(labels, names):
         assert ds.task == "classification" and ds.class_names == names
         y = np.concatenate([ds.y_train, ds.y_val])
         assert sorted(np.bincount(y).tolist()) == sorted(np.bincount(np.arange(30) % len(labels)).tolist())
+
+
+def test_repeated_link_parameters_reach_the_page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lrs"] = ["0.5", "0.2"]
+    at.query_params["utm_source"] = "mail"
+    at.run()
+    shown = _shown(at)
+    assert "lrs is given 2 times in the link; the last, '0.2', is used" in shown
+    assert "unknown link parameter 'utm_source'; ignored" in shown
+    assert at.session_state["home_config"].lrs == (0.2,)

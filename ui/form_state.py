@@ -103,8 +103,8 @@ def init_state(state: MutableMapping, query_params) -> None:
     """Every home run, before the widgets: on the first run of a session the config comes from the URL (bad
     fields fall back, with messages); the form's widget keys not drawn in the last run get their saved values."""
     if "home_config" not in state:
-        config, messages = read_query(query_params.to_dict() if hasattr(query_params, "to_dict")
-                                      else query_params)
+        config, messages = read_query({k: query_params.get_all(k) for k in query_params}
+                                      if hasattr(query_params, "get_all") else query_params)
         state["home_config"], state["home_messages"], state["home_error"] = config, messages, None
         state["cfg_preset"] = preset_for(config) or CUSTOM
     for k, v in config_to_state(state["home_config"]).items():

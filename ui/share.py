@@ -11,7 +11,7 @@ from collections.abc import Mapping, MutableMapping
 from urllib.parse import urlencode
 
 from gd_core import ExperimentConfig, dataset_info, make_problem
-from gd_core.config import FIELD_KINDS, ConfigError, coerce_field, fit_batch_sizes, format_field
+from gd_core.config import FIELD_KINDS, ConfigError, coerce_field, fit_batch_sizes, format_field, shown
 from gd_core.limits import check_data_size, check_work_budget
 from ui.presets import HOSTED_MAX_SAMPLES
 
@@ -22,10 +22,42 @@ HOST_MAX_VALUES = 16_000_000  # n_samples x n_features of generated data: 128 MB
 HOST_MAX_BYTES = 512 * 2**20  # gd_core.limits.estimate_peak_bytes of one request; hosts have 690 MB-2.7 GB
 
 
-def read_query(params: Mapping[str, str]) -> tuple[ExperimentConfig, list[str]]:
-    """Config from URL parameters; bad values fall back to their defaults and come back as messages."""
-    params = dict(params)
-    messages = [f"{k} cannot be set from a link; ignored" for k in URL_FORBIDDEN if params.pop(k, None)]
+MAX_LINK_VALUE_CHARS = 2_000  # the longest value a link of this app carries: 64 learning rates at ~20 characters
+MAX_LINK_NAMES_SHOWN = 10
+
+
+def link_values(params: Mapping) -> tuple[dict[str, str], list[str]]:
+    """A link's parameters ({name: value or list of values, as repeated}) as {name: value}, with a message for
+    every parameter that is not a config field, given more than once (the last is used), or too long (dropped)."""
+    values, messages, unknown = {}, [], []
+    for name, given in params.items():
+        given = [given] if isinstance(given, str) else list(given)
+        if name not in FIELD_KINDS and name not in URL_FORBIDDEN:
+            unknown.append(name)
+            continue
+        if not given:
+            continue
+        if len(given) > 1:
+            messages.append(f"{name} is given {len(given)} times in the link; the last, {shown(given[-1])}, is used")
+        if len(given[-1]) > MAX_LINK_VALUE_CHARS:
+            messages.append(f"{name} must be at most {MAX_LINK_VALUE_CHARS:,} characters in a link; got "
+                            f"{len(given[-1]):,} (default used)")
+            continue
+        values[name] = given[-1]
+    if unknown:
+        names = ", ".join(shown(n) for n in unknown[:MAX_LINK_NAMES_SHOWN])
+        more = f" and {len(unknown) - MAX_LINK_NAMES_SHOWN:,} more" if len(unknown) > MAX_LINK_NAMES_SHOWN else ""
+        messages.append(f"unknown link parameter{'s' if len(unknown) > 1 else ''} {names}{more}; ignored (a link "
+                        "names config fields, e.g. ?lrs=0.05&batch_sizes=1,32,full)")
+    return values, messages
+
+
+def read_query(params: Mapping) -> tuple[ExperimentConfig, list[str]]:
+    """Config from URL parameters (a value, or the list of a repeated parameter's values); bad values fall back
+    to their defaults and come back as messages."""
+    params, link_messages = link_values(params)
+    messages = [*link_messages,
+                *(f"{k} cannot be set from a link; ignored" for k in URL_FORBIDDEN if params.pop(k, None))]
     notes = _fit_query_batch_sizes(params)
     config, errors = ExperimentConfig.from_query(params)
     config, capped = host_limits(config)
@@ -104,6 +136,12 @@ def run_config(config: ExperimentConfig) -> ExperimentConfig:
     """The config actually computed here: the same, with a per-run time limit (identical numbers unless hit)."""
     limit = min(config.time_limit_s or HOST_TIME_LIMIT_S, HOST_TIME_LIMIT_S)
     return config.replace(time_limit_s=limit)
+
+
+def time_limit_note(run_ids: list[str], limit_s: float) -> str:
+    """What the page says when runs stopped at the time limit (their curves end where they stopped)."""
+    return (f"{len(run_ids)} run(s) stopped at the time limit of {limit_s:g} s per run and show their curves so far "
+            f"(status time_limit): {', '.join(run_ids)}")
 
 
 def sync_query_params(query_params: MutableMapping[str, str], config: ExperimentConfig) -> None:
