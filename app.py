@@ -64,8 +64,10 @@ config, results = state["home_last"]
 share.sync_query_params(st.query_params, config)
 log = results.log
 stopped = results.summary.loc[results.summary["status"] == "time_limit", "run_id"].tolist()
-if stopped:
-    st.warning(md_escape(share.time_limit_note(stopped, share.run_config(config).time_limit_s)))
+n_train = charts.infer_n_train(log)  # None when every run stopped at its start
+not_started = results.config.n_runs(n_train) - len(results.summary) if n_train else 0
+if stopped or not_started:
+    st.warning(md_escape(share.time_limit_note(stopped, share.run_config(config).time_limit_s, not_started)))
 
 view = chart_controls.view_controls()
 style = dict(log_y=view["log_y"], smoothing=view["smoothing"], band=view["band"])

@@ -155,6 +155,10 @@ class ExperimentConfig:
             return None
         return training_examples(self.n_samples, self.val_fraction)
 
+    def n_runs(self, n_train: int) -> int:
+        """Runs of the comparison on a training set of n_train: distinct batch sizes x seeds x learning rates."""
+        return len(self.resolved_batch_sizes(n_train)) * len(self.seeds) * len(self.lrs)
+
     def resolved_batch_sizes(self, n_train: int) -> list[int]:
         """Batch sizes as integers ("full" -> n_train), duplicates removed, order kept."""
         out = []

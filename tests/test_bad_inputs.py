@@ -330,6 +330,7 @@ def test_runs_page_non_utf8_log_is_an_error():
 ISSUE17_ITEMS = (
     "1 typed batch size", "2 batch-size picker", "3 small data", "7 markdown injection", "9 wide headers",
     "11 CLI tracebacks", "12 CLI error lines", "13 data read exactly", "6 links",
+    "10 time limit and cancel",
 )
 SWEEP = ["--problem", "least_squares", "--dataset", "linear", "--n-samples", "80", "--lrs", "0.1",
          "--target-loss", "0.1", "--quiet"]
@@ -415,6 +416,9 @@ CASES17 = [
      r"optimizer must be one of .*; got '<img src=x onerror=alert\(1\)>'"),
 ]
 ELSEWHERE17 = {
+    "10 time limit and cancel": "test_checks_between_checkpoints_change_no_number, "
+                                "test_time_limit_and_cancel_act_between_checkpoints, "
+                                "test_a_deadline_bounds_the_whole_request (below)",
     "6 links": "test_repeated_link_parameters_reach_the_page (below)",
     "13 data read exactly": "test_a_constant_column_of_any_scale_becomes_zeros_and_trains, "
                             "test_integer_targets_beyond_float64_stay_distinct_classes (below)",
@@ -638,3 +642,50 @@ def test_repeated_link_parameters_reach_the_page():
     assert "lrs is given 2 times in the link; the last, '0.2', is used" in shown
     assert "unknown link parameter 'utm_source'; ignored" in shown
     assert at.session_state["home_config"].lrs == (0.2,)
+
+
+LONG = ExperimentConfig(batch_sizes=(1,), budget=3000, n_checkpoints=1)  # 2.4M steps: minutes, unless stopped
+
+
+@pytest.mark.parametrize("config, stacked", [
+    (ExperimentConfig(batch_sizes=(1, 8, "full"), lrs=(0.1, 0.05), budget=3, n_checkpoints=2), True),
+    (ExperimentConfig(batch_sizes=(1, 8, "full"), budget=3, n_checkpoints=2), False),
+    (ExperimentConfig(problem="mlp", batch_sizes=(1, 4), budget=2, n_checkpoints=3, n_samples=300), True),
+    (ExperimentConfig(optimizer="adam", lrs=(0.01,), batch_sizes=(1, 16), budget=2, n_checkpoints=1), False),
+])
+def test_checks_between_checkpoints_change_no_number(config, stacked, monkeypatch):
+    from gd_core import run_experiment, stopping
+
+    cut = lambda r: r.log.drop(columns="wall_time_s")  # noqa: E731
+    whole = run_experiment(config, stacked=stacked)
+    monkeypatch.setattr(stopping, "CHECK_WORK", 1.0)  # a check after every step (B = 1: every lazy block)
+    calls = []
+    pieces = run_experiment(config, stacked=stacked, should_stop=lambda: calls.append(1) and False)
+    pd.testing.assert_frame_equal(cut(whole), cut(pieces))
+    assert len(calls) > 2 * config.n_checkpoints  # it did check inside the intervals
+
+
+@pytest.mark.parametrize("stacked", [True, False])
+def test_time_limit_and_cancel_act_between_checkpoints(stacked):
+    from gd_core import run_experiment
+
+    r = run_experiment(LONG.replace(time_limit_s=0.3), stacked=stacked)  # one interval of 2.4M steps
+    (status,), last = r.summary["status"].tolist(), int(r.log["step"].iloc[-1])
+    assert status == "time_limit" and 0 < last < 2_400_000, (status, last)
+    t0 = time.perf_counter()
+    r = run_experiment(LONG, stacked=stacked, should_stop=lambda: time.perf_counter() > t0 + 0.3)
+    (status,), last = r.summary["status"].tolist(), int(r.log["step"].iloc[-1])
+    assert status == "cancelled" and 0 < last < 2_400_000, (status, last)
+
+
+def test_a_deadline_bounds_the_whole_request():
+    from gd_core import run_experiment
+    from ui import cache
+
+    config = LONG.replace(batch_sizes=(1, 2, 4, 8), time_limit_s=60.0)
+    r = run_experiment(config, deadline=time.perf_counter() + 0.3)
+    assert r.summary["status"].tolist() == ["time_limit"]  # the first run stopped; the others never started
+    store, config = cache.RunStore(), config.replace(budget=300)  # within the host's work budget
+    r = cache.results_for(config, store=store, deadline=time.perf_counter() + 0.3)
+    assert r.summary["batch_size"].tolist() == [1] and set(r.summary["status"]) == {"time_limit"}
+    assert store.get(f"assembled|{cache.cache_key(config, None)}") is None  # a partial whole is not kept

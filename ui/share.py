@@ -138,10 +138,15 @@ def run_config(config: ExperimentConfig) -> ExperimentConfig:
     return config.replace(time_limit_s=limit)
 
 
-def time_limit_note(run_ids: list[str], limit_s: float) -> str:
-    """What the page says when runs stopped at the time limit (their curves end where they stopped)."""
-    return (f"{len(run_ids)} run(s) stopped at the time limit of {limit_s:g} s per run and show their curves so far "
-            f"(status time_limit): {', '.join(run_ids)}")
+def time_limit_note(run_ids: list[str], limit_s: float, not_started: int = 0) -> str:
+    """What the page says when runs stopped at the time limit (their curves end where they stopped) or did not
+    start (the request's time was up)."""
+    parts = [f"{len(run_ids)} run(s) stopped at the time limit of {limit_s:g} s per run and show their curves so far "
+             f"(status time_limit): {', '.join(run_ids)}"] if run_ids else []
+    if not_started:
+        parts.append(f"{not_started} run(s) did not start: this host computes one request for at most "
+                     f"{HOST_TIME_LIMIT_S:g} s")
+    return "; ".join(parts)
 
 
 def sync_query_params(query_params: MutableMapping[str, str], config: ExperimentConfig) -> None:
