@@ -47,7 +47,8 @@ if preset:
         st.code(presets.cli_command(preset.full_scale), language="bash")
 
 if config.dataset == "csv" and csv_bytes is None:
-    st.warning("This experiment uses an uploaded CSV: upload the file in the sidebar, pick the target, Run.")
+    if not state.get("_csv_problem"):  # a bad upload has its own message in the sidebar
+        st.warning("This experiment uses an uploaded CSV: upload the file in the sidebar, pick the target, Run.")
 else:
     try:
         results = cache.run(share.run_config(config), csv_bytes if config.dataset == "csv" else None,

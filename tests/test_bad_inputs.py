@@ -300,8 +300,9 @@ def test_home_page_upload_errors_are_messages_not_tracebacks():
     at.selectbox(key="cfg_target").set_value("y")
     at.multiselect(key="cfg_batch_sizes").set_value(["1"])
     at.get("form_submit_button")[0].click().run()
-    assert not at.exception
-    assert "Could not run this experiment: target column 'y' has a single class 'c'" in md_unescape(at.error[0].value)
+    assert not at.exception  # (issue 17 item 4: the file is checked on upload; Run adds no second message)
+    assert [md_unescape(e.value) for e in at.error] == [
+        "CSV: target column 'y' has a single class 'c'; classification needs at least 2 classes"]
 
 
 def test_home_page_too_large_request_is_an_error_and_keeps_the_last_results():
@@ -330,7 +331,7 @@ def test_runs_page_non_utf8_log_is_an_error():
 ISSUE17_ITEMS = (
     "1 typed batch size", "2 batch-size picker", "3 small data", "7 markdown injection", "9 wide headers",
     "11 CLI tracebacks", "12 CLI error lines", "13 data read exactly", "6 links",
-    "10 time limit and cancel",
+    "10 time limit and cancel", "4 uploads",
 )
 SWEEP = ["--problem", "least_squares", "--dataset", "linear", "--n-samples", "80", "--lrs", "0.1",
          "--target-loss", "0.1", "--quiet"]
@@ -416,6 +417,7 @@ CASES17 = [
      r"optimizer must be one of .*; got '<img src=x onerror=alert\(1\)>'"),
 ]
 ELSEWHERE17 = {
+    "4 uploads": "test_an_upload_switches_the_form_to_it_and_runs, test_a_bad_upload_is_one_message (below)",
     "10 time limit and cancel": "test_checks_between_checkpoints_change_no_number, "
                                 "test_time_limit_and_cancel_act_between_checkpoints, "
                                 "test_a_deadline_bounds_the_whole_request (below)",
@@ -689,3 +691,32 @@ def test_a_deadline_bounds_the_whole_request():
     r = cache.results_for(config, store=store, deadline=time.perf_counter() + 0.3)
     assert r.summary["batch_size"].tolist() == [1] and set(r.summary["status"]) == {"time_limit"}
     assert store.get(f"assembled|{cache.cache_key(config, None)}") is None  # a partial whole is not kept
+
+
+def test_an_upload_switches_the_form_to_it_and_runs():
+    at = _home()
+    at.file_uploader(key="cfg_csv_file").set_value(("iris.csv", IRIS, "text/csv")).run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="cfg_dataset").value == "csv" and at.selectbox(key="cfg_target").value == "label"
+    assert any("Dataset set to **your CSV**" in c.value for c in at.caption)
+    at.get("form_submit_button")[0].click().run()  # Run alone: the upload is what runs, not the blobs
+    config, results = at.session_state["home_last"]
+    assert config.dataset == "csv" and set(results.log["dataset"]) == {"csv"}
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("empty", b"", "CSV: the file is empty; expected a header line and data rows"),
+    ("binary", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "CSV: the file is not UTF-8 text: byte 0x89 on line 1"),
+    ("bad data", b"a,b,y\n1,2,0\n3,x,1\n4,5,0\n", "CSV: non-numeric value 'x' in column 'b', row 2 (line 3)"),
+])
+def test_a_bad_upload_is_one_message(name, data, message):
+    at = _home()
+    at.file_uploader(key="cfg_csv_file").set_value((f"{name}.csv", data, "text/csv")).run()
+    shown = [md_unescape(e.value) for e in [*at.error, *at.warning]]
+    assert len(shown) == 1 and shown[0].startswith(message), shown  # on upload, before any Run
+    at.session_state["exp_problem"] = True
+    at.run()
+    at.selectbox(key="cfg_dataset").set_value("csv")
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception
+    assert [md_unescape(e.value) for e in [*at.error, *at.warning]] == shown  # Run adds nothing (no "got None")

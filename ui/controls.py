@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from gd_core import LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, read_csv_columns
+from gd_core import LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, ExperimentConfig, build_dataset, read_csv_columns
 from gd_core.config import BUDGET_UNITS, DATASETS, DTYPES, SAMPLING, training_examples
 from gd_core.optimizers import hyperparameters
 from ui.form_state import CUSTOM, on_preset, on_submit, saved_values
@@ -37,17 +37,36 @@ def preset_picker() -> None:
 
 
 def csv_upload() -> tuple[bytes | None, list[str]]:
-    """An optional CSV (used when dataset = csv): its bytes and column names; errors shown, not raised."""
+    """An optional CSV (used when dataset = csv): its bytes (None unless the whole file reads with the chosen
+    target, or the last column) and column names (the header's, if it reads). Checked on upload: each problem
+    is one `CSV: ...` error, shown here; the form's Run then adds no second message (`form_state.on_submit`)."""
+    s = st.session_state
     file = st.file_uploader("Your data (CSV, for dataset = csv)", type="csv", key="cfg_csv_file",
                             help="Numeric feature columns plus one target column; pick it in the form.")
-    if file is None:
-        return None, []
-    data = file.getvalue()
+    data, columns, problem = None, [], None
+    if file is not None:
+        data = file.getvalue()
+        try:
+            columns = read_csv_columns(io.BytesIO(data))
+            target = s.get("cfg_target") if s.get("cfg_target") in columns else columns[-1]
+            problem = _upload_problem(data, target)
+        except ValueError as e:  # gd_core.csv_data.CSVError
+            problem = str(e)
+        if problem:
+            st.error(f"CSV: {md_escape(problem)}")
+    s["_csv_columns"], s["_csv_problem"] = columns, problem
+    return (None if problem else data), columns
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the CSV...")
+def _upload_problem(data: bytes, target: str) -> str | None:
+    """What is wrong with an upload read with `target` as its target column (None: nothing), as a Run would
+    read it (the hosted row cap included). Only the message is cached, not the data."""
     try:
-        return data, read_csv_columns(io.BytesIO(data))
-    except ValueError as e:  # gd_core.csv_data.CSVError
-        st.error(f"CSV: {md_escape(e)}")
-        return None, []
+        build_dataset(ExperimentConfig(dataset="csv", target=target), io.BytesIO(data), max_rows=HOSTED_MAX_SAMPLES)
+    except ValueError as e:
+        return str(e)
+    return None
 
 
 def _num(label, key, lo=None, hi=None, step=None, fmt="%g", help=None):
@@ -62,8 +81,11 @@ def experiment_form(columns: list[str]) -> None:
     for key, options in (("cfg_lr", LR_GRID), ("cfg_batch_sizes", batch_options(saved_values(s)))):
         have = s[key] if isinstance(s[key], list) else [s[key]]
         s[f"_{key}_options"] = sorted({*options, *have}, key=_order)
-    if columns and s.get("_problem_opened_for") != columns:  # a new upload: open the section with its target
-        s["_problem_opened_for"], s["exp_problem"], s["_opened_exp_problem"] = columns, True, True
+    if columns and s.get("_problem_opened_for") != columns:  # a new upload: the form switches to it (dataset
+        s["_problem_opened_for"], s["exp_problem"], s["_opened_exp_problem"] = columns, True, True  # csv) and opens
+        s["cfg_dataset"] = "csv"  # the section with its target; Run applies it
+    if columns and s.get("cfg_dataset") == "csv" and saved_values(s)["cfg_dataset"] != "csv":
+        st.caption("Dataset set to **your CSV**: pick its target column under *Problem and data*, then **Run**.")
     with st.form("experiment", border=False):
         st.multiselect("Batch sizes B", s["_cfg_batch_sizes_options"], key="cfg_batch_sizes",
                        accept_new_options=True, help='One run per batch size; type any size, or "full".')

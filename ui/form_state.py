@@ -133,6 +133,11 @@ def on_preset(state: MutableMapping) -> None:
 def on_submit(state: MutableMapping) -> None:
     for k in live_keys(state):  # the widgets drawn in the last run hold what the user submitted
         state[SAVED + k] = state[k]
+    if state[SAVED + "cfg_dataset"] == "csv" and (state.get("_csv_problem") or not state.get("_csv_columns")):
+        # the upload's own error is already on the page: no second message for the same problem
+        state["home_error"] = None if state.get("_csv_problem") else (
+            "dataset csv needs a CSV file: upload one above the form, pick its target column, then Run")
+        return
     try:
         config, notes = config_and_notes_from_state(saved_values(state), base=state["home_config"])
         config, messages = host_limits(config)
