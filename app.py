@@ -54,9 +54,8 @@ else:
         results = cache.run(share.run_config(config), csv_bytes if config.dataset == "csv" else None,
                             label="Running the experiment")
         state["home_last"] = (config, results)
-        too_large = [b for b in config.batch_sizes if b not in results.config.batch_sizes]
-        if too_large:  # a CSV smaller than some batch sizes (known once read): they ran as full batch
-            st.info(md_escape(share.batch_size_note(too_large, charts.infer_n_train(results.log))))
+        for note in share.fitted_notes(config, results.config, charts.infer_n_train(results.log)):
+            st.info(md_escape(note))  # a CSV's config fitted to its data, known once read
     except ValueError as e:  # ConfigError, CSVError: message names the field / column / row
         st.error(f"Could not run this experiment: {md_escape(e)}")
 if "home_last" not in state:

@@ -127,8 +127,9 @@ CASES = [
      r"^error: csv_path must name a CSV file when dataset is 'csv'; got None$"),
     ("a JSON config with extra or missing keys", "json", b'[{"problem": "svm"}]',
      r"a config must be a JSON object; got list"),
-    ("a URL with every parameter tampered", "url", {"n_samples": "200000"},
-     r"too large for this host: about 3\.3e\+10 units of work .* fewer epochs \(budget\), seeds, batch sizes"),
+    ("a URL with every parameter tampered", "url",  # (issue 17: 200,000 samples now run, without B=1: CASES17)
+     {"problem": "mlp", "hidden": "1024", "n_features": "1000", "n_samples": "16000"},
+     r"needs about 1,158 MB of memory, more than the 512 MB this host allows: .* \(defaults used\)$"),
     ("a URL with every parameter tampered", "url", {"csv_path": "/etc/passwd"}, r"csv_path cannot be set from a link"),
 ]
 # Items whose other entry points are tested elsewhere (the loader, the fields, the form, the upload).
@@ -310,11 +311,13 @@ def test_home_page_too_large_request_is_an_error_and_keeps_the_last_results():
     at.session_state["exp_budget"] = True  # open the lazy "Budget" expander: its widgets are drawn once opened
     at.session_state["exp_problem"] = True  # and "Problem and data" (lazy too)
     at.run()
-    at.number_input(key="cfg_n_samples").set_value(200_000)
-    at.number_input(key="cfg_budget").set_value(50.0)
+    at.selectbox(key="cfg_problem").set_value("mlp")  # (issue 17: 200,000 samples now run, without B=1)
+    at.number_input(key="cfg_hidden").set_value(1024)
+    at.number_input(key="cfg_n_features").set_value(1000)
+    at.number_input(key="cfg_n_samples").set_value(16_000)
     at.get("form_submit_button")[0].click().run()
     assert not at.exception
-    assert "Not run: this experiment is too large for this host" in md_unescape(at.error[0].value)
+    assert "Not run: this experiment needs about 1,158 MB of memory" in md_unescape(at.error[0].value)
     assert at.session_state["home_config"] == ExperimentConfig()
     assert len(at.get("plotly_chart")) == 1
 
@@ -331,7 +334,7 @@ def test_runs_page_non_utf8_log_is_an_error():
 ISSUE17_ITEMS = (
     "1 typed batch size", "2 batch-size picker", "3 small data", "7 markdown injection", "9 wide headers",
     "11 CLI tracebacks", "12 CLI error lines", "13 data read exactly", "6 links",
-    "10 time limit and cancel", "4 uploads",
+    "10 time limit and cancel", "4 uploads", "5 limits keep the request",
 )
 SWEEP = ["--problem", "least_squares", "--dataset", "linear", "--n-samples", "80", "--lrs", "0.1",
          "--target-loss", "0.1", "--quiet"]
@@ -345,6 +348,16 @@ def _wide(n: int, last: str = "y") -> bytes:
 IRIS = b"a,b,label\n" + b"".join(b"%d,%d,%d\n" % (i % 7, i * 3 % 5, i % 3) for i in range(150))  # 150 rows
 INJECTIONS = {"link": "[Log in again](http://host/phish)", "image": "![t](http://host/track.png)"}
 CASES17 = [
+    ("5 limits keep the request", "link", {"n_samples": "60000"},
+     r"^batch size 1 left out: with it this experiment is more work than this host allows \(1e\+10 units\); run it "
+     r"whole with `python -m gd_core run \.\.\.`$"),
+    ("5 limits keep the request", "link", {"n_samples": "200000", "seeds": "0,1", "lrs": "0.1,0.05"},
+     r"^batch size 1 left out: "),
+    ("5 limits keep the request", "link", {"n_samples": "200000", "batch_sizes": "1", "budget": "50"},
+     r"^budget lowered from 50 to 2\.8 epochs to fit this host's work budget \(1e\+10 units\)"),
+    ("5 limits keep the request", "link", {"n_samples": "200000", "n_features": "100", "noise": "0.3"},
+     r"^n_samples capped from 200,000 to 160,000 on this host \(100 features: at most 16,000,000 numbers of data\)"
+     r"[^\n]*\nbatch size full left out: more memory than this host allows \(512 MB\)"),
     ("6 links", "link", {"lrs": ["0.1", "0.2"]}, r"^lrs is given 2 times in the link; the last, '0\.2', is used$"),
     ("6 links", "link", {"colour": "red", "lrs": "0.2"},
      r"^unknown link parameter 'colour'; ignored \(a link names config fields, e\.g\. \?lrs=0\.05&batch_sizes="),
@@ -417,6 +430,8 @@ CASES17 = [
      r"optimizer must be one of .*; got '<img src=x onerror=alert\(1\)>'"),
 ]
 ELSEWHERE17 = {
+    "5 limits keep the request": "test_requests_the_docs_promise_fit_the_host, "
+                                 "test_a_large_csv_fits_the_host_without_b1 (below)",
     "4 uploads": "test_an_upload_switches_the_form_to_it_and_runs, test_a_bad_upload_is_one_message (below)",
     "10 time limit and cancel": "test_checks_between_checkpoints_change_no_number, "
                                 "test_time_limit_and_cancel_act_between_checkpoints, "
@@ -477,7 +492,8 @@ def _feed17(source, value, tmp_path, capsys) -> str:
     if source == "link":  # every valid field is kept
         config, messages = share.read_query(value)
         kept = {k: v if isinstance(v, str) else v[-1] for k, v in value.items() if k != "batch_sizes"}
-        kept = {k: v for k, v in kept.items() if len(v) <= share.MAX_LINK_VALUE_CHARS}
+        kept = {k: v for k, v in kept.items() if len(v) <= share.MAX_LINK_VALUE_CHARS
+                and not any(m.startswith((f"{k} capped", f"{k} lowered")) for m in messages)}  # said so
         assert ExperimentConfig.from_query(kept)[0].to_query().items() <= config.to_query().items()
         return "\n".join(messages)
     if source == "budget":
@@ -720,3 +736,23 @@ def test_a_bad_upload_is_one_message(name, data, message):
     at.get("form_submit_button")[0].click().run()
     assert not at.exception
     assert [md_unescape(e.value) for e in [*at.error, *at.warning]] == shown  # Run adds nothing (no "got None")
+
+
+@pytest.mark.parametrize("query, sizes", [({"n_samples": "60000"}, (32, 256, "full")),
+                                          ({"n_samples": "100000"}, (32, 256, "full")),
+                                          ({"n_samples": "200000", "noise": "0.3"}, (32, 256, "full"))])
+def test_requests_the_docs_promise_fit_the_host(query, sizes):
+    config, _ = share.read_query(query)
+    assert config == ExperimentConfig.from_query(query)[0].replace(batch_sizes=sizes)  # every field kept
+    share.check_host_budget(config)  # and it runs here
+
+
+def test_a_large_csv_fits_the_host_without_b1():
+    from ui import cache  # a CSV of 150,000 rows (~2 MB; 10 MB of wider rows alike) with the default sizes
+
+    rows = b"".join(b"%d,%d,%d\n" % (i % 97, i % 89, i % 2) for i in range(150_000))
+    asked = ExperimentConfig(dataset="csv", target="y", problem="logistic")
+    ds = cache._dataset(asked, b"a,b,y\n" + rows)
+    ran = cache.fit_csv(asked, ds)
+    assert ran == asked.replace(batch_sizes=(32, 256, "full"))
+    assert share.fitted_notes(asked, ran, ds.n_train) == [share.left_out_note([1])]

@@ -32,7 +32,7 @@ from gd_core import ExperimentConfig, Results, build_dataset, run_experiment, su
 from gd_core.limits import check_work_budget
 from gd_core.runner import build_problem, eval_size, plan_runs, total_steps
 from ui.presets import HOSTED_MAX_SAMPLES
-from ui.share import HOST_MAX_BYTES, HOST_MAX_WORK, HOST_TIME_LIMIT_S, fit_to_data
+from ui.share import HOST_MAX_BYTES, HOST_MAX_WORK, HOST_TIME_LIMIT_S, fit_host_budget, fit_to_data
 
 MAX_ENTRIES = 192  # run groups (one batch size each): 48 comparisons of 4 batch sizes
 MAX_BYTES = 200 * 2**20  # run logs are small (~200 rows a run); this bounds a hosted app's memory
@@ -44,6 +44,7 @@ _RUN_FIELDS_DEFAULTS = {"target_loss": None, "target_metric": "train_loss"}  # s
 class Plan(NamedTuple):
     n_train: int
     eval_examples: int  # runner.eval_size of the full config: every group measures on this many examples
+    config: ExperimentConfig  # what runs: a CSV's config fitted to its data (`fit_to_data`, `fit_host_budget`)
 
 
 class RunStore:
@@ -123,6 +124,18 @@ def group_configs(config: ExperimentConfig, plan: Plan) -> list[ExperimentConfig
             for b in config.resolved_batch_sizes(plan.n_train)]
 
 
+def fit_csv(config: ExperimentConfig, ds) -> ExperimentConfig:
+    """A CSV's config made to fit its data, known only once read: batch sizes above its training set run as
+    full batch, and the work is fitted to the host's budget (`ui.share.fit_host_budget`). The page notes what
+    changed by comparing the config it asked for with `Results.config`."""
+    if config.dataset != "csv":
+        return config
+    config, _ = fit_to_data(config, ds.n_train)
+    shape = dict(n_train=ds.n_train, n_params=build_problem(config, ds).n_params, n_features=ds.n_features,
+                 n_outputs=ds.n_classes or 1)
+    return fit_host_budget(config, **shape)[0]
+
+
 def _plan(config: ExperimentConfig, ds) -> Plan | None:
     """Check the whole config's budget (as run_experiment would) and size its evaluation; None when the
     groups would not reproduce the whole run (their evaluation size differs), so it is cached whole."""
@@ -130,7 +143,7 @@ def _plan(config: ExperimentConfig, ds) -> Plan | None:
     check_work_budget(config, ds.n_train, problem.n_params, HOST_MAX_WORK, n_features=ds.n_features,
                       n_outputs=ds.n_classes or 1, max_bytes=HOST_MAX_BYTES)
     n_eval = eval_size(config, ds.n_train, plan_runs(config, ds.n_train))
-    plan = Plan(ds.n_train, n_eval)
+    plan = Plan(ds.n_train, n_eval, config)
     for sub in group_configs(config, plan):
         if eval_size(sub, ds.n_train, plan_runs(sub, ds.n_train)) != n_eval:
             return None
@@ -164,7 +177,7 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
         if progress is not None:
             progress(0.0, "preparing the data")
         ds = _dataset(config, csv_bytes)
-        config, _ = fit_to_data(config, ds.n_train)  # a CSV's size is known only now (the page notes the change)
+        config = fit_csv(config, ds)
         plan = _plan(config, ds)
         if plan is None:  # whole-config caching
             hit = store.get(full_key)
@@ -174,8 +187,7 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
                     store.put(full_key, hit)
             return hit
         store.put_plan(full_key, plan)
-    else:
-        config, _ = fit_to_data(config, plan.n_train)
+    config = plan.config
     assembled_key = f"assembled|{full_key}"  # the whole config's results, put together: a rerun's lookup
     hit = store.get(assembled_key)
     if hit is not None:

@@ -19,7 +19,7 @@ from collections.abc import Mapping, MutableMapping
 from gd_core import ConfigError, ExperimentConfig
 from gd_core.config import coerce_field
 from ui.presets import PRESETS, preset_for
-from ui.share import check_host_budget, fit_to_data, host_limits, read_query
+from ui.share import fit_host_budget, fit_to_data, host_limits, read_query
 
 CUSTOM = "custom"  # the scenario picker's entry for "your settings"
 SIMPLE = ("problem", "hidden", "reg", "dataset", "n_samples", "n_features", "n_classes", "noise",
@@ -141,8 +141,8 @@ def on_submit(state: MutableMapping) -> None:
     try:
         config, notes = config_and_notes_from_state(saved_values(state), base=state["home_config"])
         config, messages = host_limits(config)
-        messages = [*notes, *messages]
-        check_host_budget(config)
+        config, shrunk = fit_host_budget(config)
+        messages = [*notes, *messages, *shrunk]
     except ConfigError as e:
         state["home_error"] = str(e)
         return
