@@ -443,7 +443,8 @@ ELSEWHERE17 = {
                          "test_second_ctrl_c_stops_at_once_without_a_traceback (below)",
     "9 wide headers": "test_runs_page_refuses_a_wide_log_at_once (below)",
     "1 typed batch size": "test_picker_offers_valid_sizes_and_survives_typed_text (below)",
-    "2 batch-size picker": "test_picker_offers_valid_sizes_and_survives_typed_text (below)",
+    "2 batch-size picker": "test_picker_offers_valid_sizes_and_survives_typed_text (below), "
+                           "tests/browser/test_batch_picker.py (no Select all; Enter adds one size)",
     "3 small data": "test_small_data_runs_every_size_that_fits (below)",
     "7 markdown injection": "test_link_values_are_escaped_in_the_markdown, "
                             "test_file_column_and_run_names_are_shown_as_text (below), "

@@ -87,8 +87,10 @@ def experiment_form(columns: list[str]) -> None:
     if columns and s.get("cfg_dataset") == "csv" and saved_values(s)["cfg_dataset"] != "csv":
         st.caption("Dataset set to **your CSV**: pick its target column under *Problem and data*, then **Run**.")
     with st.form("experiment", border=False):
+        # no "Select all" row: Enter picks the first size that starts with what was typed, or adds a new one
         st.multiselect("Batch sizes B", s["_cfg_batch_sizes_options"], key="cfg_batch_sizes",
-                       accept_new_options=True, help='One run per batch size; type any size, or "full".')
+                       accept_new_options=True, select_all=False, filter_mode="prefix",
+                       help='One run per batch size; type any size, or "full".')
         st.select_slider("Learning rate (log scale)", s["_cfg_lr_options"], key="cfg_lr",
                          format_func=lambda v: f"{v:g}")
         st.caption(problem_summary(saved_values(s)) + " — open *Problem and data* to change")
