@@ -10,6 +10,7 @@ import streamlit as st
 from gd_core import summarize, to_csv
 from ui import cache, chart_controls, charts, controls, form_state, nav, presets, share
 from ui.figure_cache import cached_figure
+from ui.text import md_escape
 
 st.set_page_config(page_title="Gradient Descent Lab", page_icon="📉", layout="wide")
 nav.page_links()
@@ -33,9 +34,9 @@ st.markdown("- **vanilla (full-batch) GD:** w ← w − η ∇L(w; all N example
             "- **SGD:** mini-batch GD with B = 1")
 
 for message in state["home_messages"]:
-    st.warning(message)
+    st.warning(md_escape(message))  # messages quote link values: shown as text, never as Markdown
 if state["home_error"]:
-    st.error(f"Not run: {state['home_error']}. The last results stay on screen.")
+    st.error(f"Not run: {md_escape(state['home_error'])}. The last results stay on screen.")
 config = state["home_config"]
 preset = presets.PRESETS.get(presets.preset_for(config))
 if preset:
@@ -46,19 +47,27 @@ if preset:
         st.code(presets.cli_command(preset.full_scale), language="bash")
 
 if config.dataset == "csv" and csv_bytes is None:
-    st.warning("This experiment uses an uploaded CSV: upload the file in the sidebar, pick the target, Run.")
+    if not state.get("_csv_problem"):  # a bad upload has its own message in the sidebar
+        st.warning("This experiment uses an uploaded CSV: upload the file in the sidebar, pick the target, Run.")
 else:
     try:
         results = cache.run(share.run_config(config), csv_bytes if config.dataset == "csv" else None,
                             label="Running the experiment")
         state["home_last"] = (config, results)
+        for note in share.fitted_notes(config, results.config, charts.infer_n_train(results.log)):
+            st.info(md_escape(note))  # a CSV's config fitted to its data, known once read
     except ValueError as e:  # ConfigError, CSVError: message names the field / column / row
-        st.error(f"Could not run this experiment: {e}")
+        st.error(f"Could not run this experiment: {md_escape(e)}")
 if "home_last" not in state:
     st.stop()
 config, results = state["home_last"]
 share.sync_query_params(st.query_params, config)
 log = results.log
+stopped = results.summary.loc[results.summary["status"] == "time_limit", "run_id"].tolist()
+n_train = charts.infer_n_train(log)  # None when every run stopped at its start
+not_started = results.config.n_runs(n_train) - len(results.summary) if n_train else 0
+if stopped or not_started:
+    st.warning(md_escape(share.time_limit_note(stopped, share.run_config(config).time_limit_s, not_started)))
 
 view = chart_controls.view_controls()
 style = dict(log_y=view["log_y"], smoothing=view["smoothing"], band=view["band"])

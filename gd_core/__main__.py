@@ -1,5 +1,9 @@
 import sys
 
-from .cli import main
+try:
+    from .cli import main
+except KeyboardInterrupt:  # Ctrl-C while numpy and pandas load: no traceback either
+    sys.stderr.write("error: interrupted; nothing was written\n")
+    sys.exit(130)
 
 sys.exit(main())

@@ -1,7 +1,8 @@
 """Command line: `python -m gd_core run --config cfg.json --out runs.csv [--summary summary.csv]`.
 
 Flags override the JSON config field by field; `--set FIELD=VALUE` reaches any config field. Bad input
-exits with code 2 and a one-line message; a progress bar goes to stderr.
+exits with code 2 and a one-line message (inputs and output paths are checked before anything runs); a progress
+bar goes to stderr when it is a terminal. Ctrl-C stops at the next checkpoint, writes what finished, exits 130.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import sys
 import time
 
 from . import sweep_cli
-from .config import FIELD_KINDS, ConfigError, ExperimentConfig
+from .cli_io import EXIT_INTERRUPTED, StopOnInterrupt, check_input_file, check_outputs, error_line
+from .config import FIELD_KINDS, ConfigError, ExperimentConfig, shown
 from .results import to_csv
 from .runner import run_experiment
 
@@ -28,7 +30,7 @@ BUDGET_FLAGS = {"--epochs": "epochs", "--steps": "steps", "--examples": "example
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2 (argparse prints the whole usage otherwise)
-        self.exit(2, f"error: {message} (see python -m gd_core {self.prog.split()[-1]} --help)\n")
+        self.exit(2, error_line(f"{message} (see {self.prog} --help)"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,8 +73,11 @@ def values_from_args(args, skip_flags=()) -> dict:
         key, sep, value = item.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or key not in FIELD_KINDS:
-            raise ConfigError(f"--set takes FIELD=VALUE with FIELD one of {', '.join(FIELD_KINDS)}; got {item!r}")
+            raise ConfigError(f"--set takes FIELD=VALUE with FIELD one of {', '.join(FIELD_KINDS)}; "
+                              f"got {shown(item)}")
         values[key] = value
+    if values.get("csv_path"):
+        check_input_file("csv_path", values["csv_path"])
     return values
 
 
@@ -88,10 +93,11 @@ def config_from_args(args) -> ExperimentConfig:
 
 
 class ProgressBar:
-    """A one-line bar on stderr, redrawn at most ten times a second."""
+    """A one-line bar on stderr, redrawn at most ten times a second; only on a terminal (a log file or a pipe
+    gets the result and error lines alone)."""
 
     def __init__(self, enabled: bool):
-        self.enabled, self.last = enabled, 0.0
+        self.enabled, self.last, self.drawn = enabled and sys.stderr.isatty(), 0.0, False
 
     def __call__(self, fraction: float, message: str):
         now = time.monotonic()
@@ -100,28 +106,49 @@ class ProgressBar:
         self.last = now
         filled = int(30 * fraction)
         sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {100 * fraction:5.1f}%  {message[:50]:<50}")
+        self.drawn = fraction < 1.0
         if fraction >= 1.0:
             sys.stderr.write("\n")
         sys.stderr.flush()
+
+    def clear(self) -> None:
+        """Erase a bar left mid-line, so that the next line written is the only one on screen."""
+        if self.drawn:
+            sys.stderr.write("\r\033[K")
+            self.drawn = False
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sweep":
         return sweep_cli.main(args)
+    bar = ProgressBar(not args.quiet)
     try:
         config = config_from_args(args)
         if args.print_config:
             print(config.to_json())
             return 0
-        results = run_experiment(config, progress=ProgressBar(not args.quiet))
+        check_outputs({"--out": args.out, "--summary": args.summary})
+        with StopOnInterrupt() as interrupt:
+            results = run_experiment(config, progress=bar, should_stop=lambda: interrupt.stopped)
         to_csv(results.log, args.out)
         if args.summary:
             to_csv(results.summary, args.summary)
-    except (ValueError, OSError) as e:  # ConfigError, CSVError and unreadable/unwritable files
-        sys.stderr.write(f"\nerror: {e}\n" if not args.quiet else f"error: {e}\n")
+    except KeyboardInterrupt:  # before the run started, or a second Ctrl-C
+        bar.clear()
+        sys.stderr.write("error: interrupted; nothing was written\n")
+        return EXIT_INTERRUPTED
+    except (ValueError, OSError, RecursionError) as e:  # ConfigError, CSVError and unreadable/unwritable files
+        bar.clear()
+        sys.stderr.write(error_line(e))
         return 2
+    bar.clear()
     n_div = int(results.summary["diverged"].sum())
-    sys.stderr.write(f"wrote {len(results.log)} rows for {len(results.summary)} runs to {args.out}"
-                     f"{f' ({n_div} diverged)' if n_div else ''}\n")
+    done = f"wrote {len(results.log)} rows for {len(results.summary)} runs to {args.out}"
+    if interrupt.stopped:
+        n_cut = int((results.summary["status"] == "cancelled").sum())
+        sys.stderr.write(f"interrupted: {done} (the runs that finished, and {n_cut} stopped early, marked "
+                         f"cancelled; the rest did not start)\n")
+        return EXIT_INTERRUPTED
+    sys.stderr.write(f"{done}{f' ({n_div} diverged)' if n_div else ''}\n")
     return 0

@@ -25,6 +25,7 @@ DTYPES = ("float64", "float32")
 TARGET_METRICS = ("train_loss", "val_loss")
 MAX_SAMPLES = 2_000_000  # the notes' ImageNet scale (1.2M) fits; more would not fit a hosted app
 MAX_RUNS = 64
+MAX_FEATURES = 1000  # generated data's n_features; a CSV may have this many feature columns (+ the target)
 
 
 class ConfigError(ValueError):
@@ -111,6 +112,8 @@ class ExperimentConfig:
             raise ConfigError(f"the config is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from e
         except ValueError as e:  # e.g. an integer with more than 4300 digits
             raise ConfigError(f"the config is not valid JSON: {e}") from None
+        except RecursionError:
+            raise ConfigError("the config is not valid JSON: nested too deeply (a config is one flat object)") from None
         return cls.from_dict(d)
 
     def to_query(self) -> dict[str, str]:
@@ -150,7 +153,11 @@ class ExperimentConfig:
         """Training examples for generated data (None for a CSV, known only once loaded)."""
         if self.dataset == "csv":
             return None
-        return self.n_samples - round(self.n_samples * self.val_fraction)
+        return training_examples(self.n_samples, self.val_fraction)
+
+    def n_runs(self, n_train: int) -> int:
+        """Runs of the comparison on a training set of n_train: distinct batch sizes x seeds x learning rates."""
+        return len(self.resolved_batch_sizes(n_train)) * len(self.seeds) * len(self.lrs)
 
     def resolved_batch_sizes(self, n_train: int) -> list[int]:
         """Batch sizes as integers ("full" -> n_train), duplicates removed, order kept."""
@@ -167,7 +174,7 @@ class ExperimentConfig:
 FIELD_KINDS = {
     "problem": ("choice", PROBLEMS), "hidden": ("int", 1, 1024), "reg": ("float", 0.0, 1e3),
     "dataset": ("choice", (*DATASETS, "csv")), "n_samples": ("int", 2, MAX_SAMPLES),
-    "n_features": ("int", 1, 1000), "n_classes": ("int", 2, 100), "noise": ("float", 0.0, 100.0),
+    "n_features": ("int", 1, MAX_FEATURES), "n_classes": ("int", 2, 100), "noise": ("float", 0.0, 100.0),
     "condition_number": ("float", 1.0, 1e8), "n_unique": ("opt_int", 1, MAX_SAMPLES),
     "label_noise": ("float", 0.0, 0.99), "val_fraction": ("float", 0.0, 0.9), "standardize": ("bool",),
     "data_seed": ("int", 0, 2**32 - 1), "csv_path": ("opt_str",), "target": ("opt_str",),
@@ -196,8 +203,20 @@ def format_field(value) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+MAX_SHOWN = 80  # characters of a bad value quoted in a message
+
+
+def shown(value) -> str:
+    """repr(value) for a message, cut to about MAX_SHOWN characters (a million seeds would be 7.9 MB)."""
+    text = repr(value) if not isinstance(value, str) or len(value) <= 4 * MAX_SHOWN else repr(value[:4 * MAX_SHOWN])
+    length = len(value) if isinstance(value, str) else len(text)
+    if len(text) <= MAX_SHOWN:
+        return text
+    return f"{text[:MAX_SHOWN - 20]}... ({length:,} characters)"
+
+
 def _bad(name, rule, value):
-    return ConfigError(f"{name} must be {rule}; got {value!r}")
+    return ConfigError(f"{name} must be {rule}; got {shown(value)}")
 
 
 def _number(name, value, rule, integer):
@@ -206,6 +225,8 @@ def _number(name, value, rule, integer):
         raise _bad(name, rule, raw)
     if isinstance(value, str):
         text = value.strip()
+        if not text.isascii():  # one rule with the CSV reader: digits are ASCII ('１００' is not a number)
+            raise _bad(name, rule, raw)
         try:
             value = int(text) if integer and text.lstrip("+-").isdigit() else float(text)
         except ValueError:
@@ -296,6 +317,19 @@ def coerce_field(name: str, value):
                 out.append(v)
         return tuple(out)
     raise AssertionError(kind)
+
+
+def training_examples(n_samples: int, val_fraction: float) -> int:
+    """Training examples of generated data: n_samples minus the validation share."""
+    return n_samples - round(n_samples * val_fraction)
+
+
+def fit_batch_sizes(batch_sizes, n_train: int) -> tuple[tuple[int | str, ...], list[int]]:
+    """The dashboard's rule for sizes above the training set: each becomes "full" (duplicates dropped, order
+    kept). Returns (the sizes, the ones that were too large). The CLI and the API refuse them instead."""
+    too_large = [b for b in batch_sizes if b != "full" and b > n_train]
+    fitted = tuple(dict.fromkeys("full" if b in too_large else b for b in batch_sizes))
+    return fitted, too_large
 
 
 def _check_relations(c: ExperimentConfig) -> None:

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from gd_core.config import MAX_FEATURES
 from gd_core.datasets import Dataset, _check_dtype, _is_int, _is_real, finish_dataset
 
 _TASKS = ("auto", "classification", "regression")
@@ -27,6 +28,7 @@ _MAX_ABS = 1e100  # larger magnitudes would overflow when squared in the losses 
 _MAX_AUTO_CLASSES = 20
 _DELIMITERS = ",;\t|"
 _HEADER_PREFIX = 1 << 16  # bytes in which the fast reader looks for the header line
+MAX_COLUMNS = MAX_FEATURES + 1  # feature columns and the target
 
 
 class CSVError(ValueError):
@@ -238,13 +240,18 @@ def _delimiter(first_line: str) -> str:
 
 
 def _check_header(names):
+    if len(names) > MAX_COLUMNS:
+        raise CSVError(f"the header has {len(names):,} columns; at most {MAX_COLUMNS:,} are allowed "
+                       f"({MAX_FEATURES:,} feature columns and the target)")
+    first = {}  # name -> its first column: one pass, not a search of the names before each one
     for i, name in enumerate(names):
         if not name:
             raise CSVError(f"column {i + 1} of the header has no name; every column needs a unique name "
                            "(a leading unnamed column is often a saved row index: delete it)")
-        if name in names[:i]:
-            raise CSVError(f"duplicate column name {name!r} (columns {names.index(name) + 1} and {i + 1}); "
+        if name in first:
+            raise CSVError(f"duplicate column name {name!r} (columns {first[name] + 1} and {i + 1}); "
                            "column names must be unique")
+        first[name] = i
     if len(names) > 1 and pd.to_numeric(pd.Series(names), errors="coerce").notna().all():
         raise CSVError(f"the first line looks like data, not a header: {', '.join(names)}; "
                        "add a header line with the column names")
@@ -287,6 +294,17 @@ def _numeric_feature(values, column, lines):
     return num
 
 
+def _exact_integers(values, num):
+    """The target's integers exactly (an object array of Python ints) when some are beyond 2**53, where float64
+    merges neighbours (10**18 and 10**18 + 1); None when float64 holds them all exactly."""
+    if not (np.abs(num) >= 2.0**53).any():
+        return None
+    text = values.str.replace("_", "x", regex=False)  # int() would take '1_000'; the float reader does not
+    if not text.str.fullmatch(r"[+-]?[0-9]+").all():
+        return None  # e.g. 1e18: a float literal, read as the float it is
+    return np.array([int(v) for v in text], dtype=object)
+
+
 def _parse_target(values, column, task, lines):
     """-> (y (n,), task, class_names or None); y is float64 for regression, int64 indices otherwise."""
     missing = values.str.lower().isin(_MISSING).to_numpy()
@@ -306,10 +324,12 @@ def _parse_target(values, column, task, lines):
         names = tuple(str(v) for v in labels)
     else:
         integral = bool(np.all(num == np.round(num)))
-        few = integral and len(np.unique(num)) <= _MAX_AUTO_CLASSES
+        exact = _exact_integers(values, num) if integral else None  # integers float64 cannot tell apart
+        keys = num if exact is None else exact
+        few = integral and len(np.unique(keys)) <= _MAX_AUTO_CLASSES
         if task == "regression" or (task == "auto" and not few):
             return num, "regression", None
-        labels, y = np.unique(num, return_inverse=True)  # sorted numerically: "10" after "9"
+        labels, y = np.unique(keys, return_inverse=True)  # sorted numerically: "10" after "9"
         names = tuple(str(int(v)) if integral else repr(float(v)) for v in labels)
     if len(names) < 2:
         raise CSVError(f"target column {column!r} has a single class {names[0]!r}; classification needs "

@@ -149,16 +149,20 @@ def finish_dataset(name, X_train, y_train, X_val, y_val, task, n_classes, featur
 
 
 def _standardize(A_train, A_val, center_only):
-    """Shift/scale columns by train statistics; a (near-)constant column becomes all zeros."""
+    """Shift/scale columns by train statistics; a (near-)constant column becomes all zeros (in both sets)."""
     if A_train.shape[0] == 0:
         return A_train, A_val
     mean = A_train.mean(axis=0)
     if center_only:
         return A_train - mean, A_val - mean
     std = A_train.std(axis=0)
-    # relative test: the float64 mean of identical values can be off by an ulp, giving std ~1e-17
-    std = np.where(std <= 1e-12 * np.abs(mean), 1.0, std)
-    return (A_train - mean) / std, (A_val - mean) / std
+    # Scale-free: a column whose train values span at most 1e-12 of their magnitude is constant. (The float64
+    # mean of identical values can be off by an ulp: 1e100 - mean(1e100, ...) was +-1e84, not 0.)
+    hi, lo = A_train.max(axis=0), A_train.min(axis=0)
+    constant = (hi - lo) <= 1e-12 * np.maximum(np.abs(hi), np.abs(lo))
+    std = np.where(constant, 1.0, std)
+    keep = ~constant
+    return (A_train - mean) / std * keep, (A_val - mean) / std * keep
 
 
 def _balanced_labels(rng, n, n_classes):

@@ -76,14 +76,21 @@ def check_work_budget(config: ExperimentConfig, n_train: int, n_params: int, max
     work = estimate_work(config, n_train, n_features, n_params)
     if max_work is not None and work > max_work:
         runs = len(config.seeds) * len(config.resolved_batch_sizes(n_train)) * len(config.lrs)
-        factor = work / max_work
+        factor = _times(work / max_work)
         raise ConfigError(
             f"this experiment is too large for this host: about {work:.2g} units of work "
             f"({runs} run(s) x {config.budget:g} {config.budget_unit} on {n_train:,} training examples x "
-            f"{n_params:,} parameters), {factor:.1f}x the limit of {max_work:.2g}; shrink it about {factor:.1f}x: "
+            f"{n_params:,} parameters), {factor} the limit of {max_work:.2g}; shrink it about {factor}: "
             "fewer epochs (budget), seeds, batch sizes or learning rates, fewer samples or features, "
             "fewer checkpoints, or run it with `python -m gd_core run ...`")
     return work
+
+
+def _times(factor: float) -> str:
+    """A ratio for a message: 3.3x, 332x, 1.7e+09x (never 1663520000.0x)."""
+    if factor < 100:
+        return f"{factor:.1f}x"
+    return f"{factor:.0f}x" if factor < 1000 else f"{factor:.2g}x"
 
 
 def check_data_size(n_samples: int, n_features: int, max_values: int) -> None:

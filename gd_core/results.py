@@ -8,6 +8,7 @@ every run). `train_loss_full` / `val_loss_full` are exact full-set losses, fille
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,8 @@ BOOL_COLUMNS = ("diverged",)
 REQUIRED_COLUMNS = tuple(c for c in LOG_COLUMNS if c not in ("distance_to_optimum", "train_loss_full",
                                                               "val_loss_full", "status"))
 RUN_KEYS = ("run_id", "problem", "dataset", "optimizer", "batch_size", "base_lr", "seed")
+MAX_LOG_COLUMNS = 64  # a run log has 23 columns; pandas' header handling grows quadratically with the width
+_HEADER_BYTES = 1 << 16
 # Spreadsheets execute cells that start with these; such cells are written behind a quote.
 _RISKY = ("=", "+", "-", "@", "\t", "\r", "'")
 
@@ -88,6 +91,7 @@ def to_csv(df: pd.DataFrame, path_or_buf=None) -> str | None:
 
 def read_log_csv(path_or_buf) -> pd.DataFrame:
     """Read a run log written by `to_csv`: the same columns, dtypes and values (float round trip exact)."""
+    _check_header_width(path_or_buf)
     try:
         raw = pd.read_csv(path_or_buf, dtype=str, keep_default_na=False)
     except UnicodeDecodeError:
@@ -124,6 +128,33 @@ def read_log_csv(path_or_buf) -> pd.DataFrame:
             bad = _first_bad_row(col, c)
             raise LogFormatError(f"column {c!r} has a bad value {col.iloc[bad]!r} at data row {bad + 1}") from None
     return df
+
+
+def _check_header_width(path_or_buf) -> None:
+    """Raise LogFormatError if the first non-blank line has more than MAX_LOG_COLUMNS fields: read before
+    pandas, which takes seconds on 20,000 columns and minutes on a million."""
+    if isinstance(path_or_buf, str | os.PathLike):
+        try:
+            with open(path_or_buf, "rb") as fh:
+                return _check_header_width(io.BytesIO(fh.read(_HEADER_BYTES + 1)))
+        except OSError:
+            return  # pandas reports a missing or unreadable file
+    if not (hasattr(path_or_buf, "readline") and hasattr(path_or_buf, "seek")):
+        return
+    start = path_or_buf.tell()
+    line, read = "", 0
+    while read <= _HEADER_BYTES:
+        line = path_or_buf.readline(_HEADER_BYTES + 1 - read)
+        read += len(line)
+        if not line or line.strip():
+            break
+    path_or_buf.seek(start)
+    comma = b"," if isinstance(line, bytes) else ","
+    n = line.count(comma) + 1
+    if n > MAX_LOG_COLUMNS or read > _HEADER_BYTES:
+        raise LogFormatError(f"the run log's header has {'more than ' if read > _HEADER_BYTES else ''}{n:,} "
+                             f"columns; a run log has at most {MAX_LOG_COLUMNS} (this app writes "
+                             f"{len(LOG_COLUMNS)}): upload a CSV exported by this app")
 
 
 def _first_bad_row(col: pd.Series, name: str) -> int:

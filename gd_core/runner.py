@@ -31,6 +31,7 @@ from .problems import Problem, make_problem
 from .results import LOG_COLUMNS, summarize
 from .schedules import make_schedule, scale_lr
 from .stacked import run_stacked, stack_groups
+from .stopping import Stop, steps_between_checks
 
 EXPLODE_FACTOR = 1e4  # a batch loss this many times the starting loss (or 1) counts as divergence
 SMALL_BATCH = 4096  # below this BLAS runs single-threaded: threads only help big products (PERF.md)
@@ -134,7 +135,7 @@ def eval_size(config: ExperimentConfig, n_train: int, specs: list[RunSpec]) -> i
 def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str], None] | None = None,
                    dataset: Dataset | None = None,
                    should_stop: Callable[[], bool] | None = None, max_work: float | None = None,
-                   max_bytes: float | None = None, stacked: bool = True) -> Results:
+                   max_bytes: float | None = None, stacked: bool = True, deadline: float | None = None) -> Results:
     """Run every (seed, batch size, lr) of `config`; returns the long log and the summary.
 
     progress(fraction, message) is called at checkpoints; should_stop() -> True ends the experiment early
@@ -143,6 +144,9 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
     over either raises ConfigError saying how to shrink the request.
     stacked: train the runs of one batch size together where gd_core.stacked's rule allows (same numbers
     to float rounding, several times faster); False runs them one by one.
+    deadline: a time.perf_counter() value that bounds the whole call: runs still training then stop with status
+    time_limit, and runs not started yet are left out (the first group always starts). Time limits, the deadline
+    and should_stop are checked at checkpoints and, in long intervals, every ~1e8 work units between them.
     """
     ds = dataset if dataset is not None else build_dataset(config)
     problem = build_problem(config, ds)
@@ -160,7 +164,10 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
               if stacked else [[i] for i in range(len(specs))])
     done, frames = 0.0, {}
     init_cache: dict[int, np.ndarray] = {}
+    stop = Stop(config.time_limit_s, deadline, should_stop)
     for group in groups:
+        if frames and stop.past_deadline():
+            break
         for i in group:
             if specs[i].seed not in init_cache:
                 init_cache[specs[i].seed] = problem.init_params(np.random.default_rng([specs[i].seed, 0]),
@@ -178,11 +185,11 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
         with threadpool_limits(1, user_api="blas") if B < SMALL_BATCH else nullcontext():
             if len(group) == 1:
                 rows, cancelled = _run_one(specs[group[0]], problem, ds, init_cache[specs[group[0]].seed], config,
-                                           evaluator, report, should_stop)
+                                           evaluator, report, stop)
                 frames[group[0]] = rows
             else:
                 cancelled = _run_group([specs[i] for i in group], group, problem, ds, init_cache, config,
-                                       evaluator, report, should_stop, frames)
+                                       evaluator, report, stop, frames)
         done += weight
         if cancelled:
             break
@@ -208,7 +215,7 @@ def _meta(spec: RunSpec, problem: Problem, ds: Dataset, cfg: ExperimentConfig) -
             "batch_size": spec.batch_size, "base_lr": spec.base_lr, "seed": spec.seed}
 
 
-def _run_group(group_specs, indices, problem, ds, init_cache, cfg, evaluator, report, should_stop, frames) -> bool:
+def _run_group(group_specs, indices, problem, ds, init_cache, cfg, evaluator, report, stop, frames) -> bool:
     """Runs of one batch size stacked (gd_core.stacked); fills frames[spec index]; True if cancelled."""
     n, B = ds.n_train, group_specs[0].batch_size
     L = len(cfg.lrs)
@@ -218,7 +225,7 @@ def _run_group(group_specs, indices, problem, ds, init_cache, cfg, evaluator, re
     rows, cancelled = run_stacked(
         [[_meta(sp, problem, ds, cfg) for sp in row] for row in grid], problem, ds,
         [init_cache[row[0].seed] for row in grid], cfg, evaluator,
-        [[_schedule(sp, cfg, n, steps) for sp in row] for row in grid], report, should_stop, steps,
+        [[_schedule(sp, cfg, n, steps) for sp in row] for row in grid], report, stop, steps,
         checkpoint_steps(steps, n, B, cfg.sampling, cfg.n_checkpoints), EXPLODE_FACTOR)
     for j, i in enumerate(indices):
         frames[i] = rows[j // L][j % L]
@@ -226,18 +233,18 @@ def _run_group(group_specs, indices, problem, ds, init_cache, cfg, evaluator, re
 
 
 def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: ExperimentConfig,
-             evaluator: Evaluator, report, should_stop) -> tuple[list[dict], bool]:
+             evaluator: Evaluator, report, stop: Stop) -> tuple[list[dict], bool]:
     """One run. A full batch on a large set uses the chunked kernel (full_batch.bind_full_gradient) on a thread
     pool that lives for this run only, with BLAS at 1 thread (each worker's products are small, PERF.md)."""
     full = spec.batch_size >= ds.n_train and cfg.sampling == "shuffle"  # as BatchSampler.full
     if full and full_batch_applies(problem, ds.n_train, FULL_CHUNKED_MIN):
         with threadpool_limits(1, user_api="blas"), \
                 ThreadPoolExecutor(FULL_THREADS, thread_name_prefix="gd-full-batch") as pool:
-            return _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool)
-    return _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, None)
+            return _train_one(spec, problem, ds, w0, cfg, evaluator, report, stop, pool)
+    return _train_one(spec, problem, ds, w0, cfg, evaluator, report, stop, None)
 
 
-def _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool) -> tuple[list[dict], bool]:
+def _train_one(spec, problem, ds, w0, cfg, evaluator, report, stop, pool) -> tuple[list[dict], bool]:
     """One run's loop. Where the evaluator pools (Evaluator.pool > 1), checkpoints after the first are
     measured `pool` at a time, on snapshots of the weights, and their rows recorded in order: the log, the stop
     decisions (divergence, time limit, cancel) and the final losses are those of measuring each in place; a
@@ -273,10 +280,8 @@ def _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool)
                      "lr": schedule(at), "batch_loss": float(bl), **m, "train_loss_full": np.nan,
                      "val_loss_full": np.nan})
         report(at / max(steps, 1))
-        if status == "ok" and cfg.time_limit_s is not None and time.perf_counter() - started > cfg.time_limit_s:
-            status = "time_limit"
-        if status == "ok" and should_stop is not None and at < steps and should_stop():
-            status = "cancelled"
+        if status == "ok":
+            status = stop.reason(started, can_cancel=at < steps) or "ok"
 
     def flush():
         """Measures and records the pending checkpoints, up to the first that stops the run."""
@@ -288,17 +293,25 @@ def _train_one(spec, problem, ds, w0, cfg, evaluator, report, should_stop, pool)
                 break
         pending.clear()
 
+    piece = steps_between_checks(B, problem.n_params, X.shape[1])
     with np.errstate(all="ignore"):  # divergence is detected from the values, never from warnings
         for ck in checkpoints:
             diverged = False
             if step < ck:  # the step-0 checkpoint trains nothing: its wall_time_s is 0 exactly
                 t0 = time.perf_counter()
-                step, batch_loss, diverged = advance(step, ck, limit, cached)
+                while True:  # a long interval in pieces, checking the time and should_stop between them
+                    until = min(ck, step + piece)
+                    step, batch_loss, diverged = advance(step, until, limit, cached)
+                    cached = None
+                    if diverged or step < until or step >= ck:
+                        break
+                    report(step / max(steps, 1))
+                    if stop.reason(started):
+                        break  # measured below as a checkpoint, whose check then ends the run
                 train_time += time.perf_counter() - t0
-                cached = None
             if pooled and step > 0:  # step 0 sets the divergence limit that the first interval needs
                 pending.append((w.copy(), step, train_time, batch_loss, diverged))
-                if len(pending) == evaluator.pool or diverged or step >= steps:
+                if len(pending) == evaluator.pool or diverged or step >= steps or step < ck:
                     flush()
             else:
                 m, (loss, grad) = evaluator(w)

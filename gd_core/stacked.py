@@ -40,6 +40,7 @@ from .batching import BatchSampler, examples_after
 from .problems import Softmax
 from .stacked_kernels import StackedStep
 from .stacked_window import OneExampleWindow
+from .stopping import steps_between_checks
 from .updaters import make_updater
 
 STACKED_PROBLEMS = ("least_squares", "logistic", "softmax")
@@ -99,22 +100,22 @@ class _Order:
         return self.perm[:, end - len(idx):end], steps, last
 
 
-def run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, should_stop, steps, checkpoints,
+def run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, stop, steps, checkpoints,
                 explode_factor):
     """Train the runs of one batch size together.
 
     runs: [[meta dict for seed s, lr l] for l] for s] (S x L); w0s: initial (n_params,) per seed;
-    schedules: [[lr_at]] (S x L). Returns ([[rows]] (S x L), cancelled).
+    schedules: [[lr_at]] (S x L); stop: a gd_core.stopping.Stop. Returns ([[rows]] (S x L), cancelled).
     A helper thread for the seeds' shuffles (`_Order`) lives for the call on a large set.
     """
     shuffles_apart = len(runs) > 1 and cfg.sampling == "shuffle" and ds.n_train >= PARALLEL_SHUFFLE_ROWS
     with (ThreadPoolExecutor(1, thread_name_prefix="gd-stacked-shuffle") if shuffles_apart
           else contextlib.nullcontext()) as pool:
-        return _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, should_stop, steps,
+        return _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, stop, steps,
                             checkpoints, explode_factor, pool)
 
 
-def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, should_stop, steps, checkpoints,
+def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, stop, steps, checkpoints,
                  explode_factor, pool):
     X, y = ds.X_train, ds.y_train
     n, D = X.shape
@@ -203,6 +204,8 @@ def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shou
     step, train_time, cancelled = 0, 0.0, False
     careful_until = 0  # B = 1 fused path: after a window failed its check, step by step until this step
     latest = None  # the losses of the last step trained (a kernel buffer)
+    piece = steps_between_checks(B, problem.n_params, ds.n_features)
+    next_check = piece
     started = time.perf_counter()
     with np.errstate(all="ignore"):
         for ck in checkpoints:
@@ -248,6 +251,11 @@ def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shou
                     step += 1
                 if not active.any():
                     break
+                if step < ck and step >= next_check:  # a long interval: check the time and should_stop
+                    next_check = step + piece
+                    report(step / max(steps, 1))
+                    if stop.reason(started):
+                        break  # measured below as a checkpoint, whose check then ends the runs
             if active.any() and step > 0:
                 np.copyto(last_loss, latest, where=active)
             if step > 0:  # the step-0 checkpoint trains nothing: its wall_time_s is 0 exactly
@@ -264,11 +272,8 @@ def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, shou
                     finish(s, k)
             limits_changed()
             report(step / max(steps, 1))
-            ended = None
-            if cfg.time_limit_s is not None and time.perf_counter() - started > cfg.time_limit_s:
-                ended = "time_limit"
-            elif should_stop is not None and step < steps and active.any() and should_stop():
-                ended, cancelled = "cancelled", True
+            ended = stop.reason(started, can_cancel=step < steps and active.any())
+            cancelled = cancelled or ended == "cancelled"
             if ended or not active.any():
                 for s, k in zip(*np.nonzero(active), strict=True):
                     status[s][k] = ended or "ok"

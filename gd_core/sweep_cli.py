@@ -5,18 +5,21 @@
 
 Writes the long run log (the same CSV as `run`, readable by `gd_core.read_log_csv` and the Runs page) and a
 sweep summary (one row per batch size: best lr, steps and examples to target, the S = S_min(1 + B_noise/B)
-fit). Bad flags exit 2 with one line; Ctrl-C stops after the current batch size and keeps what finished.
+fit). Bad flags exit 2 with one line (output paths checked before anything runs); Ctrl-C stops after the current
+batch size, keeps what finished and exits 130 (a second Ctrl-C: at once, nothing written).
 """
 
 from __future__ import annotations
 
-import signal
+import math
 import sys
 
-from .config import ConfigError, ExperimentConfig, coerce_field
+from .cli_io import EXIT_INTERRUPTED, StopOnInterrupt, check_outputs, error_line
+from .config import ConfigError, ExperimentConfig, coerce_field, shown
 from .results import to_csv
 
 SWEEP_OWN = ("--batch-sizes", "--lr", "--target-loss", "--checkpoints", "--seeds")
+MAX_EPOCHS = 1e6  # per run; the steps cap (--max-steps) bounds the work anyway
 
 
 def add_parser(sub) -> None:
@@ -45,9 +48,11 @@ def add_parser(sub) -> None:
 
 def _int(flag, text, lo, hi):
     try:
+        if not text.strip().isascii():  # the config's rule: ASCII digits only
+            raise ValueError
         v = int(text)
     except ValueError:
-        raise ConfigError(f"{flag} must be an integer in [{lo}, {hi}]; got {text!r}") from None
+        raise ConfigError(f"{flag} must be an integer in [{lo}, {hi}]; got {shown(text)}") from None
     if not lo <= v <= hi:
         raise ConfigError(f"{flag} must be an integer in [{lo}, {hi}]; got {v}")
     return v
@@ -76,15 +81,19 @@ def spec_from_args(args):
         bad = [b for b in sizes if b > n_train]
         if bad:
             raise ConfigError(f"batch_size must be in [1, {n_train}] (the training examples); got {bad[0]}")
+    rule = f"a finite number in (0, {MAX_EPOCHS:g}]"
     try:
-        epochs = float(args.epochs)
+        epochs = float(args.epochs) if args.epochs.strip().isascii() else math.nan
     except ValueError:
-        raise ConfigError(f"--epochs must be a number > 0; got {args.epochs!r}") from None
-    if not epochs > 0:
-        raise ConfigError(f"--epochs must be a number > 0; got {args.epochs!r}")
-    return SweepSpec(base, sizes, base.lrs, epochs=epochs,
-                     min_steps=_int("--min-steps", args.min_steps, 1, 10**7),
-                     max_steps=_int("--max-steps", args.max_steps, 1, 10**8),
+        raise ConfigError(f"--epochs must be {rule}; got {shown(args.epochs)}") from None
+    if not (math.isfinite(epochs) and 0 < epochs <= MAX_EPOCHS):
+        raise ConfigError(f"--epochs must be {rule}; got {shown(args.epochs)}")
+    min_steps = _int("--min-steps", args.min_steps, 1, 10**7)
+    max_steps = _int("--max-steps", args.max_steps, 1, 10**8)
+    if min_steps > max_steps:
+        raise ConfigError(f"--min-steps must be at most --max-steps; got --min-steps {min_steps} > --max-steps "
+                          f"{max_steps}")
+    return SweepSpec(base, sizes, base.lrs, epochs=epochs, min_steps=min_steps, max_steps=max_steps,
                      n_checkpoints=_int("--checkpoints", args.checkpoints, 2, 5000))
 
 
@@ -103,27 +112,26 @@ def main(args) -> int:
     from .cli import ProgressBar
     from .scaling import run_sweep
 
-    stop = {"flag": False}
-
-    def on_sigint(signum, frame):
-        stop["flag"] = True
-
+    bar = ProgressBar(not args.quiet)
     try:
         spec = spec_from_args(args)
         jobs = _int("--jobs", args.jobs, 1, 64)
-        old = signal.signal(signal.SIGINT, on_sigint)
-        try:
-            result = run_sweep(spec, progress=ProgressBar(not args.quiet), should_stop=lambda: stop["flag"],
-                               jobs=jobs)
-        finally:
-            signal.signal(signal.SIGINT, old)
+        check_outputs({"--out": args.out, "--summary": args.summary})
+        with StopOnInterrupt() as interrupt:
+            result = run_sweep(spec, progress=bar, should_stop=lambda: interrupt.stopped, jobs=jobs)
         to_csv(result.log, args.out)
         summary, fit = sweep_summary_frame(result)
         if args.summary:
             to_csv(summary, args.summary)
-    except (ValueError, OSError) as e:
-        sys.stderr.write(f"error: {e}\n")
+    except KeyboardInterrupt:
+        bar.clear()
+        sys.stderr.write("error: interrupted; nothing was written\n")
+        return EXIT_INTERRUPTED
+    except (ValueError, OSError, RecursionError) as e:
+        bar.clear()
+        sys.stderr.write(error_line(e))
         return 2
+    bar.clear()
     reached = int(summary["steps_to_target"].notna().sum())
     sys.stderr.write(f"wrote {len(result.log)} rows for {result.log['run_id'].nunique()} runs to {args.out}; "
                      f"{reached}/{len(summary)} batch sizes reached the target"
@@ -131,4 +139,4 @@ def main(args) -> int:
     if fit is not None and fit.s_min == fit.s_min:
         sys.stderr.write(f"fit S = S_min (1 + B_noise/B): S_min={fit.s_min:.3g}, B_noise={fit.b_noise:.3g}, "
                          f"E_min={fit.e_min:.3g}, B_crit={fit.b_crit:.3g}\n")
-    return 0
+    return EXIT_INTERRUPTED if interrupt.stopped else 0

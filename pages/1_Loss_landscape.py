@@ -13,6 +13,7 @@ from gd_core.landscape import (
 from ui import landscape_charts as charts
 from ui import nav
 from ui.colors import batch_size_color, batch_size_label
+from ui.text import md_escape
 
 PROBLEMS = {"least_squares": "Least squares: slope w, intercept b (1-D linear data)",
             "logistic_2d": "Logistic, 2 weights, no bias (moons)"}
@@ -55,7 +56,7 @@ try:
                           optimizer=optimizer, lr=lr, momentum=momentum, steps=steps, sampling=sampling)
     ls = compute(cfg)
 except ValueError as err:
-    st.error(f"Cannot draw this landscape: {err}")
+    st.error(f"Cannot draw this landscape: {md_escape(err)}")
     st.stop()
 n = len(ls.y)
 runs = list(ls.trajectories)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from gd_core import run_experiment, to_csv
 from ui import charts, nav, runs
+from ui.text import md_escape
 
 st.set_page_config(page_title="Runs · Gradient Descent Lab", layout="wide")
 nav.page_links()
@@ -34,11 +35,11 @@ if not files:
 
 loaded = runs.load_logs(files, reader=read_log)
 for name, error in loaded.errors:
-    st.error(f"**{name}** could not be read: {error}")
+    st.error(f"**{md_escape(name)}** could not be read: {md_escape(error)}")
 if loaded.log is None:
     st.stop()
 log = loaded.log
-st.caption(f"{log['run_id'].nunique()} run(s) from {', '.join(loaded.sources)}")
+st.caption(f"{log['run_id'].nunique()} run(s) from {md_escape(', '.join(loaded.sources))}")
 
 c1, c2, c3 = st.columns(3)
 log_y = c1.toggle("Log y axis", key="runs_log_y")

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from gd_core import ExperimentConfig
 from ui.colors import batch_size_color, batch_size_label
 from ui.presets import PRESETS
+from ui.text import md_unescape
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -123,10 +124,10 @@ def test_form_applies_on_run_and_writes_the_share_link():
 
 def test_bad_form_value_keeps_last_results_and_names_the_field():
     at = start()
-    at.multiselect(key="cfg_batch_sizes").set_value(["5000"])
+    at.multiselect(key="cfg_batch_sizes").set_value(["0"])  # (a size above N runs as full batch: issue 17)
     submit(at)
     assert not at.exception
-    assert "batch_size must be in [1, 800]" in at.error[0].value
+    assert 'batch_size must be an integer >= 1 or "full"; got 0' in md_unescape(at.error[0].value)
     assert summary(at)["run"].tolist()[0] == "SGD (B=1)"  # the last good results stay
     assert len(charts(at)) == 1
 
@@ -147,7 +148,7 @@ def test_query_params_are_honoured():
 def test_bad_query_param_warns_and_falls_back(query, field):
     at = start(**query)
     assert not at.exception
-    assert at.warning and field in at.warning[0].value
+    assert at.warning and field in md_unescape(at.warning[0].value)
     assert len(charts(at)) == 1  # the defaults ran
 
 

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from gd_core import ExperimentConfig, read_log_csv, run_experiment, to_csv
 from ui import charts, runs
 from ui.colors import batch_size_color
+from ui.text import md_unescape
 
 # AppTest resolves relative paths against the calling file, not the working directory.
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "4_Runs.py")
@@ -95,12 +96,13 @@ def test_target_loss_input_recomputes_the_summary(csv_bytes):
 def test_bad_csv_shows_an_error_and_the_good_file_still_loads(csv_bytes):
     at = upload(page(), ("bad.csv", b"a,b\n1,2\n"))
     assert not at.exception
-    assert len(at.error) == 1 and "bad.csv" in at.error[0].value and "lacks column" in at.error[0].value
+    shown = md_unescape(at.error[0].value)  # the text the page shows (file names and messages are escaped)
+    assert len(at.error) == 1 and "bad.csv" in shown and "lacks column" in shown
     assert not at.get("plotly_chart")
 
     at = upload(page(), ("bad.csv", b"\xff\xfe\x00garbage"), ("good.csv", csv_bytes))
     assert not at.exception
-    assert len(at.error) == 1 and "bad.csv" in at.error[0].value
+    assert len(at.error) == 1 and "bad.csv" in md_unescape(at.error[0].value)
     assert len(legend_traces(figures(at)[0])) == 3
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+import time
 from collections import OrderedDict
 from typing import NamedTuple
 
@@ -31,10 +32,11 @@ from gd_core import ExperimentConfig, Results, build_dataset, run_experiment, su
 from gd_core.limits import check_work_budget
 from gd_core.runner import build_problem, eval_size, plan_runs, total_steps
 from ui.presets import HOSTED_MAX_SAMPLES
-from ui.share import HOST_MAX_BYTES, HOST_MAX_WORK
+from ui.share import HOST_MAX_BYTES, HOST_MAX_WORK, HOST_TIME_LIMIT_S, fit_host_budget, fit_to_data
 
 MAX_ENTRIES = 192  # run groups (one batch size each): 48 comparisons of 4 batch sizes
 MAX_BYTES = 200 * 2**20  # run logs are small (~200 rows a run); this bounds a hosted app's memory
+PROGRESS_EVERY_S = 0.2  # progress bar updates (each a message to the browser) at most this often
 MAX_PLANS = 1024  # tiny (n_train, eval size) records, one per full config seen
 _RUN_FIELDS_DEFAULTS = {"target_loss": None, "target_metric": "train_loss"}  # summary-only fields
 
@@ -42,6 +44,7 @@ _RUN_FIELDS_DEFAULTS = {"target_loss": None, "target_metric": "train_loss"}  # s
 class Plan(NamedTuple):
     n_train: int
     eval_examples: int  # runner.eval_size of the full config: every group measures on this many examples
+    config: ExperimentConfig  # what runs: a CSV's config fitted to its data (`fit_to_data`, `fit_host_budget`)
 
 
 class RunStore:
@@ -106,12 +109,12 @@ def _dataset(config: ExperimentConfig, csv_bytes: bytes | None):
 
 
 def compute(config: ExperimentConfig, csv_bytes: bytes | None = None, progress=None, should_stop=None,
-            dataset=None) -> Results:
+            dataset=None, deadline: float | None = None) -> Results:
     """run_experiment for a whole config (no cache); `csv_bytes` is the uploaded file when dataset == 'csv'."""
     if dataset is None and config.dataset == "csv":
         dataset = _dataset(config, csv_bytes)
     return run_experiment(config, dataset=dataset, progress=progress, should_stop=should_stop,
-                          max_work=HOST_MAX_WORK, max_bytes=HOST_MAX_BYTES)
+                          max_work=HOST_MAX_WORK, max_bytes=HOST_MAX_BYTES, deadline=deadline)
 
 
 def group_configs(config: ExperimentConfig, plan: Plan) -> list[ExperimentConfig]:
@@ -121,6 +124,18 @@ def group_configs(config: ExperimentConfig, plan: Plan) -> list[ExperimentConfig
             for b in config.resolved_batch_sizes(plan.n_train)]
 
 
+def fit_csv(config: ExperimentConfig, ds) -> ExperimentConfig:
+    """A CSV's config made to fit its data, known only once read: batch sizes above its training set run as
+    full batch, and the work is fitted to the host's budget (`ui.share.fit_host_budget`). The page notes what
+    changed by comparing the config it asked for with `Results.config`."""
+    if config.dataset != "csv":
+        return config
+    config, _ = fit_to_data(config, ds.n_train)
+    shape = dict(n_train=ds.n_train, n_params=build_problem(config, ds).n_params, n_features=ds.n_features,
+                 n_outputs=ds.n_classes or 1)
+    return fit_host_budget(config, **shape)[0]
+
+
 def _plan(config: ExperimentConfig, ds) -> Plan | None:
     """Check the whole config's budget (as run_experiment would) and size its evaluation; None when the
     groups would not reproduce the whole run (their evaluation size differs), so it is cached whole."""
@@ -128,7 +143,7 @@ def _plan(config: ExperimentConfig, ds) -> Plan | None:
     check_work_budget(config, ds.n_train, problem.n_params, HOST_MAX_WORK, n_features=ds.n_features,
                       n_outputs=ds.n_classes or 1, max_bytes=HOST_MAX_BYTES)
     n_eval = eval_size(config, ds.n_train, plan_runs(config, ds.n_train))
-    plan = Plan(ds.n_train, n_eval)
+    plan = Plan(ds.n_train, n_eval, config)
     for sub in group_configs(config, plan):
         if eval_size(sub, ds.n_train, plan_runs(sub, ds.n_train)) != n_eval:
             return None
@@ -149,9 +164,11 @@ def _assemble(config: ExperimentConfig, parts: list[Results]) -> Results:
 
 
 def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progress=None, should_stop=None,
-                store: RunStore | None = None) -> Results:
+                store: RunStore | None = None, deadline: float | None = None) -> Results:
     """The results of `config`: cached run groups reused, missing ones computed (progress(fraction, message)
-    over the missing work only). Returns the store's objects: callers copy."""
+    over the missing work only). `deadline` (a time.perf_counter() value) bounds the computing: runs still
+    training then stop (time_limit), groups not started are left out (and the whole is not stored). Returns the
+    store's objects: callers copy."""
     store = store if store is not None else _store()
     full_key = cache_key(config, csv_bytes)
     ds = None
@@ -160,15 +177,17 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
         if progress is not None:
             progress(0.0, "preparing the data")
         ds = _dataset(config, csv_bytes)
+        config = fit_csv(config, ds)
         plan = _plan(config, ds)
         if plan is None:  # whole-config caching
             hit = store.get(full_key)
             if hit is None:
-                hit = compute(config, csv_bytes, progress, should_stop, dataset=ds)
+                hit = compute(config, csv_bytes, progress, should_stop, dataset=ds, deadline=deadline)
                 if (hit.summary["status"] != "cancelled").all():
                     store.put(full_key, hit)
             return hit
         store.put_plan(full_key, plan)
+    config = plan.config
     assembled_key = f"assembled|{full_key}"  # the whole config's results, put together: a rerun's lookup
     hit = store.get(assembled_key)
     if hit is not None:
@@ -183,6 +202,8 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
         progress(0.0, f"{len(missing)} of {len(subs)} batch size(s) to compute")
     done = 0.0
     for i in missing:
+        if deadline is not None and time.perf_counter() > deadline and any(p is not None for p in parts):
+            return _assemble(config, [p for p in parts if p is not None])  # the request's time is up
         if ds is None:
             ds = _dataset(config, csv_bytes)
 
@@ -190,7 +211,7 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
             if progress is not None:
                 progress(min(1.0, (_done + fraction * _w) / sum(weights.values())), message)
 
-        parts[i] = compute(subs[i], csv_bytes, report, should_stop, dataset=ds)
+        parts[i] = compute(subs[i], csv_bytes, report, should_stop, dataset=ds, deadline=deadline)
         done += weights[i]
         if (parts[i].summary["status"] == "cancelled").any():
             return _assemble(config, [p for p in parts if p is not None])
@@ -201,17 +222,23 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
 
 
 def run(config: ExperimentConfig, csv_bytes: bytes | None = None, label: str = "Running") -> Results:
-    """The results of `config`, from the shared store or computed now with a progress bar."""
-    bar = None
+    """The results of `config`, from the shared store or computed now with a progress bar, in at most
+    HOST_TIME_LIMIT_S for the whole request. Each bar update is also where Streamlit stops the script when its
+    session ends (the tab closed) or reruns: the engine reports at checkpoints and inside long intervals."""
+    bar, last = None, 0.0
 
     def progress(fraction: float, message: str) -> None:
-        nonlocal bar
+        nonlocal bar, last
+        now = time.perf_counter()
+        if bar is not None and now - last < PROGRESS_EVERY_S and fraction < 1.0:
+            return
+        last = now
         if bar is None:
             bar = st.progress(0.0, text=f"{label}...")
         bar.progress(fraction, text=f"{label}: {message}")
 
     try:
-        return _copy(results_for(config, csv_bytes, progress))
+        return _copy(results_for(config, csv_bytes, progress, deadline=time.perf_counter() + HOST_TIME_LIMIT_S))
     finally:
         if bar is not None:
             bar.empty()

@@ -15,11 +15,12 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from gd_core import LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, read_csv_columns
-from gd_core.config import BUDGET_UNITS, DATASETS, DTYPES, SAMPLING
+from gd_core import LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, ExperimentConfig, build_dataset, read_csv_columns
+from gd_core.config import BUDGET_UNITS, DATASETS, DTYPES, SAMPLING, training_examples
 from gd_core.optimizers import hyperparameters
 from ui.form_state import CUSTOM, on_preset, on_submit, saved_values
 from ui.presets import HOSTED_MAX_SAMPLES, PRESETS
+from ui.text import md_code, md_escape
 
 LR_GRID = tuple(sorted({round(m * 10.0 ** e, 12) for e in range(-4, 2) for m in (1, 2, 5)} - {20.0, 50.0}))
 BATCH_OPTIONS = ("1", "2", "4", "8", "16", "32", "64", "128", "256", "512", "1024", "full")
@@ -36,17 +37,36 @@ def preset_picker() -> None:
 
 
 def csv_upload() -> tuple[bytes | None, list[str]]:
-    """An optional CSV (used when dataset = csv): its bytes and column names; errors shown, not raised."""
+    """An optional CSV (used when dataset = csv): its bytes (None unless the whole file reads with the chosen
+    target, or the last column) and column names (the header's, if it reads). Checked on upload: each problem
+    is one `CSV: ...` error, shown here; the form's Run then adds no second message (`form_state.on_submit`)."""
+    s = st.session_state
     file = st.file_uploader("Your data (CSV, for dataset = csv)", type="csv", key="cfg_csv_file",
                             help="Numeric feature columns plus one target column; pick it in the form.")
-    if file is None:
-        return None, []
-    data = file.getvalue()
+    data, columns, problem = None, [], None
+    if file is not None:
+        data = file.getvalue()
+        try:
+            columns = read_csv_columns(io.BytesIO(data))
+            target = s.get("cfg_target") if s.get("cfg_target") in columns else columns[-1]
+            problem = _upload_problem(data, target)
+        except ValueError as e:  # gd_core.csv_data.CSVError
+            problem = str(e)
+        if problem:
+            st.error(f"CSV: {md_escape(problem)}")
+    s["_csv_columns"], s["_csv_problem"] = columns, problem
+    return (None if problem else data), columns
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the CSV...")
+def _upload_problem(data: bytes, target: str) -> str | None:
+    """What is wrong with an upload read with `target` as its target column (None: nothing), as a Run would
+    read it (the hosted row cap included). Only the message is cached, not the data."""
     try:
-        return data, read_csv_columns(io.BytesIO(data))
-    except ValueError as e:  # gd_core.csv_data.CSVError
-        st.error(f"CSV: {e}")
-        return None, []
+        build_dataset(ExperimentConfig(dataset="csv", target=target), io.BytesIO(data), max_rows=HOSTED_MAX_SAMPLES)
+    except ValueError as e:
+        return str(e)
+    return None
 
 
 def _num(label, key, lo=None, hi=None, step=None, fmt="%g", help=None):
@@ -58,14 +78,19 @@ def experiment_form(columns: list[str]) -> None:
     s = st.session_state
     if s.get("cfg_target") not in columns:
         s["cfg_target"] = columns[-1] if columns else None
-    for key, options in (("cfg_lr", LR_GRID), ("cfg_batch_sizes", BATCH_OPTIONS)):
+    for key, options in (("cfg_lr", LR_GRID), ("cfg_batch_sizes", batch_options(saved_values(s)))):
         have = s[key] if isinstance(s[key], list) else [s[key]]
         s[f"_{key}_options"] = sorted({*options, *have}, key=_order)
-    if columns and s.get("_problem_opened_for") != columns:  # a new upload: open the section with its target
-        s["_problem_opened_for"], s["exp_problem"], s["_opened_exp_problem"] = columns, True, True
+    if columns and s.get("_problem_opened_for") != columns:  # a new upload: the form switches to it (dataset
+        s["_problem_opened_for"], s["exp_problem"], s["_opened_exp_problem"] = columns, True, True  # csv) and opens
+        s["cfg_dataset"] = "csv"  # the section with its target; Run applies it
+    if columns and s.get("cfg_dataset") == "csv" and saved_values(s)["cfg_dataset"] != "csv":
+        st.caption("Dataset set to **your CSV**: pick its target column under *Problem and data*, then **Run**.")
     with st.form("experiment", border=False):
+        # no "Select all" row: Enter picks the first size that starts with what was typed, or adds a new one
         st.multiselect("Batch sizes B", s["_cfg_batch_sizes_options"], key="cfg_batch_sizes",
-                       accept_new_options=True, help='One run per batch size; type any size, or "full".')
+                       accept_new_options=True, select_all=False, filter_mode="prefix",
+                       help='One run per batch size; type any size, or "full".')
         st.select_slider("Learning rate (log scale)", s["_cfg_lr_options"], key="cfg_lr",
                          format_func=lambda v: f"{v:g}")
         st.caption(problem_summary(saved_values(s)) + " — open *Problem and data* to change")
@@ -167,7 +192,8 @@ def problem_summary(v: Mapping) -> str:
     problem, dataset = v["cfg_problem"], v["cfg_dataset"]
     head = f"**{problem}**" + (f" ({v['cfg_hidden']:,} hidden units)" if problem == "mlp" else "")
     if dataset == "csv":
-        parts = [f"{head} on **your CSV**", f"target `{v['cfg_target']}`" if v["cfg_target"] else "no target yet"]
+        target = v["cfg_target"]
+        parts = [f"{head} on **your CSV**", f"target {md_code(target)}" if target else "no target yet"]
     else:
         parts = [f"{head} on **{dataset}**", f"{int(v['cfg_n_samples']):,} examples",
                  f"{v['cfg_n_features']} feature{'s' if v['cfg_n_features'] != 1 else ''}"]
@@ -186,5 +212,22 @@ def problem_summary(v: Mapping) -> str:
     return " · ".join(parts)
 
 
-def _order(v):
-    return math.inf if v == "full" else float(v)
+def batch_options(v: Mapping) -> tuple[str, ...]:
+    """The sizes the picker offers for the form's values `v`: those that fit the generated training set, and
+    "full" (a CSV's size is known once it is read: larger sizes then run as full batch, with a note)."""
+    if v["cfg_dataset"] == "csv":
+        return BATCH_OPTIONS
+    n_train = training_examples(int(v["cfg_n_samples"]), float(v["cfg_val_fraction"]))
+    return tuple(o for o in BATCH_OPTIONS if o == "full" or int(o) <= n_train)
+
+
+def _order(v) -> tuple:
+    """Sort key of a picker option: numbers ascending, then "full", then anything else a user typed (which
+    the Run button reports as a message)."""
+    if v == "full":
+        return (1, 0.0, "")
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return (2, 0.0, str(v))
+    return (0, x, "") if math.isfinite(x) else (2, 0.0, str(v))

@@ -19,7 +19,7 @@ from collections.abc import Mapping, MutableMapping
 from gd_core import ConfigError, ExperimentConfig
 from gd_core.config import coerce_field
 from ui.presets import PRESETS, preset_for
-from ui.share import check_host_budget, host_limits, read_query
+from ui.share import fit_host_budget, fit_to_data, host_limits, read_query
 
 CUSTOM = "custom"  # the scenario picker's entry for "your settings"
 SIMPLE = ("problem", "hidden", "reg", "dataset", "n_samples", "n_features", "n_classes", "noise",
@@ -42,6 +42,12 @@ def config_to_state(config: ExperimentConfig) -> dict:
 def config_from_state(state, base: ExperimentConfig | None = None) -> ExperimentConfig:
     """The config the widget values (`cfg_*` keys of `state`) describe; fields without a widget come from
     `base`. Raises ConfigError."""
+    return config_and_notes_from_state(state, base)[0]
+
+
+def config_and_notes_from_state(state, base: ExperimentConfig | None = None) -> tuple[ExperimentConfig, list[str]]:
+    """`config_from_state`, with batch sizes above the generated training set run as full batch (and a note
+    saying so)."""
     base = base or ExperimentConfig()
     values = {k: state[f"cfg_{k}"] for k in SIMPLE}
     sweep = str(state.get("cfg_lr_sweep") or "").strip()
@@ -49,10 +55,12 @@ def config_from_state(state, base: ExperimentConfig | None = None) -> Experiment
     first = int(state["cfg_first_seed"])
     if values["dataset"] != "csv":
         values["target"] = None
-    return base.replace(
-        **values, csv_path=None, lrs=lrs, betas=(state["cfg_beta1"], state["cfg_beta2"]),
-        batch_sizes=coerce_field("batch_sizes", list(state["cfg_batch_sizes"])),
+    sizes = coerce_field("batch_sizes", [str(b) for b in state["cfg_batch_sizes"]])
+    config = base.replace(  # built with full batch first: the sizes are fitted to its training set
+        **values, csv_path=None, lrs=lrs, betas=(state["cfg_beta1"], state["cfg_beta2"]), batch_sizes=("full",),
         seeds=tuple(range(first, first + int(state["cfg_n_seeds"]))))
+    n_train = config.n_train()
+    return fit_to_data(config, n_train, sizes) if n_train is not None else (config.replace(batch_sizes=sizes), [])
 
 
 # -- saved values: the form's fields outlive their widgets (lazy expanders, other pages) ------------------
@@ -95,8 +103,8 @@ def init_state(state: MutableMapping, query_params) -> None:
     """Every home run, before the widgets: on the first run of a session the config comes from the URL (bad
     fields fall back, with messages); the form's widget keys not drawn in the last run get their saved values."""
     if "home_config" not in state:
-        config, messages = read_query(query_params.to_dict() if hasattr(query_params, "to_dict")
-                                      else query_params)
+        config, messages = read_query({k: query_params.get_all(k) for k in query_params}
+                                      if hasattr(query_params, "get_all") else query_params)
         state["home_config"], state["home_messages"], state["home_error"] = config, messages, None
         state["cfg_preset"] = preset_for(config) or CUSTOM
     for k, v in config_to_state(state["home_config"]).items():
@@ -125,9 +133,16 @@ def on_preset(state: MutableMapping) -> None:
 def on_submit(state: MutableMapping) -> None:
     for k in live_keys(state):  # the widgets drawn in the last run hold what the user submitted
         state[SAVED + k] = state[k]
+    if state[SAVED + "cfg_dataset"] == "csv" and (state.get("_csv_problem") or not state.get("_csv_columns")):
+        # the upload's own error is already on the page: no second message for the same problem
+        state["home_error"] = None if state.get("_csv_problem") else (
+            "dataset csv needs a CSV file: upload one above the form, pick its target column, then Run")
+        return
     try:
-        config, messages = host_limits(config_from_state(saved_values(state), base=state["home_config"]))
-        check_host_budget(config)
+        config, notes = config_and_notes_from_state(saved_values(state), base=state["home_config"])
+        config, messages = host_limits(config)
+        config, shrunk = fit_host_budget(config)
+        messages = [*notes, *messages, *shrunk]
     except ConfigError as e:
         state["home_error"] = str(e)
         return

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from gd_core import ExperimentConfig, read_log_csv, summarize
 
 from . import charts
+from .text import html_escape
 
 X_AXES = ("epoch", "step", "wall_time_s", "examples_seen")
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
@@ -90,7 +91,7 @@ def overlay(builder, log: pd.DataFrame, **kwargs) -> go.Figure:
     traces = []
     for i, (source, part) in enumerate(zip(sources, figs, strict=True)):
         for trace in part.data:
-            trace.update(name=f"{trace.name} · {source}", legendgroup=f"{source}: {trace.legendgroup}")
+            trace.update(name=f"{trace.name} · {html_escape(source)}", legendgroup=f"{source}: {trace.legendgroup}")
             if trace.mode != "markers":
                 trace.update(line_dash=DASHES[i % len(DASHES)])
             traces.append(trace)
