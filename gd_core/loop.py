@@ -10,7 +10,7 @@ Paths, chosen once per run:
 - a full batch on a large set: the chunked, threaded kernel (full_batch.bind_full_gradient);
 - otherwise: sampler.next(), a gather into preallocated (B, D) / (B,) buffers (`np.take(..., out=,
   mode="clip")`: mode="raise" would allocate a full-size temporary, PERF.md), the bound gradient kernel
-  (kernels.bind_gradient) and the in-place updater (updaters.make_updater; Optimizer.update for the
+  (kernels.bind_gradient) and the in-place updater (optimizers.make_updater; Optimizer.update for the
   optimizers it does not cover).
 """
 
@@ -24,9 +24,8 @@ from .batching import BatchSampler
 from .full_batch import bind_full_gradient, full_batch_applies
 from .kernels import bind_gradient, has_ones_kernel
 from .one_example import one_example_sgd
-from .optimizers import Optimizer
+from .optimizers import Optimizer, make_updater
 from .problems import Problem, Softmax
-from .updaters import make_updater
 
 FULL_CHUNKED_MIN = 65_536  # full batches from this many rows go through the chunked kernel (PERF.md)
 
@@ -105,7 +104,7 @@ def _loop(batch_loss, update, lr_at):
 
 
 def _updater(optimizer, hp, opt, w):
-    """update(grad, lr, step), in place on w: updaters.make_updater, else the optimizer's own update."""
+    """update(grad, lr, step), in place on w: optimizers.make_updater, else the optimizer's own update."""
     update = make_updater(optimizer, hp, w)
     if update is not None:
         return update

@@ -1,10 +1,15 @@
-"""Optimizers as optax-style pairs of pure functions, with the update rules of the torch.optim docs.
+"""Optimizers as optax-style pairs of functions, with the update rules of the torch.optim docs.
 
 ``Optimizer(init, update)``: ``init(w) -> state`` and ``update(grad, state, w) -> (w, state)``.
 For speed ``update`` works IN PLACE: it overwrites ``w`` and the state's arrays and returns them (the
 runner owns ``w``; copy it first to keep the old value). ``grad`` is never modified. ``w``, ``grad`` and
 the state arrays are flat ``(n_params,)`` arrays of one float dtype (float32 stays float32).
 ``lr`` is a number or a schedule ``step -> lr`` called with the number of updates done so far (0 first).
+
+Each update rule is written once, as ``_<name>_step``: one step in place with NumPy ``out=`` calls, given the
+state's arrays, a scratch array and ``lr`` (a float, or an array that broadcasts against ``w``: one rate per
+stacked run). ``Optimizer.update`` and the runner's hot loop (``make_updater``, buffers allocated once) both call
+it, so they give bit-identical weights.
 """
 
 from __future__ import annotations
@@ -82,18 +87,153 @@ def _float_array(w: np.ndarray) -> np.ndarray:
     return w
 
 
-def _with_decay(grad: np.ndarray, w: np.ndarray, weight_decay: float) -> np.ndarray:
-    """grad + weight_decay * w as a new array (grad itself is left alone)."""
+def _decayed(grad: np.ndarray, w: np.ndarray, weight_decay: float, out: np.ndarray) -> np.ndarray:
+    """grad + weight_decay * w, into ``out`` (grad itself when weight_decay is 0; grad is never modified)."""
     if not weight_decay:
         return grad
-    g = np.multiply(w, weight_decay)
-    g += grad
-    return g
+    np.multiply(w, weight_decay, out=out)
+    np.add(out, grad, out=out)
+    return out
 
 
-def sgd(lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0) -> Optimizer:
-    """SGD: g += wd*w; b = g (step 1) else mu*b + (1-dampening)*g; w -= lr*(g + mu*b if nesterov else b)."""
-    lr_at = _lr_schedule(lr)
+# -- the update rules, one body each: w, the state's arrays and tmp are updated in place -------------------------
+
+def _sgd_step(w, g, buf, tmp, lr, step, mu, damp, nesterov):
+    """b = g (step 0) else mu*b + (1-damp)*g; w -= lr*(g + mu*b if nesterov else b); plain: w -= lr*g."""
+    if buf is not None:
+        if step == 0:
+            np.copyto(buf, g)
+        else:
+            np.multiply(buf, mu, out=buf)
+            if damp:
+                np.multiply(g, 1.0 - damp, out=tmp)
+                np.add(buf, tmp, out=buf)
+            else:
+                np.add(buf, g, out=buf)
+        if nesterov:
+            np.multiply(buf, mu, out=tmp)
+            np.add(tmp, g, out=tmp)
+            np.multiply(tmp, lr, out=tmp)
+        else:
+            np.multiply(buf, lr, out=tmp)
+    else:
+        np.multiply(g, lr, out=tmp)
+    np.subtract(w, tmp, out=w)
+
+
+def _adagrad_step(w, g, total, tmp, lr, step, lr_decay, eps):
+    """clr = lr/(1 + step*lr_decay); sum += g^2; w -= clr*g/(sqrt(sum) + eps)."""
+    np.multiply(g, g, out=tmp)
+    np.add(total, tmp, out=total)
+    np.sqrt(total, out=tmp)
+    np.add(tmp, eps, out=tmp)
+    np.divide(g, tmp, out=tmp)
+    np.multiply(tmp, lr / (1.0 + step * lr_decay), out=tmp)
+    np.subtract(w, tmp, out=w)
+
+
+def _rmsprop_step(w, g, square_avg, buf, grad_avg, tmp, lr, alpha, eps, mu):
+    """v = a*v + (1-a)*g^2; b = mu*b + g/(sqrt(v - g_avg^2 if centered else v) + eps); w -= lr*b."""
+    np.multiply(g, g, out=tmp)
+    np.multiply(tmp, 1.0 - alpha, out=tmp)
+    np.multiply(square_avg, alpha, out=square_avg)
+    np.add(square_avg, tmp, out=square_avg)
+    if grad_avg is not None:
+        np.multiply(grad_avg, alpha, out=grad_avg)
+        np.multiply(g, 1.0 - alpha, out=tmp)
+        np.add(grad_avg, tmp, out=grad_avg)
+        np.multiply(grad_avg, grad_avg, out=tmp)
+        np.subtract(square_avg, tmp, out=tmp)
+        np.maximum(tmp, 0.0, out=tmp)  # v >= g_avg^2 in exact arithmetic; rounding must not give NaN
+        np.sqrt(tmp, out=tmp)
+    else:
+        np.sqrt(square_avg, out=tmp)
+    np.add(tmp, eps, out=tmp)
+    np.divide(g, tmp, out=tmp)
+    if buf is not None:
+        np.multiply(buf, mu, out=buf)
+        np.add(buf, tmp, out=buf)
+        np.multiply(buf, lr, out=tmp)
+    else:
+        np.multiply(tmp, lr, out=tmp)
+    np.subtract(w, tmp, out=w)
+
+
+def _adam_step(w, g, m, v, v_max, tmp, lr, step, b1, b2, eps):
+    """m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; w -= lr*m_hat/(sqrt(v_hat) + eps), in torch's order."""
+    t = step + 1
+    np.multiply(g, 1.0 - b1, out=tmp)
+    np.multiply(m, b1, out=m)
+    np.add(m, tmp, out=m)
+    np.multiply(g, g, out=tmp)
+    np.multiply(tmp, 1.0 - b2, out=tmp)
+    np.multiply(v, b2, out=v)
+    np.add(v, tmp, out=v)
+    if v_max is not None:
+        np.maximum(v_max, v, out=v_max)
+    # torch's order: denom = sqrt(v)/sqrt(1-b2^t) + eps; w -= (lr/(1-b1^t)) * m/denom
+    np.sqrt(v if v_max is None else v_max, out=tmp)
+    np.divide(tmp, math.sqrt(1.0 - b2**t), out=tmp)
+    np.add(tmp, eps, out=tmp)
+    np.divide(m, tmp, out=tmp)
+    np.multiply(tmp, lr / (1.0 - b1**t), out=tmp)
+    np.subtract(w, tmp, out=w)
+
+
+# -- the factories: check the hyperparameters once, then call the rule -----------------------------------------
+
+class _Sgd(NamedTuple):
+    mu: float
+    damp: float
+    nesterov: bool
+    wd: float
+
+    def step(self, w, grad, buf, scratch, lr, step):
+        g = _decayed(grad, w, self.wd, scratch[1])
+        _sgd_step(w, g, buf, scratch[0], lr, step, self.mu, self.damp, self.nesterov)
+
+
+class _Adagrad(NamedTuple):
+    lr_decay: float
+    wd: float
+    start: float
+    eps: float
+
+    def step(self, w, grad, total, scratch, lr, step):
+        g = _decayed(grad, w, self.wd, scratch[1])
+        _adagrad_step(w, g, total, scratch[0], lr, step, self.lr_decay, self.eps)
+
+
+class _Rmsprop(NamedTuple):
+    alpha: float
+    eps: float
+    wd: float
+    mu: float
+    centered: bool
+
+    def step(self, w, grad, square_avg, buf, grad_avg, scratch, lr):
+        g = _decayed(grad, w, self.wd, scratch[1])
+        _rmsprop_step(w, g, square_avg, buf, grad_avg, scratch[0], lr, self.alpha, self.eps, self.mu)
+
+
+class _Adam(NamedTuple):
+    b1: float
+    b2: float
+    eps: float
+    wd: float
+    amsgrad: bool
+
+    def step(self, w, grad, m, v, v_max, scratch, lr, step):
+        g = _decayed(grad, w, self.wd, scratch[1])
+        _adam_step(w, g, m, v, v_max, scratch[0], lr, step, self.b1, self.b2, self.eps)
+
+
+def _scratch(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two arrays shaped like w: the rule's temporary and the weight-decayed gradient."""
+    return np.empty_like(w), np.empty_like(w)
+
+
+def _sgd_rule(momentum, dampening, nesterov, weight_decay) -> _Sgd:
     mu = _number("momentum", momentum, *_UNIT)
     damp = _number("dampening", dampening, "in [0, 1]", lambda x: 0 <= x <= 1)
     nesterov = _flag("nesterov", nesterov)
@@ -101,29 +241,42 @@ def sgd(lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0) -> Op
     if nesterov and (mu == 0 or damp != 0):
         raise ValueError("nesterov=True requires momentum > 0 and dampening = 0; "
                          f"got momentum={mu}, dampening={damp}")
+    return _Sgd(mu, damp, nesterov, wd)
+
+
+def _adagrad_rule(lr_decay, weight_decay, initial_accumulator_value, eps) -> _Adagrad:
+    return _Adagrad(_number("lr_decay", lr_decay, *_NON_NEGATIVE),
+                    _number("weight_decay", weight_decay, *_NON_NEGATIVE),
+                    _number("initial_accumulator_value", initial_accumulator_value, *_NON_NEGATIVE),
+                    _number("eps", eps, *_POSITIVE))
+
+
+def _rmsprop_rule(alpha, eps, weight_decay, momentum, centered) -> _Rmsprop:
+    return _Rmsprop(_number("alpha", alpha, *_UNIT), _number("eps", eps, *_POSITIVE),
+                    _number("weight_decay", weight_decay, *_NON_NEGATIVE), _number("momentum", momentum, *_UNIT),
+                    _flag("centered", centered))
+
+
+def _adam_rule(betas, eps, weight_decay, amsgrad) -> _Adam:
+    if (isinstance(betas, str) or not hasattr(betas, "__len__") or len(betas) != 2
+            or not all(isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1
+                       for b in betas)):
+        raise ValueError(f"betas must be a pair of numbers in [0, 1); got {betas!r}")
+    return _Adam(float(betas[0]), float(betas[1]), _number("eps", eps, *_POSITIVE),
+                 _number("weight_decay", weight_decay, *_NON_NEGATIVE), _flag("amsgrad", amsgrad))
+
+
+def sgd(lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0) -> Optimizer:
+    """SGD: g += wd*w; b = g (step 1) else mu*b + (1-dampening)*g; w -= lr*(g + mu*b if nesterov else b)."""
+    lr_at, rule = _lr_schedule(lr), _sgd_rule(momentum, dampening, nesterov, weight_decay)
 
     def init(w):
         w = _float_array(w)
-        return SGDState(0, np.zeros_like(w) if mu else None)
+        return SGDState(0, np.zeros_like(w) if rule.mu else None)
 
     def update(grad, state, w):
         step, buf = state
-        g = _with_decay(grad, w, wd)
-        if buf is not None:
-            if step == 0:
-                np.copyto(buf, g)
-            else:
-                buf *= mu
-                buf += (1.0 - damp) * g if damp else g
-            if nesterov:  # g + mu*b, in a fresh array: g may be the caller's grad
-                tmp = np.multiply(buf, mu)
-                tmp += g
-                tmp *= lr_at(step)
-            else:
-                tmp = np.multiply(buf, lr_at(step))
-        else:
-            tmp = np.multiply(g, lr_at(step))
-        w -= tmp
+        rule.step(w, grad, buf, _scratch(w), lr_at(step), step)
         return w, SGDState(step + 1, buf)
 
     return Optimizer(init, update)
@@ -131,26 +284,14 @@ def sgd(lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0) -> Op
 
 def adagrad(lr, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10) -> Optimizer:
     """Adagrad: g += wd*w; clr = lr/(1+(t-1)*lr_decay); sum += g^2; w -= clr*g/(sqrt(sum)+eps)."""
-    lr_at = _lr_schedule(lr)
-    lr_decay = _number("lr_decay", lr_decay, *_NON_NEGATIVE)
-    wd = _number("weight_decay", weight_decay, *_NON_NEGATIVE)
-    start = _number("initial_accumulator_value", initial_accumulator_value, *_NON_NEGATIVE)
-    eps = _number("eps", eps, *_POSITIVE)
+    lr_at, rule = _lr_schedule(lr), _adagrad_rule(lr_decay, weight_decay, initial_accumulator_value, eps)
 
     def init(w):
-        return AdagradState(0, np.full_like(_float_array(w), start))
+        return AdagradState(0, np.full_like(_float_array(w), rule.start))
 
     def update(grad, state, w):
         step, total = state
-        g = _with_decay(grad, w, wd)
-        clr = lr_at(step) / (1.0 + step * lr_decay)  # step = t - 1
-        tmp = np.multiply(g, g)
-        total += tmp
-        np.sqrt(total, out=tmp)
-        tmp += eps
-        np.divide(g, tmp, out=tmp)
-        tmp *= clr
-        w -= tmp
+        rule.step(w, grad, total, _scratch(w), lr_at(step), step)
         return w, AdagradState(step + 1, total)
 
     return Optimizer(init, update)
@@ -161,43 +302,16 @@ def rmsprop(lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=F
 
     centered: ``g_avg = a*g_avg + (1-a)*g`` and ``v - g_avg^2`` under the square root.
     """
-    lr_at = _lr_schedule(lr)
-    alpha = _number("alpha", alpha, *_UNIT)
-    eps = _number("eps", eps, *_POSITIVE)
-    wd = _number("weight_decay", weight_decay, *_NON_NEGATIVE)
-    mu = _number("momentum", momentum, *_UNIT)
-    centered = _flag("centered", centered)
+    lr_at, rule = _lr_schedule(lr), _rmsprop_rule(alpha, eps, weight_decay, momentum, centered)
 
     def init(w):
         w = _float_array(w)
-        return RMSpropState(0, np.zeros_like(w), np.zeros_like(w) if mu else None,
-                            np.zeros_like(w) if centered else None)
+        return RMSpropState(0, np.zeros_like(w), np.zeros_like(w) if rule.mu else None,
+                            np.zeros_like(w) if rule.centered else None)
 
     def update(grad, state, w):
         step, square_avg, buf, grad_avg = state
-        g = _with_decay(grad, w, wd)
-        tmp = np.multiply(g, g)
-        tmp *= 1.0 - alpha
-        square_avg *= alpha
-        square_avg += tmp
-        if grad_avg is not None:
-            grad_avg *= alpha
-            grad_avg += (1.0 - alpha) * g
-            np.multiply(grad_avg, grad_avg, out=tmp)
-            np.subtract(square_avg, tmp, out=tmp)
-            np.maximum(tmp, 0.0, out=tmp)  # v >= g_avg^2 in exact arithmetic; rounding must not give NaN
-            np.sqrt(tmp, out=tmp)
-        else:
-            np.sqrt(square_avg, out=tmp)
-        tmp += eps
-        np.divide(g, tmp, out=tmp)
-        if buf is not None:
-            buf *= mu
-            buf += tmp
-            np.multiply(buf, lr_at(step), out=tmp)
-        else:
-            tmp *= lr_at(step)
-        w -= tmp
+        rule.step(w, grad, square_avg, buf, grad_avg, _scratch(w), lr_at(step))
         return w, RMSpropState(step + 1, square_avg, buf, grad_avg)
 
     return Optimizer(init, update)
@@ -208,41 +322,16 @@ def adam(lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False) -> O
 
     m_hat = m/(1-b1^t), v_hat = v/(1-b2^t); amsgrad uses the running max of v in v_hat.
     """
-    lr_at = _lr_schedule(lr)
-    if (isinstance(betas, str) or not hasattr(betas, "__len__") or len(betas) != 2
-            or not all(isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1
-                       for b in betas)):
-        raise ValueError(f"betas must be a pair of numbers in [0, 1); got {betas!r}")
-    b1, b2 = float(betas[0]), float(betas[1])
-    eps = _number("eps", eps, *_POSITIVE)
-    wd = _number("weight_decay", weight_decay, *_NON_NEGATIVE)
-    amsgrad = _flag("amsgrad", amsgrad)
+    lr_at, rule = _lr_schedule(lr), _adam_rule(betas, eps, weight_decay, amsgrad)
 
     def init(w):
         w = _float_array(w)
-        return AdamState(0, np.zeros_like(w), np.zeros_like(w), np.zeros_like(w) if amsgrad else None)
+        return AdamState(0, np.zeros_like(w), np.zeros_like(w), np.zeros_like(w) if rule.amsgrad else None)
 
     def update(grad, state, w):
         step, m, v, v_max = state
-        g = _with_decay(grad, w, wd)
-        t = step + 1
-        tmp = np.multiply(g, 1.0 - b1)
-        m *= b1
-        m += tmp
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - b2
-        v *= b2
-        v += tmp
-        if v_max is not None:
-            np.maximum(v_max, v, out=v_max)
-        # torch's order: denom = sqrt(v)/sqrt(1-b2^t) + eps; w -= (lr/(1-b1^t)) * m/denom
-        np.sqrt(v if v_max is None else v_max, out=tmp)
-        tmp /= math.sqrt(1.0 - b2**t)
-        tmp += eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= lr_at(step) / (1.0 - b1**t)
-        w -= tmp
-        return w, AdamState(t, m, v, v_max)
+        rule.step(w, grad, m, v, v_max, _scratch(w), lr_at(step), step)
+        return w, AdamState(step + 1, m, v, v_max)
 
     return Optimizer(init, update)
 
@@ -286,3 +375,36 @@ def make_optimizer(name: str, lr: float | Callable[[int], float], **hp: Any) -> 
         if key not in allowed:
             raise ValueError(f"{name} does not take {key!r}; it takes lr, {', '.join(allowed)}")
     return _FACTORIES[name](lr, **hp)
+
+
+UPDATERS = ("sgd", "adam")  # the optimizers the runner's hot loop and stacked runs step with make_updater
+
+
+def make_updater(name: str, hp: dict, w: np.ndarray):
+    """update(grad, lr, step): one step of optimizer ``name`` on ``w`` in place, buffers allocated once, or None.
+
+    The same rule bodies as ``make_optimizer``, so a run gives bit-identical weights either way. ``lr`` is a float or
+    an array that broadcasts against ``w`` (one rate per stacked run: see stacked.py); ``step`` counts the updates
+    done so far (0 first). ``update.state`` holds the arrays shaped like ``w`` (stacked.py zeroes retired runs).
+    Covered: sgd without dampening and adam without amsgrad (None otherwise: the runner calls Optimizer.update).
+    """
+    if name not in UPDATERS or hp.get("dampening", 0.0) or hp.get("amsgrad", False):
+        return None
+    allowed = hyperparameters(name)
+    rule = (_sgd_rule if name == "sgd" else _adam_rule)(**{k: hp.get(k, v) for k, v in allowed.items()})
+    scratch = _scratch(w)
+    if name == "sgd":
+        buf = np.zeros_like(w) if rule.mu else None
+
+        def update(grad, lr, step):
+            rule.step(w, grad, buf, scratch, lr, step)
+
+        update.state = () if buf is None else (buf,)
+    else:
+        m, v = np.zeros_like(w), np.zeros_like(w)
+
+        def update(grad, lr, step):
+            rule.step(w, grad, m, v, None, scratch, lr, step)
+
+        update.state = (m, v)
+    return update

@@ -10,7 +10,7 @@ Layout: all runs' parameters in one array `P: (S, D+1, L, C)` (S seeds, L learni
 C = 1 for the one-output models); `P[s, :, l, :].ravel()` is run (s, l)'s flat `w` ([W (D, C); b]). Runs of
 one seed share the batch order, so their weights sit side by side (`W: (D, L*C)`) and one product serves
 them all; seeds have independent orders, multiplied batched `(S, L*C, D) @ (S, D, b)`. The kernels are in
-stacked_kernels.py: any optimizer through the in-place updaters (one lr per run, `(S, 1, L, 1)`); plain SGD
+stacked_kernels.py: sgd and adam through optimizers.make_updater (one lr per run, `(S, 1, L, 1)`); plain SGD
 folds lr into the gradient and updates P in the same step; B = 1 plain SGD without L2 runs a window of rows
 per weight update (stacked_window.OneExampleWindow, exact sequential SGD).
 
@@ -37,11 +37,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .batching import BatchSampler, examples_after
+from .optimizers import make_updater
 from .problems import Softmax
 from .stacked_kernels import StackedStep
 from .stacked_window import OneExampleWindow
 from .stopping import steps_between_checks
-from .updaters import make_updater
 
 STACKED_PROBLEMS = ("least_squares", "logistic", "softmax")
 STACKED_OPTIMIZERS = ("sgd", "adam")

@@ -1,5 +1,5 @@
 """Each fast path of the hot loop equals the straightforward one: bound gradient kernels, the fused B = 1 SGD
-loop, the in-place updaters, BatchSampler.next_rows, and the runner that uses them."""
+loop, the in-place updaters (optimizers.make_updater), BatchSampler.next_rows, and the runner that uses them."""
 
 import numpy as np
 import pytest
@@ -7,8 +7,8 @@ import pytest
 from gd_core import BatchSampler, ExperimentConfig, make_optimizer, make_problem, run_experiment
 from gd_core.kernels import bind_gradient
 from gd_core.one_example import LAZY_BLOCK, one_example_sgd
+from gd_core.optimizers import make_updater
 from gd_core.runner import build_dataset, build_problem
-from gd_core.updaters import make_updater
 
 D, C = 4, 3
 
