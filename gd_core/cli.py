@@ -12,6 +12,7 @@ import time
 
 from . import sweep_cli
 from .config import FIELD_KINDS, ConfigError, ExperimentConfig
+from .limits import check_memory, memory_error_message
 from .results import to_csv
 from .runner import run_experiment
 
@@ -114,12 +115,14 @@ def main(argv=None) -> int:
         if args.print_config:
             print(config.to_json())
             return 0
+        check_memory([config])  # before anything is allocated
         results = run_experiment(config, progress=ProgressBar(not args.quiet))
         to_csv(results.log, args.out)
         if args.summary:
             to_csv(results.summary, args.summary)
-    except (ValueError, OSError) as e:  # ConfigError, CSVError and unreadable/unwritable files
-        sys.stderr.write(f"\nerror: {e}\n" if not args.quiet else f"error: {e}\n")
+    except (ValueError, OSError, MemoryError) as e:  # ConfigError, CSVError, unreadable/unwritable files, memory
+        message = memory_error_message(e) if isinstance(e, MemoryError) else e
+        sys.stderr.write(f"\nerror: {message}\n" if not args.quiet else f"error: {message}\n")
         return 2
     n_div = int(results.summary["diverged"].sum())
     sys.stderr.write(f"wrote {len(results.log)} rows for {len(results.summary)} runs to {args.out}"

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import signal
 import sys
+from concurrent.futures.process import BrokenProcessPool
 
 from .config import ConfigError, ExperimentConfig, coerce_field
+from .limits import check_memory, memory_error_message
 from .results import to_csv
 
 SWEEP_OWN = ("--batch-sizes", "--lr", "--target-loss", "--checkpoints", "--seeds")
@@ -64,6 +66,7 @@ def spec_from_args(args):
     values["batch_sizes"] = (1,)  # placeholder: each batch size of the sweep gets its own config
     values["lrs"] = coerce_field("lrs", args.lrs)
     base = ExperimentConfig.from_dict(values)
+    check_memory([base])  # the data, before a CSV is read to count its rows
     if base.dataset == "csv":
         from .runner import build_dataset
         n_train = build_dataset(base).n_train
@@ -111,6 +114,8 @@ def main(args) -> int:
     try:
         spec = spec_from_args(args)
         jobs = _int("--jobs", args.jobs, 1, 64)
+        check_memory([spec.base.replace(batch_sizes=(max(spec.batch_sizes),))],
+                     processes=min(jobs, len(spec.batch_sizes)))  # each process makes its own data
         old = signal.signal(signal.SIGINT, on_sigint)
         try:
             result = run_sweep(spec, progress=ProgressBar(not args.quiet), should_stop=lambda: stop["flag"],
@@ -121,7 +126,12 @@ def main(args) -> int:
         summary, fit = sweep_summary_frame(result)
         if args.summary:
             to_csv(summary, args.summary)
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, MemoryError, BrokenProcessPool) as e:
+        if isinstance(e, MemoryError):
+            e = memory_error_message(e)
+        elif isinstance(e, BrokenProcessPool):
+            e = ("a worker process died (out of memory?); run with fewer --jobs, fewer samples or features, or "
+                 "batch sizes smaller than the full set")
         sys.stderr.write(f"error: {e}\n")
         return 2
     reached = int(summary["steps_to_target"].notna().sum())
