@@ -110,19 +110,21 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sweep":
         return sweep_cli.main(args)
+    bar = ProgressBar(not args.quiet)
     try:
         config = config_from_args(args)
         if args.print_config:
             print(config.to_json())
             return 0
         check_memory([config])  # before anything is allocated
-        results = run_experiment(config, progress=ProgressBar(not args.quiet))
+        results = run_experiment(config, progress=bar)
         to_csv(results.log, args.out)
         if args.summary:
             to_csv(results.summary, args.summary)
     except (ValueError, OSError, MemoryError) as e:  # ConfigError, CSVError, unreadable/unwritable files, memory
         message = memory_error_message(e) if isinstance(e, MemoryError) else e
-        sys.stderr.write(f"\nerror: {message}\n" if not args.quiet else f"error: {message}\n")
+        below_bar = "\n" if bar.last else ""  # a bar already drawn ends its line first
+        sys.stderr.write(f"{below_bar}error: {message}\n")
         return 2
     n_div = int(results.summary["diverged"].sum())
     sys.stderr.write(f"wrote {len(results.log)} rows for {len(results.summary)} runs to {args.out}"

@@ -239,7 +239,7 @@ def test_work_budget_message_says_size_limit_and_how_to_shrink():
         assert part in msg, msg
     with pytest.raises(ConfigError, match=r"n_samples x n_features must be at most 16,000,000 numbers"):
         share.check_host_budget(ExperimentConfig(n_samples=100_000, n_features=500, budget=0.01))
-    with pytest.raises(ConfigError, match=r"needs about 5,029 MB of memory, more than the 512 MB"):
+    with pytest.raises(ConfigError, match=r"needs about 5,024 MB of memory, more than the 512 MB"):
         share.check_host_budget(ExperimentConfig(problem="mlp", hidden=1024, n_samples=200_000, n_classes=2,
                                                  batch_sizes=("full",), budget_unit="steps", budget=1,
                                                  n_checkpoints=1, eval_examples=100))
