@@ -27,7 +27,7 @@ STEP_OVERHEAD = 20_000  # work units one optimizer step costs beyond its arithme
 EVAL_PASSES = 3  # a checkpoint: loss and gradient, accuracy, validation loss
 STEP_ARRAYS = 4  # (rows, width) arrays alive in one step or checkpoint (2.4 measured for the MLP, rounded up)
 MAX_CSV_ROWS = MAX_SAMPLES  # the same scale as generated data
-MAX_CSV_BYTES = 1 << 30  # 1 GiB: the reader holds the text and its tokens in memory at once
+MAX_CSV_BYTES = 1 << 30  # 1 GiB: the strict reader (for files the streaming one leaves to it) holds the text in memory
 
 
 def estimate_work(config: ExperimentConfig, n_train: int, n_features: int, n_params: int) -> float:
@@ -57,7 +57,7 @@ def estimate_peak_bytes(config: ExperimentConfig, n_train: int, n_features: int,
     """Rough peak memory of a run: the data as it is made or read, plus the widest step.
 
     The data pipeline (`datasets.RawRows`) holds the training rows in float64 until their statistics are known,
-    then in the run's dtype in the same memory; validation rows and labels are written final. A step or
+    then in the run's dtype in the same memory; generated validation rows and labels are written final. A step or
     checkpoint holds a few (rows, width) arrays at once: rows = the largest batch or evaluation set, width =
     inputs + outputs (+ the MLP's hidden layer). Measured: an MLP full-batch step holds ~2.4 of them.
     parts=True: (data bytes, step bytes) instead of their sum.
@@ -69,7 +69,9 @@ def estimate_peak_bytes(config: ExperimentConfig, n_train: int, n_features: int,
     n_val = round(n_train * config.val_fraction / max(1e-12, 1 - config.val_fraction))
     rows = max(max(s.batch_size for s in specs), min(n_train, eval_size(config, n_train, specs)))
     width = n_features + n_outputs + (config.hidden if config.problem == "mlp" else 0)
-    data = (8 * n_train + itemsize * n_val) * n_features + 8 * (n_train + n_val)
+    # a CSV's rows are scattered to the split as they are read: validation rows wait in float64 too
+    staged = n_train + (n_val if config.dataset == "csv" else 0)
+    data = (8 * staged + itemsize * (n_train + n_val - staged)) * n_features + 8 * (n_train + n_val)
     step = itemsize * STEP_ARRAYS * rows * width
     return (data, step) if parts else data + step
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gd_core import datasets, load_csv_dataset, make_dataset
+from gd_core import csv_data, datasets, load_csv_dataset, make_dataset
 
 FIXTURE = Path(__file__).parent / "data" / "datasets_before_issue16.npz"
 PARTS = ("X_train", "y_train", "X_val", "y_val")
@@ -50,11 +50,15 @@ def before():
         return dict(f)
 
 
-@pytest.fixture(params=[None, 7], ids=["one-block", "7-row-blocks"])
+@pytest.fixture(params=[None, 7], ids=["one-block", "small-blocks"])
 def blocks(request, monkeypatch):
-    """The default block size (the whole set is one block here), and blocks of 7 rows (D >= 2)."""
+    """The default block sizes (the whole set is one block here), and small ones: blocks of <= 7 rows, the CSV
+    parsed 3 rows at a time and its bytes checked 50 at a time."""
     if request.param:
         monkeypatch.setattr(datasets, "BLOCK_VALUES", request.param * 2)
+        monkeypatch.setattr(csv_data, "BLOCK_VALUES", request.param * 2)
+        monkeypatch.setattr(csv_data, "_PARSE_VALUES", 15)
+        monkeypatch.setattr(csv_data, "_SCAN_BYTES", 50)
     return request.param
 
 
@@ -113,3 +117,25 @@ def test_raw_rows_become_float32_in_place_and_free_their_float64_half():
     expected = ((X - stats.mean) / stats.std).astype(np.float32)
     assert out.dtype == np.float32 and out.flags.c_contiguous and out.tobytes() == expected.tobytes()
     assert raw.raw is None  # the float64 view is gone
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("layout", ["blank lines", "no final newline", "blank at the end", "blank first"])
+def test_streamed_csv_counts_rows_as_pandas_does(blocks, monkeypatch, tmp_path, newline, layout):
+    rows = [f"{i},{i * i % 7},{i % 3}" for i in range(40)]
+    if layout == "blank lines":
+        rows[10:10] = ["", "", ""]
+        rows[30:30] = [""]
+    body = newline.join(rows)
+    text = {"blank lines": body + newline, "no final newline": body, "blank at the end": body + newline * 3,
+            "blank first": newline * 2 + "a,b,y" + newline * 2 + body + newline}[layout]
+    if layout != "blank first":
+        text = "a,b,y" + newline + text
+    path = tmp_path / "rows.csv"
+    path.write_bytes(text.encode())
+    fast = csv_data._fast_load(str(path), "y", "auto", None, (0.25, 0, True, np.dtype("float64"), "rows.csv"))
+    assert fast is not None and fast.n_train + fast.n_val == 40
+    monkeypatch.setattr(csv_data, "_fast_load", lambda *a: None)
+    strict = load_csv_dataset(str(path), "y", val_fraction=0.25)
+    for part in PARTS:
+        assert getattr(fast, part).tobytes() == getattr(strict, part).tobytes(), part
