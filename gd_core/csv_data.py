@@ -196,18 +196,20 @@ def _scan(source, target) -> _Scan | None:
         decoder = codecs.getincrementaldecoder("utf-8")()
         offset, newlines, blank, tail, last = 0, 0, False, b"\n", b"\n"  # the header line ended with a newline
         while block := f.read(_SCAN_BYTES):
-            if b"\x00" in block or block.find(b'"', max(0, body - offset)) != -1:
+            start = max(0, body - offset)  # the data rows' first byte in this block (no copies of the block)
+            if b"\x00" in block or block.find(b'"', start) != -1:
                 return None
             if not block.isascii() or decoder.getstate()[0]:
                 try:
                     decoder.decode(block)
                 except UnicodeDecodeError:
                     return None
-            data = block[max(0, body - offset):]
-            newlines += data.count(b"\n")
-            edge = tail + data[:2]
-            blank = blank or b"\n\n" in data or b"\n\r\n" in data or b"\n\n" in edge or b"\n\r\n" in edge
-            tail, last = (tail + data)[-2:], (data[-1:] or last)
+            if start < len(block):
+                newlines += block.count(b"\n", start)
+                edge = tail + block[start:start + 2]
+                blank = (blank or block.find(b"\n\n", start) != -1 or block.find(b"\n\r\n", start) != -1
+                         or b"\n\n" in edge or b"\n\r\n" in edge)
+                tail, last = (tail + block[max(start, len(block) - 2):])[-2:], block[-1:]
             offset += len(block)
         try:
             decoder.decode(b"", final=True)
@@ -237,11 +239,16 @@ def _rows(source, scan, target, max_rows):
                 lo, hi = X.min(initial=0.0), X.max(initial=0.0)  # NaN and inf propagate
                 if not (np.isfinite(lo) and np.isfinite(hi) and max(-lo, hi) <= _MAX_ABS):
                     raise _GiveUp
-                values = frame[target].str.strip()
+                values = frame[target]
                 del frame
-                if values.str.lower().isin(_MISSING).any():
-                    raise _GiveUp
+                # all numbers (surrounding blanks allowed): what stripping first would give; no missing marker
+                # parses as a number. Otherwise the strict reader's steps.
                 num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+                if np.isnan(num).any():
+                    values = values.str.strip()
+                    if values.str.lower().isin(_MISSING).any():
+                        raise _GiveUp
+                    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
                 yield X, (values.to_numpy(dtype=object) if np.isnan(num).any() else num)
         except (ValueError, TypeError, Warning, pd.errors.ParserError) as e:
             raise _GiveUp from e
