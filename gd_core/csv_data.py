@@ -82,10 +82,13 @@ def load_csv_dataset(path_or_buffer, target, *, task="auto", val_fraction=0.2, s
         source = getattr(source, "name", None)  # Streamlit's UploadedFile has the file name; BytesIO none
     name = os.path.basename(os.fspath(source)) if isinstance(source, str | os.PathLike) and source else "csv"
     split = (val_fraction, seed, standardize, dtype, name)
-    ds = _fast_load(_fast_source(path_or_buffer), target, task, max_rows, split)
+    is_path = isinstance(path_or_buffer, str | os.PathLike)
+    data = None if is_path else _read_raw(path_or_buffer)  # a buffer is read once (it may not seek)
+    ds = _fast_load(os.fspath(path_or_buffer) if is_path else _as_bytes(data), target, task, max_rows, split)
     if ds is not None:
         return ds
-    data = _read_raw(path_or_buffer)
+    if data is None:
+        data = _read_raw(path_or_buffer)
     features, X, y, task, class_names = _strict_parse(_decode(data), target, task, max_rows)
     del data
     n = len(y)
@@ -151,17 +154,11 @@ class _Scan(NamedTuple):
     n_rows: int
 
 
-def _fast_source(src):
-    """A path (streamed) or the buffer's bytes (an upload is in memory anyway); None if it cannot be read."""
-    if isinstance(src, str | os.PathLike):
-        return os.fspath(src)
-    try:
-        data = _read_raw(src)
-    except CSVError:
-        return None
+def _as_bytes(data):
+    """A buffer's contents as bytes for the fast reader (None: leave it to the strict one)."""
     if isinstance(data, str):
         try:
-            data = data.encode("utf-8")  # a leading U+FEFF becomes the BOM that utf-8-sig drops
+            return data.encode("utf-8")  # a leading U+FEFF becomes the BOM that utf-8-sig drops
         except UnicodeEncodeError:
             return None
     return data if isinstance(data, bytes) else None

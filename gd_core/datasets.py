@@ -209,13 +209,12 @@ class RawRows:
     def finish(self, stats, dtype) -> np.ndarray:
         n, d = self.shape
         raw, self.raw = self.raw, None
-        dtype = np.dtype(dtype)
+        dtype, rows = np.dtype(dtype), block_rows(d)
         if dtype == np.float64:
-            for i in range(0, n, block_rows(d)):
-                standardize_into(raw[i:i + block_rows(d)], raw[i:i + block_rows(d)], stats)
+            for i in range(0, n, rows):
+                standardize_into(raw[i:i + rows], raw[i:i + rows], stats)
             return raw
         out = np.frombuffer(self._map, dtype, n * d).reshape(self.shape)
-        rows = block_rows(d)
         for i in range(0, n, rows):
             standardize_into(out[i:i + rows], raw[i:i + rows].copy(), stats)
         del raw

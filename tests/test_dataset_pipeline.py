@@ -139,3 +139,18 @@ def test_streamed_csv_counts_rows_as_pandas_does(blocks, monkeypatch, tmp_path, 
     strict = load_csv_dataset(str(path), "y", val_fraction=0.25)
     for part in PARTS:
         assert getattr(fast, part).tobytes() == getattr(strict, part).tobytes(), part
+
+
+def test_a_buffer_that_cannot_seek_is_read_once(tmp_path):
+    class OneShot:  # a pipe-like source: read() works once, no seek
+        def __init__(self, data):
+            self.data = data
+
+        def read(self, size=-1):
+            data, self.data = self.data, b""
+            return data
+
+    quoted = csv_text().replace("c1\n", '"c1"\n', 1).encode()  # a quote: the strict reader takes the file
+    for data in (csv_text().encode(), quoted):
+        ds = load_csv_dataset(OneShot(data), "label")
+        assert ds.n_train + ds.n_val == 300
