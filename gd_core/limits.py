@@ -26,6 +26,7 @@ from .csv_data import CSVError
 STEP_OVERHEAD = 20_000  # work units one optimizer step costs beyond its arithmetic (~50-80 us of Python on 2 cores)
 EVAL_PASSES = 3  # a checkpoint: loss and gradient, accuracy, validation loss
 STEP_ARRAYS = 4  # (rows, width) arrays alive in one step or checkpoint (2.4 measured for the MLP, rounded up)
+WORKING_RESERVE = 64 * 2**20  # beyond the estimate: OpenBLAS's buffers, thread stacks, pandas' parse blocks
 MAX_CSV_ROWS = MAX_SAMPLES  # the same scale as generated data
 MAX_CSV_BYTES = 1 << 30  # 1 GiB: the strict reader (for files the streaming one leaves to it) holds the text in memory
 
@@ -205,8 +206,9 @@ def _size(n_bytes: float) -> str:
 
 
 def check_memory(configs, available: tuple[float, str] | None = None, *, processes: int = 1) -> float:
-    """Raise MemoryRefusal if the largest of `configs` (run `processes` at a time, each with its own data) needs
-    more memory than `available` (default: `available_memory()`); returns the estimate. Nothing is allocated."""
+    """Raise MemoryRefusal if the largest of `configs` (run `processes` at a time, each with its own data), plus
+    WORKING_RESERVE per process, needs more memory than `available` (default: `available_memory()`); returns
+    that need. Nothing is allocated."""
     need, parts = 0.0, None
     for config in configs:
         shape = request_shape(config)
@@ -216,18 +218,19 @@ def check_memory(configs, available: tuple[float, str] | None = None, *, process
         peak = estimate_peak_bytes(config, n_train, n_features, n_outputs, parts=True)
         if sum(peak) > need:
             need, parts = sum(peak), peak
-    need *= processes
     if parts is None:
         return 0.0
+    need = (need + WORKING_RESERVE) * processes
     room, what = available if available is not None else available_memory()
     if need > room:
         data, step = parts
-        jobs = f" x {processes} processes" if processes > 1 else ""
+        jobs = f", x {processes} processes" if processes > 1 else ""
         shrink = [_SHRINK_DATA, _SHRINK_STEP] if data >= step else [_SHRINK_STEP, _SHRINK_DATA]
         raise MemoryRefusal(
-            f"this request needs about {_size(need)} of memory (data {_size(data)} + widest step or checkpoint "
-            f"{_size(step)}{jobs}) but {_size(max(room, 0))} is available ({what}); shrink it about "
-            f"{need / max(room, 1):.1f}x: {', '.join(shrink)}" + (", fewer --jobs" if processes > 1 else ""))
+            f"this request needs about {_size(need)} of memory (data {_size(data)}, widest step or checkpoint "
+            f"{_size(step)}, working memory {_size(WORKING_RESERVE)}{jobs}) but {_size(max(room, 0))} is available "
+            f"({what}); shrink it about {math.ceil(10 * need / max(room, 1)) / 10:.1f}x: {', '.join(shrink)}"
+            + (", fewer --jobs" if processes > 1 else ""))
     return need
 
 

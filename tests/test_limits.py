@@ -37,15 +37,18 @@ def test_the_cgroup_limit_counts(monkeypatch, tmp_path):
 def test_refusal_names_need_room_and_what_to_shrink():
     config = ExperimentConfig(problem="softmax", dataset="blobs", n_samples=2_000_000, n_features=1000,
                               n_classes=10, batch_sizes=(256,))
-    need = sum(estimate_peak_bytes(config, 1_600_000, 1000, 10, parts=True))
-    assert need == estimate_peak_bytes(config, 1_600_000, 1000, 10) > 2_000_000 * 1000 * 8  # at least the data
+    peak = sum(estimate_peak_bytes(config, 1_600_000, 1000, 10, parts=True))
+    assert peak == estimate_peak_bytes(config, 1_600_000, 1000, 10) > 2_000_000 * 1000 * 8  # at least the data
+    need = peak + limits.WORKING_RESERVE
     assert check_memory([config], (need + 1, "test")) == need
     with pytest.raises(MemoryRefusal) as e:
         check_memory([config], (4 * 2**30, "ulimit -v, the process's address-space limit"))
     msg = str(e.value)
     assert msg.startswith(f"this request needs about {need / 2**30:,.1f} GB of memory (data ") and "\n" not in msg
     assert "but 4.0 GB is available (ulimit -v, the process's address-space limit)" in msg
-    assert f"shrink it about {need / 2**32:.1f}x: fewer samples or features, --dtype float32" in msg
+    factor = math.ceil(10 * need / 2**32) / 10
+    assert f"shrink it about {factor:.1f}x: fewer samples or features, --dtype float32" in msg
+    assert "working memory 64 MB) but" in msg
     with pytest.raises(MemoryRefusal, match=r"x 2 processes.*fewer --jobs$"):
         check_memory([config], (need * 1.5, "test"), processes=2)
 
