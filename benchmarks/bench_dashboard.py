@@ -157,7 +157,7 @@ del body
 def rss():
     return int(next(ln for ln in open("/proc/self/status") if ln.startswith("VmRSS")).split()[1]) / 1024
 if strict:
-    csv_data._fast_parse = lambda *a: None
+    csv_data._fast_load = lambda *a: None  # the streaming reader declines: the strict one reads
 before = rss()
 try:
     with open("/proc/self/clear_refs", "w") as f:

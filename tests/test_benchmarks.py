@@ -194,3 +194,12 @@ def test_e2e_rejects_bad_flags():
         bench_e2e.parse_args(["--rounds", "0"])
     assert e.value.code == 2
     assert bench_e2e.parse_args(["--quick"]).n == 60_000
+
+
+def test_dashboard_csv_memory_measures_both_readers():
+    from benchmarks.bench_dashboard import csv_memory
+
+    mem = csv_memory(20_000, 41)
+    fast, strict = (mem[k][2] - mem[k][1] for k in ("fast", "strict"))
+    assert mem["fast"][3:] == mem["strict"][3:] == [20_000, 40]
+    assert strict > 1.5 * fast, mem  # the strict reader holds every field as a string: it really ran
