@@ -210,3 +210,21 @@ def test_dashboard_csv_memory_measures_both_readers():
     fast, strict = (mem[k][2] - mem[k][1] for k in ("fast", "strict"))
     assert mem["fast"][3:] == mem["strict"][3:] == [20_000, 40]
     assert strict > 1.5 * fast, mem  # the strict reader holds every field as a string: it really ran
+
+
+def test_dashboard_notes_scale_link_carries_the_preset():
+    import json
+    import subprocess
+    import sys
+    from urllib.parse import parse_qsl, urlsplit
+
+    from benchmarks.bench_e2e import ROOT
+    from ui import presets, share
+
+    code = "from benchmarks.bench_dashboard import notes_scale_url; print(notes_scale_url('http://h:1'))"
+    url = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert url.startswith("http://h:1/?")
+    config, errors = share.read_query(dict(parse_qsl(urlsplit(url).query)))
+    assert not errors and config == presets.PRESETS["notes_scale"].config
+    assert json.loads(config.to_json())["n_samples"] == 200_000
