@@ -11,6 +11,8 @@ cache warm, browser cold). Also: the default home experiment computed alone (`ui
 process) and the server's peak RSS (VmHWM) after loading the home page. "browser CPU" is the CPU time all
 Chromium processes spent from `goto` to ready: other jobs on the host inflate it far less than wall time, so it
 is the steadier A/B signal on a busy machine. Same-run ratios; no assertions.
+The notes'-scale preset (200,000 x 64, B = 256) is loaded twice by its share link after the alternation: the
+first load computes it on the server (what Run does after picking the preset), the second finds it cached.
 `--variant NAME=SCRIPT[@CHARTS]` (repeatable) also serves SCRIPT (run from the repo root, so it can import `ui`
 or exec app.py) and loads it in the same alternation, waiting for CHARTS charts (default: as many as the home
 page): a same-run A/B of a change against the home page.
@@ -157,7 +159,7 @@ del body
 def rss():
     return int(next(ln for ln in open("/proc/self/status") if ln.startswith("VmRSS")).split()[1]) / 1024
 if strict:
-    csv_data._fast_parse = lambda *a: None
+    csv_data._fast_load = lambda *a: None  # the streaming reader declines: the strict one reads
 before = rss()
 try:
     with open("/proc/self/clear_refs", "w") as f:
@@ -181,6 +183,23 @@ def csv_memory(rows: int, cols: int) -> dict[str, list[float]]:
                              capture_output=True, text=True, check=True)
         out[mode] = [float(v) for v in res.stdout.split()]
     return out
+
+
+def notes_scale_url(home_url: str) -> str:
+    """The home page's share link to the notes'-scale preset (200,000 x 64, B = 256, one epoch): loading it
+    computes the preset, as pressing Run after picking it does."""
+    from ui import presets, share
+
+    return home_url.rstrip("/") + "/" + share.query_string(presets.PRESETS["notes_scale"].config)
+
+
+def notes_scale_compute_seconds() -> float:
+    """The notes'-scale preset computed alone (`ui.cache.compute`, this process, cold)."""
+    from ui import cache, presets, share
+
+    t0 = time.perf_counter()
+    cache.compute(share.run_config(presets.PRESETS["notes_scale"].config))
+    return time.perf_counter() - t0
 
 
 def main(argv=None) -> None:
@@ -220,12 +239,15 @@ def main(argv=None) -> None:
                 order = [("home", home_url, HOME_CHARTS), ("one-chart", min_url, 1), *variant_urls]
                 for name, url, n in order if i % 2 == 0 else order[::-1]:
                     loads[name].append(cold_load(pw, url, n))
+            # the notes' scale: the first load computes the preset (a cache miss), the second finds it cached
+            notes = [cold_load(pw, notes_scale_url(home_url), HOME_CHARTS) for _ in range(2)]
         rss_end = rss_mb(home.pid)
     finally:
         for proc in extra:
             stop(proc)
         stop(home)
     comp = compute_seconds(3)
+    notes_compute = notes_scale_compute_seconds()
     mem = csv_memory(args.csv_rows, args.csv_cols) if args.csv_rows else None
 
     med = {k: statistics.median(r["ready_s"] for r in v) for k, v in loads.items()}
@@ -258,6 +280,11 @@ def main(argv=None) -> None:
         f"other jobs on the host), home / one-chart: {med_cpu['home'] / med_cpu['one-chart']:.2f}x",
         *(f"- variant `{name}` / one-chart, median cold load: **{med[name] / med['one-chart']:.2f}x**; "
           f"browser CPU {med_cpu[name] / med_cpu['one-chart']:.2f}x" for name, _ in variants),
+        f"- the notes'-scale preset by its share link (200,000 x 64, B = 256, one epoch), cold browser: "
+        f"{notes[0]['ready_s']:.2f} s to the chart when the server computes it (computed alone: "
+        f"{notes_compute:.2f} s), {notes[1]['ready_s']:.2f} s when cached; "
+        f"{notes[0]['ready_s'] / med['one-chart']:.1f}x / {notes[1]['ready_s'] / med['one-chart']:.1f}x the "
+        "one-chart page",
         f"- default home experiment computed alone: median {statistics.median(comp):.2f} s "
         f"(runs: {', '.join(f'{t:.2f}' for t in comp)}; target < 2 s)",
         f"- home server RSS: {rss_start[0]:.0f} MB at start, {rss_home[0]:.0f} MB after the first home load, "

@@ -14,6 +14,7 @@ import time
 from . import sweep_cli
 from .cli_io import EXIT_INTERRUPTED, StopOnInterrupt, check_input_file, check_outputs, error_line
 from .config import FIELD_KINDS, ConfigError, ExperimentConfig, shown
+from .limits import check_memory, memory_error_message
 from .results import to_csv
 from .runner import run_experiment
 
@@ -129,6 +130,7 @@ def main(argv=None) -> int:
             print(config.to_json())
             return 0
         check_outputs({"--out": args.out, "--summary": args.summary})
+        check_memory([config])  # before anything is allocated
         with StopOnInterrupt() as interrupt:
             results = run_experiment(config, progress=bar, should_stop=lambda: interrupt.stopped)
         to_csv(results.log, args.out)
@@ -138,9 +140,9 @@ def main(argv=None) -> int:
         bar.clear()
         sys.stderr.write("error: interrupted; nothing was written\n")
         return EXIT_INTERRUPTED
-    except (ValueError, OSError, RecursionError) as e:  # ConfigError, CSVError and unreadable/unwritable files
+    except (ValueError, OSError, RecursionError, MemoryError) as e:  # ConfigError, CSVError, files, memory
         bar.clear()
-        sys.stderr.write(error_line(e))
+        sys.stderr.write(error_line(memory_error_message(e) if isinstance(e, MemoryError) else e))
         return 2
     bar.clear()
     n_div = int(results.summary["diverged"].sum())

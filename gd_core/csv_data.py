@@ -1,9 +1,12 @@
 """Load a user's CSV into a `Dataset`, with errors that say what is wrong and where.
 
-Two readers give the same arrays. The fast one: pandas' C parser reads the features straight into float64
-columns and the target as text (~3x the file in memory; the strict reader holds every field as a Python string,
-~16x). It gives up, without a message, on anything it does not take exactly as the strict reader would
-(a quote in the data rows, a ragged row, a missing, non-finite or too large value, a bad target, ...).
+Two readers give the same arrays. The fast one streams the file: one pass over its bytes checks them and counts
+the rows, then pandas' C parser reads blocks of rows (features as float64, the target as text), and each block's
+rows go straight to their place in the seeded train/validation split, standardised in place afterwards
+(`datasets.RawRows`): about the data's float64 size in memory, never the file's text. It gives up, without a
+message, on anything it does not take exactly as the strict reader would (a quote in the data rows, a ragged
+row, a missing, non-finite or too large value, a bad target, ...; the strict reader holds every field as a
+Python string, ~16x the file).
 The strict one, which then reads the file again from its bytes: the stdlib `csv` reader tokenizes (one parser,
 exact line numbers for ragged rows), pandas converts columns to numbers, and every problem gets its located
 message. Rows are numbered 1-based over data rows (header excluded); lines are file lines.
@@ -11,16 +14,28 @@ message. Rows are numbered 1-based over data rows (header excluded); lines are f
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from gd_core.config import MAX_FEATURES
-from gd_core.datasets import Dataset, _check_dtype, _is_int, _is_real, finish_dataset
+from gd_core.datasets import (
+    BLOCK_VALUES,
+    Dataset,
+    RawRows,
+    _check_dtype,
+    _finish_targets,
+    _is_int,
+    _is_real,
+    column_stats,
+    finish_dataset,
+)
 
 _TASKS = ("auto", "classification", "regression")
 _MISSING = {"", "nan", "na", "n/a", "null", "none"}
@@ -29,6 +44,8 @@ _MAX_AUTO_CLASSES = 20
 _DELIMITERS = ",;\t|"
 _HEADER_PREFIX = 1 << 16  # bytes in which the fast reader looks for the header line
 MAX_COLUMNS = MAX_FEATURES + 1  # feature columns and the target
+_SCAN_BYTES = 1 << 24  # the fast reader checks the file 16 MB at a time
+_PARSE_VALUES = 4 * BLOCK_VALUES  # numbers in one block of rows pandas parses (4 MB of float64)
 
 
 class CSVError(ValueError):
@@ -62,15 +79,32 @@ def load_csv_dataset(path_or_buffer, target, *, task="auto", val_fraction=0.2, s
         raise ValueError(f"max_rows must be None or an integer >= 2; got {max_rows!r}")
     dtype = _check_dtype(dtype)
 
-    data = _read_raw(path_or_buffer)
-    parsed = _fast_parse(data, target, task, max_rows)
-    if parsed is None:
-        parsed = _strict_parse(_decode(data), target, task, max_rows)
-    features, X, y, task, class_names = parsed
-    del data, parsed
-
+    source = path_or_buffer
+    if not isinstance(source, str | os.PathLike):
+        source = getattr(source, "name", None)  # Streamlit's UploadedFile has the file name; BytesIO none
+    name = os.path.basename(os.fspath(source)) if isinstance(source, str | os.PathLike) and source else "csv"
+    split = (val_fraction, seed, standardize, dtype, name)
+    is_path = isinstance(path_or_buffer, str | os.PathLike)
+    data = None if is_path else _read_raw(path_or_buffer)  # a buffer is read once (it may not seek)
+    ds = _fast_load(os.fspath(path_or_buffer) if is_path else _as_bytes(data), target, task, max_rows, split)
+    if ds is not None:
+        return ds
+    if data is None:
+        data = _read_raw(path_or_buffer)
+    features, X, y, task, class_names = _strict_parse(_decode(data), target, task, max_rows)
+    del data
     n = len(y)
     n_val = round(n * val_fraction)
+    _check_split(n, n_val, class_names, target, val_fraction)
+    perm = np.random.default_rng(seed).permutation(n)
+    tr, va = perm[n_val:], perm[:n_val]
+    ds = finish_dataset(name, X[tr], y[tr], X[va], y[va], task, None if class_names is None else len(class_names),
+                        features, class_names, standardize=standardize, dtype=dtype)
+    _check_range(ds, features, target, dtype)
+    return ds
+
+
+def _check_split(n, n_val, class_names, target, val_fraction):
     if n - n_val < 1:
         raise CSVError(f"val_fraction={val_fraction!r} leaves no training rows out of {n}")
     n_classes = None if class_names is None else len(class_names)
@@ -78,21 +112,21 @@ def load_csv_dataset(path_or_buffer, target, *, task="auto", val_fraction=0.2, s
         raise CSVError(f"target column {target!r} has {n_classes} classes but only {n - n_val} training "
                        "rows; a classification target needs fewer classes than training rows "
                        "(for a continuous target pass task='regression')")
-    perm = np.random.default_rng(seed).permutation(n)
-    tr, va = perm[n_val:], perm[:n_val]
-    source = path_or_buffer
-    if not isinstance(source, str | os.PathLike):
-        source = getattr(source, "name", None)  # Streamlit's UploadedFile has the file name; BytesIO none
-    name = os.path.basename(os.fspath(source)) if isinstance(source, str | os.PathLike) and source else "csv"
-    ds = finish_dataset(name, X[tr], y[tr], X[va], y[va], task, n_classes, features, class_names,
-                        standardize=standardize, dtype=dtype)
-    ok = np.isfinite(np.vstack([ds.X_train, ds.X_val])).all(axis=0)  # (D,)
-    ok = np.append(ok, np.isfinite(np.concatenate([ds.y_train, ds.y_val])).all())
+
+
+def _check_range(ds, features, target, dtype):
+    """CSVError naming the first column with a value the dtype cannot hold (only float32, unstandardised, can
+    overflow: values are at most 1e100 and standardised ones at most sqrt(n))."""
+    ok = np.ones(len(features) + 1, bool)
+    for X in (ds.X_train, ds.X_val):
+        rows = max(1, BLOCK_VALUES // max(1, X.shape[1]))
+        for i in range(0, len(X), rows):
+            ok[:-1] &= np.isfinite(X[i:i + rows]).all(axis=0)
+    ok[-1] = np.isfinite(ds.y_train).all() and np.isfinite(ds.y_val).all()
     if not ok.all():
         column = (features + [target])[int(np.argmin(ok))]
         raise CSVError(f"column {column!r} has values beyond the {dtype} range; use dtype='float64' "
                        "or standardize=True")
-    return ds
 
 
 def _strict_parse(text, target, task, max_rows):
@@ -115,54 +149,194 @@ def _strict_parse(text, target, task, max_rows):
     return features, X, y, task, class_names
 
 
-def _fast_parse(data, target, task, max_rows):
-    """pandas' C parser: the strict reader's result for a clean file, or None for anything else."""
-    is_bytes = isinstance(data, bytes)
-    if not isinstance(data, bytes | str) or (b"\x00" if is_bytes else "\x00") in data:
-        return None
-    if is_bytes and not data.isascii():
+class _Scan(NamedTuple):
+    """What the fast reader's pass over the bytes found: the header, the delimiter, and how many data rows."""
+    header: list[str]
+    delimiter: str
+    n_rows: int
+
+
+def _as_bytes(data):
+    """A buffer's contents as bytes for the fast reader (None: leave it to the strict one)."""
+    if isinstance(data, str):
         try:
-            data.decode("utf-8")  # the strict reader's rule; only a non-ASCII file pays for the check
+            return data.encode("utf-8")  # a leading U+FEFF becomes the BOM that utf-8-sig drops
+        except UnicodeEncodeError:
+            return None
+    return data if isinstance(data, bytes) else None
+
+
+def _open(source):
+    return open(source, "rb") if isinstance(source, str) else io.BytesIO(source)
+
+
+def _scan(source, target) -> _Scan | None:
+    """One pass over the bytes: None where the strict reader must decide (a NUL byte, text that is not UTF-8,
+    no header in the first 64 KB, a missing target column, a quote after the header, ...); else the header and
+    the data rows, counted as pandas will (blank lines skipped)."""
+    try:
+        f = _open(source)
+    except OSError:
+        return None
+    with f:
+        head = f.read(_HEADER_PREFIX)
+        end = head.rfind(b"\n") + 1  # the prefix ends with a whole line
+        try:
+            text = head[:end].decode("utf-8-sig")
+            header, _, _ = _tokenize(text, max_rows=0)
+            first = next(ln for ln in io.StringIO(text, newline="") if ln.strip())
+        except (CSVError, UnicodeDecodeError, StopIteration):
+            return None
+        at = head.find(first.encode())
+        if at < 0 or target not in header or len(header) < 2:
+            return None
+        body = at + len(first.encode())  # where the data rows start
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset, newlines, blank, tail, last = 0, 0, False, b"\n", b"\n"  # the header line ended with a newline
+        while block := f.read(_SCAN_BYTES):
+            start = max(0, body - offset)  # the data rows' first byte in this block (no copies of the block)
+            if b"\x00" in block or block.find(b'"', start) != -1:
+                return None
+            if not block.isascii() or decoder.getstate()[0]:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    return None
+            if start < len(block):
+                newlines += block.count(b"\n", start)
+                edge = tail + block[start:start + 2]
+                blank = (blank or block.find(b"\n\n", start) != -1 or block.find(b"\n\r\n", start) != -1
+                         or b"\n\n" in edge or b"\n\r\n" in edge)
+                tail, last = (tail + block[max(start, len(block) - 2):])[-2:], block[-1:]
+            offset += len(block)
+        try:
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return None
-    head = data[:_HEADER_PREFIX]
-    end = head.rfind(b"\n" if is_bytes else "\n") + 1  # the prefix ends with a whole line
-    try:
-        text = head[:end].decode("utf-8-sig") if is_bytes else head[:end].lstrip("\ufeff")
-        header, _, _ = _tokenize(text, max_rows=0)
-        first = next(ln for ln in io.StringIO(text, newline="") if ln.strip())
-    except (CSVError, UnicodeDecodeError, StopIteration):
-        return None
-    at = data.find(first.encode() if is_bytes else first)
-    if at < 0 or target not in header or len(header) < 2:
-        return None
-    if data.find(b'"' if is_bytes else '"', at + len(first)) != -1:
-        return None  # a quote in the data rows: the C parser is more lenient than csv's strict mode
-    features = [c for c in header if c != target]
+        n_rows = newlines + (last != b"\n")
+        if blank:
+            f.seek(body)
+            n_rows = sum(1 for line in f if line.rstrip(b"\r\n"))
+    return _Scan(header, _delimiter(first), n_rows)
+
+
+def _rows(source, scan, target, max_rows):
+    """The data rows a block at a time: (X block (m, D) float64, target block: float64 where every value is a
+    number, else the stripped strings); raises _GiveUp where the strict reader must decide."""
+    features = [c for c in scan.header if c != target]
     dtypes = {c: np.float64 for c in features} | {target: object}
+    chunk = max(1, _PARSE_VALUES // len(scan.header))
+    with _open(source) as f, warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. "Length of header or names does not match length of data"
+        try:
+            reader = pd.read_csv(f, sep=scan.delimiter, header=0, names=scan.header, index_col=False, dtype=dtypes,
+                                 na_filter=False, engine="c", encoding="utf-8-sig", nrows=max_rows,
+                                 skip_blank_lines=True, chunksize=chunk)
+            for frame in reader:
+                X = frame[features].to_numpy(np.float64)
+                lo, hi = X.min(initial=0.0), X.max(initial=0.0)  # NaN and inf propagate
+                if not (np.isfinite(lo) and np.isfinite(hi) and max(-lo, hi) <= _MAX_ABS):
+                    raise _GiveUp
+                values = frame[target]
+                del frame
+                # all numbers (surrounding blanks allowed): what stripping first would give; no missing marker
+                # parses as a number. Otherwise the strict reader's steps.
+                num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+                if np.isnan(num).any():
+                    values = values.str.strip()
+                    if values.str.lower().isin(_MISSING).any():
+                        raise _GiveUp
+                    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+                yield X, (values.to_numpy(dtype=object) if np.isnan(num).any() else num)
+        except (ValueError, TypeError, Warning, pd.errors.ParserError) as e:
+            raise _GiveUp from e
+
+
+class _GiveUp(Exception):
+    """The fast reader leaves this file to the strict one."""
+
+
+def _target(parts, target, task, n):
+    """(y (n,), task, class_names) from the target blocks of `_rows`, as `_parse_target` gives; _GiveUp on a
+    target the strict reader must explain (or a mix of numeric and text blocks)."""
+    kinds = {p.dtype == object for p in parts}
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # e.g. "Length of header or names does not match length of data"
-            frame = pd.read_csv(io.BytesIO(data) if is_bytes else io.StringIO(data), sep=_delimiter(first),
-                                header=0, names=header, index_col=False, dtype=dtypes, na_filter=False,
-                                engine="c", encoding="utf-8-sig", nrows=max_rows, skip_blank_lines=True)
-    except (ValueError, TypeError, Warning, pd.errors.ParserError):
+        if kinds == {True}:
+            return _parse_target(pd.Series(np.concatenate(parts)), target, task, range(1, n + 1))
+        num = np.concatenate(parts) if parts else np.empty(0)
+        if kinds == {False} or not parts:
+            if (np.isinf(num) | (np.abs(num) > _MAX_ABS) | (np.abs(num) >= 2.0**53)).any():
+                raise _GiveUp  # beyond 2**53 the text tells integers apart: the strict reader has it
+            return _numeric_target(num, target, task)
+    except CSVError as e:
+        raise _GiveUp from e
+    raise _GiveUp
+
+
+def _fast_parse(data, target, task, max_rows):
+    """The fast reader on whole bytes, in file order: the strict reader's (features, X, y, task, class_names)
+    for a clean file, or None for anything else. (`load_csv_dataset` puts the blocks straight into the split.)"""
+    if not isinstance(data, bytes):
         return None
-    if len(frame) < 2:
-        return None
-    X = np.empty((len(frame), len(features)))  # (n, D), filled column by column: no third copy
-    for j, c in enumerate(features):
-        X[:, j] = frame[c].to_numpy()
-    values = frame[target]
-    del frame
-    lo, hi = X.min(), X.max()  # NaN and inf propagate; no (n, D) temporary
-    if not (np.isfinite(lo) and np.isfinite(hi) and max(-lo, hi) <= _MAX_ABS):
+    scan = _scan(data, target)
+    if scan is None or min(scan.n_rows, max_rows or scan.n_rows) < 2:
         return None
     try:
-        y, task, class_names = _parse_target(values.str.strip(), target, task, range(1, len(values) + 1))
-    except CSVError:
+        blocks = list(_rows(data, scan, target, max_rows))
+        y, task, class_names = _target([b[1] for b in blocks], target, task, sum(len(b[0]) for b in blocks))
+    except _GiveUp:
         return None
-    return features, X, y, task, class_names
+    X = np.concatenate([b[0] for b in blocks])
+    if len(X) != min(scan.n_rows, max_rows or scan.n_rows) or len(X) < 2:
+        return None
+    return [c for c in scan.header if c != target], X, y, task, class_names
+
+
+def _fast_load(source, target, task, max_rows, split) -> Dataset | None:
+    """The fast reader: the file's rows straight into the seeded split (train rows in float64 until their
+    statistics are known, then standardised in place); None where the strict reader must decide."""
+    if source is None:
+        return None
+    scan = _scan(source, target)
+    n = 0 if scan is None else min(scan.n_rows, max_rows or scan.n_rows)
+    if n < 2:
+        return None
+    val_fraction, seed, standardize, dtype, name = split
+    features = [c for c in scan.header if c != target]
+    n_val = round(n * val_fraction)
+    perm = np.random.default_rng(seed).permutation(n)
+    where = np.empty(n, np.int64)  # where[r]: file row r's place in perm (train rows: perm[n_val:])
+    where[perm] = np.arange(n)
+    X_train, X_val = RawRows(n - n_val, len(features)), RawRows(n_val, len(features))
+    parts, at = [], 0
+    try:
+        for X, values in _rows(source, scan, target, max_rows):
+            if at + len(X) > n:
+                raise _GiveUp
+            w = where[at:at + len(X)]
+            train = w >= n_val
+            X_train.raw[w[train] - n_val] = X[train]
+            X_val.raw[w[~train]] = X[~train]
+            parts.append(values)
+            at += len(X)
+            del X, values
+        if at != n:
+            raise _GiveUp
+        stats = column_stats(X_train.raw, standardize)
+        X_tr, X_va = X_train.finish(stats, dtype), X_val.finish(stats, dtype)  # float32 frees half: then the target
+        y, task, class_names = _target(parts, target, task, n)
+    except _GiveUp:
+        return None
+    del parts
+    _check_split(n, n_val, class_names, target, val_fraction)
+    y_train, y_val = _finish_targets(y[perm[n_val:]], y[perm[:n_val]], task, standardize, dtype)
+    n_classes = None if class_names is None else len(class_names)
+    ds = Dataset(name, X_tr, y_train, X_va, y_val, task, n_classes, tuple(features),
+                 None if class_names is None else tuple(class_names))
+    if dtype == np.float32 and not standardize:
+        _check_range(ds, features, target, dtype)
+    return ds
 
 
 def _read_raw(src) -> bytes | str:
@@ -319,18 +493,26 @@ def _parse_target(values, column, task, lines):
         rule = ("task='regression' needs a numeric target" if task == "regression" else
                 "the target mixes numbers and text; fix the value, or pass task='classification'")
         raise CSVError(f"non-numeric value {values.iloc[i]!r} in {_where(column, i, lines)}: {rule}")
-    if text.any():
-        labels, y = np.unique(values.to_numpy(dtype=object), return_inverse=True)
-        names = tuple(str(v) for v in labels)
-    else:
-        integral = bool(np.all(num == np.round(num)))
-        exact = _exact_integers(values, num) if integral else None  # integers float64 cannot tell apart
-        keys = num if exact is None else exact
-        few = integral and len(np.unique(keys)) <= _MAX_AUTO_CLASSES
-        if task == "regression" or (task == "auto" and not few):
-            return num, "regression", None
-        labels, y = np.unique(keys, return_inverse=True)  # sorted numerically: "10" after "9"
-        names = tuple(str(int(v)) if integral else repr(float(v)) for v in labels)
+    if not text.any():
+        return _numeric_target(num, column, task, values)
+    labels, y = np.unique(values.to_numpy(dtype=object), return_inverse=True)
+    return _classes(y, tuple(str(v) for v in labels), column)
+
+
+def _numeric_target(num, column, task, values=None):
+    """A numeric target (n,) float64 -> (y, task, class_names or None), as `_parse_target`; `values` (its text)
+    tells apart integers beyond 2**53 that float64 merges."""
+    integral = bool(np.all(num == np.round(num)))
+    exact = _exact_integers(values, num) if integral and values is not None else None
+    keys = num if exact is None else exact
+    few = integral and len(np.unique(keys)) <= _MAX_AUTO_CLASSES
+    if task == "regression" or (task == "auto" and not few):
+        return num, "regression", None
+    labels, y = np.unique(keys, return_inverse=True)  # sorted numerically: "10" after "9"
+    return _classes(y, tuple(str(int(v)) if integral else repr(float(v)) for v in labels), column)
+
+
+def _classes(y, names, column):
     if len(names) < 2:
         raise CSVError(f"target column {column!r} has a single class {names[0]!r}; classification needs "
                        "at least 2 classes")

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import mmap
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import NamedTuple
@@ -13,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 DATASETS = ("linear", "blobs", "spiral", "moons", "circles", "xor")
+BLOCK_VALUES = 1 << 17  # numbers in one block of rows the data pipeline works on: 1 MB of float64, stays in cache
 _CSV_NAMES = ("CSVError", "load_csv_dataset", "read_csv_columns")
 
 
@@ -106,13 +109,28 @@ def make_dataset(name, n_samples=1000, n_features=2, n_classes=3, *, noise=0.1, 
         n_classes = None
     rng = np.random.default_rng(seed)
     sample = _SAMPLERS[name](rng, n_features, n_classes, noise, condition_number)
+    rows = block_rows(n_features)
 
     k = n_train if n_unique is None else n_unique
-    X_train, y_train = sample(k)
+    X_train = RawRows(n_train, n_features)  # float64 until the train statistics are known, then dtype in place
+    draw = sample(k)
     if k < n_train:  # tile the k unique rows, then shuffle so every minibatch sees the repeats
+        unique = np.concatenate(list(draw.blocks(rows)))  # (k, D)
+        y_unique = draw.labels()
         idx = rng.permutation(np.resize(np.arange(k), n_train))
-        X_train, y_train = X_train[idx], y_train[idx]
-    X_val, y_val = sample(n_val)
+        for i in range(0, n_train, rows):
+            np.take(unique, idx[i:i + rows], axis=0, out=X_train.raw[i:i + rows])
+        y_train = y_unique[idx]
+        del unique
+    else:
+        X_train.fill(draw.blocks(rows))
+        y_train = draw.labels()
+    stats = column_stats(X_train.raw, standardize, center_only=(name == "linear"))
+    draw = sample(n_val)
+    X_val = np.empty((n_val, n_features), dtype)
+    for i, block in zip(range(0, n_val, rows), draw.blocks(rows), strict=True):
+        standardize_into(X_val[i:i + len(block)], block, stats)
+    y_val = draw.labels()
 
     n_flip = round(label_noise * n_train)
     if n_flip:
@@ -124,28 +142,137 @@ def make_dataset(name, n_samples=1000, n_features=2, n_classes=3, *, noise=0.1, 
 
     names = tuple(f"x{i}" for i in range(n_features))
     classes = None if n_classes is None else tuple(str(c) for c in range(n_classes))
-    return finish_dataset(name, X_train, y_train, X_val, y_val, info.task, n_classes, names, classes,
-                          standardize=standardize, center_only=(name == "linear"), dtype=dtype)
+    y_train, y_val = _finish_targets(y_train, y_val, info.task, standardize, dtype)
+    return Dataset(name, X_train.finish(stats, dtype), y_train, X_val, y_val, info.task, n_classes, names, classes)
 
 
 def finish_dataset(name, X_train, y_train, X_val, y_val, task, n_classes, feature_names, class_names, *,
                    standardize, center_only=False, dtype=np.float64) -> Dataset:
-    """Standardise with train statistics (computed in float64), cast, make C-contiguous, wrap."""
-    X_train, X_val = np.asarray(X_train, np.float64), np.asarray(X_val, np.float64)
-    if standardize:
-        X_train, X_val = _standardize(X_train, X_val, center_only)
-    if task == "regression":
-        y_train, y_val = np.asarray(y_train, np.float64), np.asarray(y_val, np.float64)
-        if standardize:
-            y_train, y_val = (a[:, 0] for a in _standardize(y_train[:, None], y_val[:, None], False))
-        y_dtype = dtype
-    else:
-        y_dtype = np.int64
-    with np.errstate(over="ignore"):  # callers check finiteness after a float32 cast
-        arrays = [np.ascontiguousarray(a, dtype=t)
-                  for a, t in ((X_train, dtype), (y_train, y_dtype), (X_val, dtype), (y_val, y_dtype))]
-    return Dataset(name, *arrays, task, n_classes, tuple(feature_names),
+    """Standardise with train statistics (computed in float64), cast, make C-contiguous, wrap.
+
+    The arguments are not modified. (`make_dataset` and the CSV loader write their rows into a `RawRows` and
+    standardise them in place instead: the same numbers without the copies.)"""
+    X_train = np.asarray(X_train, np.float64)
+    raw = RawRows(*X_train.shape)
+    raw.raw[...] = X_train
+    stats = column_stats(raw.raw, standardize, center_only)
+    X_val = np.asarray(X_val, np.float64)
+    out = np.empty(X_val.shape, dtype)
+    standardize_into(out, X_val, stats)
+    y_train, y_val = _finish_targets(y_train, y_val, task, standardize, dtype)
+    return Dataset(name, raw.finish(stats, dtype), y_train, out, y_val, task, n_classes, tuple(feature_names),
                    None if class_names is None else tuple(class_names))
+
+
+def _finish_targets(y_train, y_val, task, standardize, dtype):
+    """Regression targets standardised with train statistics and cast to dtype; class indices as int64."""
+    if task != "regression":
+        return np.ascontiguousarray(y_train, np.int64), np.ascontiguousarray(y_val, np.int64)
+    y_train, y_val = np.asarray(y_train, np.float64), np.asarray(y_val, np.float64)
+    if standardize:
+        y_train, y_val = (a[:, 0] for a in _standardize(y_train[:, None], y_val[:, None], False))
+    with np.errstate(over="ignore"):  # callers check finiteness after a float32 cast
+        return np.ascontiguousarray(y_train, dtype), np.ascontiguousarray(y_val, dtype)
+
+
+def block_rows(n_features: int) -> int:
+    """Rows in one block of the data pipeline (BLOCK_VALUES numbers)."""
+    return max(1, BLOCK_VALUES // max(1, n_features))
+
+
+class RawRows:
+    """An (n, D) float64 array that becomes the final (n, D) array of the run's dtype in place.
+
+    Rows are written raw (`fill`, or `raw[...]`); `finish(stats, dtype)` standardises them block by block and,
+    for float32, writes the results into the first half of the same memory (row i's float32 values end before
+    row i+1's float64 values start, so nothing unread is overwritten) and returns the second half to the
+    system. The data is never held twice.
+    """
+
+    def __init__(self, n: int, n_features: int):
+        self.shape = (n, n_features)
+        # anonymous and page-aligned; populated at once (every byte is written next): faster than a fault a page
+        size = max(1, n * n_features * 8)
+        if hasattr(mmap, "MAP_POPULATE"):  # Linux
+            self._map = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
+        else:
+            self._map = mmap.mmap(-1, size)
+        self.raw = np.frombuffer(self._map, np.float64, n * n_features).reshape(self.shape)
+
+    def fill(self, blocks: Iterator[np.ndarray]) -> None:
+        at = 0
+        for block in blocks:
+            self.raw[at:at + len(block)] = block
+            at += len(block)
+        assert at == self.shape[0], (at, self.shape)
+
+    def finish(self, stats, dtype) -> np.ndarray:
+        n, d = self.shape
+        raw, self.raw = self.raw, None
+        dtype, rows = np.dtype(dtype), block_rows(d)
+        if dtype == np.float64:
+            for i in range(0, n, rows):
+                standardize_into(raw[i:i + rows], raw[i:i + rows], stats)
+            return raw
+        out = np.frombuffer(self._map, dtype, n * d).reshape(self.shape)
+        for i in range(0, n, rows):
+            standardize_into(out[i:i + rows], raw[i:i + rows].copy(), stats)
+        del raw
+        used = -(-out.nbytes // mmap.PAGESIZE) * mmap.PAGESIZE
+        if hasattr(mmap, "MADV_DONTNEED") and used < len(self._map):
+            self._map.madvise(mmap.MADV_DONTNEED, used, len(self._map) - used)  # the float64 tail: freed
+        return out
+
+
+class ColumnStats(NamedTuple):
+    mean: np.ndarray | None  # (D,) float64; None: no standardisation
+    std: np.ndarray | None  # (D,) float64, inf for a constant column; None: centre only
+
+
+def column_stats(X: np.ndarray, standardize: bool, center_only: bool = False) -> ColumnStats:
+    """Train statistics of the float64 rows X, exactly `X.mean(axis=0)` and `X.std(axis=0)` (the same sums in the
+    same order), without X.std's (n, D) temporaries; a (near-)constant column gets std inf (it becomes zeros)."""
+    if not standardize or X.shape[0] == 0:
+        return ColumnStats(None, None)
+    mean = X.mean(axis=0)
+    if center_only:
+        return ColumnStats(mean, None)
+    n, d = X.shape
+    rows = block_rows(d)
+    buf = np.empty((min(n, rows) + 1, d))  # row 0 carries the running sum: one sequential sum over all rows
+    total = None
+    for i in range(0, n, rows):
+        m = min(rows, n - i)
+        start = 0 if total is None else 1
+        part = buf[start:start + m]
+        np.subtract(X[i:i + m], mean, out=part)
+        np.multiply(part, part, out=part)
+        if total is not None:
+            buf[0] = total
+        total = np.add.reduce(buf[:start + m], axis=0)
+    std = np.sqrt(total / n)
+    # Scale-free: a column whose train values span at most 1e-12 of their magnitude is constant, and dividing by
+    # std = inf makes it exactly zero in both sets. (The float64 mean of identical values can be an ulp off:
+    # 1e100 - mean(1e100, ...) was +-1e84, not 0.)
+    hi, lo = X.max(axis=0), X.min(axis=0)
+    constant = (hi - lo) <= 1e-12 * np.maximum(np.abs(hi), np.abs(lo))
+    return ColumnStats(mean, np.where(constant, np.inf, std))
+
+
+def standardize_into(out: np.ndarray, block: np.ndarray, stats: ColumnStats) -> None:
+    """out[...] = (block - mean) / std (float64 arithmetic, then out's dtype); block may be out itself."""
+    with np.errstate(over="ignore"):  # callers check finiteness after a float32 cast
+        if stats.mean is None:
+            out[...] = block
+        elif out.dtype == np.float64:
+            np.subtract(block, stats.mean, out=out)
+            if stats.std is not None:
+                np.divide(out, stats.std, out=out)
+        else:
+            t = block - stats.mean
+            if stats.std is not None:
+                np.divide(t, stats.std, out=t)
+            out[...] = t
 
 
 def _standardize(A_train, A_val, center_only):
@@ -170,12 +297,28 @@ def _balanced_labels(rng, n, n_classes):
     return rng.permutation(np.arange(n, dtype=np.int64) % n_classes)
 
 
+class _Draw(NamedTuple):
+    """n examples being drawn: `blocks(rows)` yields their features, float64 blocks of `rows` rows in order, drawing
+    from the generator as it goes (the same numbers as one draw of all n); `labels()`, called after the last
+    block, gives y. A sampler `sample(n) -> _Draw` draws in the order its docstring's one-shot version would."""
+    blocks: Callable[[int], Iterator[np.ndarray]]
+    labels: Callable[[], np.ndarray]
+
+
 def _planar(make_xy):
     """Wrap a 2-D generator `(rng, n, n_classes, noise) -> (X (n, 2), y)`, appending nuisance columns."""
     def sampler(rng, n_features, n_classes, noise, condition_number):
         def sample(n):
-            X, y = make_xy(rng, n, n_classes, noise)
-            return np.hstack([X, rng.standard_normal((n, n_features - 2))]), y
+            X, y = make_xy(rng, n, n_classes, noise)  # (n, 2)
+
+            def blocks(rows):  # as np.hstack([X, rng.standard_normal((n, n_features - 2))])
+                for i in range(0, n, rows):
+                    m = min(rows, n - i)
+                    out = np.empty((m, n_features))
+                    out[:, :2] = X[i:i + m]
+                    out[:, 2:] = rng.standard_normal((m, n_features - 2))
+                    yield out
+            return _Draw(blocks, lambda: y)
         return sample
     return sampler
 
@@ -219,7 +362,13 @@ def _blobs(rng, n_features, n_classes, noise, condition_number):
 
     def sample(n):
         y = _balanced_labels(rng, n, n_classes)
-        return centers[y] + rng.normal(0.0, 0.5 + 5.0 * noise, (n, n_features)), y
+
+        def blocks(rows):  # as centers[y] + rng.normal(0.0, 0.5 + 5.0 * noise, (n, n_features))
+            for i in range(0, n, rows):
+                out = rng.normal(0.0, 0.5 + 5.0 * noise, (min(rows, n - i), n_features))
+                out += centers[y[i:i + rows]]
+                yield out
+        return _Draw(blocks, lambda: y)
     return sample
 
 
@@ -233,8 +382,14 @@ def _linear(rng, n_features, n_classes, noise, condition_number):
     b = rng.standard_normal()
 
     def sample(n):
-        X = rng.standard_normal((n, D)) @ root_cov.T
-        return X, X @ w + b + noise * rng.standard_normal(n)
+        xw = np.empty(n)
+
+        def blocks(rows):  # X = rng.standard_normal((n, D)) @ root_cov.T, then y = X @ w + b + noise * eps
+            for i in range(0, n, rows):
+                X = rng.standard_normal((min(rows, n - i), D)) @ root_cov.T
+                xw[i:i + len(X)] = X @ w
+                yield X
+        return _Draw(blocks, lambda: xw + b + noise * rng.standard_normal(n))
     return sample
 
 

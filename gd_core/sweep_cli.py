@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 import sys
+from concurrent.futures.process import BrokenProcessPool
 
 from .cli_io import EXIT_INTERRUPTED, StopOnInterrupt, check_outputs, error_line
 from .config import ConfigError, ExperimentConfig, coerce_field, shown
+from .limits import check_memory, memory_error_message
 from .results import to_csv
 
 SWEEP_OWN = ("--batch-sizes", "--lr", "--target-loss", "--checkpoints", "--seeds")
@@ -69,6 +71,7 @@ def spec_from_args(args):
     values["batch_sizes"] = (1,)  # placeholder: each batch size of the sweep gets its own config
     values["lrs"] = coerce_field("lrs", args.lrs)
     base = ExperimentConfig.from_dict(values)
+    check_memory([base])  # the data, before a CSV is read to count its rows
     if base.dataset == "csv":
         from .runner import build_dataset
         n_train = build_dataset(base).n_train
@@ -117,6 +120,8 @@ def main(args) -> int:
         spec = spec_from_args(args)
         jobs = _int("--jobs", args.jobs, 1, 64)
         check_outputs({"--out": args.out, "--summary": args.summary})
+        check_memory([spec.base.replace(batch_sizes=(max(spec.batch_sizes),))],
+                     processes=min(jobs, len(spec.batch_sizes)))  # each process makes its own data
         with StopOnInterrupt() as interrupt:
             result = run_sweep(spec, progress=bar, should_stop=lambda: interrupt.stopped, jobs=jobs)
         to_csv(result.log, args.out)
@@ -127,8 +132,13 @@ def main(args) -> int:
         bar.clear()
         sys.stderr.write("error: interrupted; nothing was written\n")
         return EXIT_INTERRUPTED
-    except (ValueError, OSError, RecursionError) as e:
+    except (ValueError, OSError, RecursionError, MemoryError, BrokenProcessPool) as e:
         bar.clear()
+        if isinstance(e, MemoryError):
+            e = memory_error_message(e)
+        elif isinstance(e, BrokenProcessPool):
+            e = ("a worker process died (out of memory?); run with fewer --jobs, fewer samples or features, or "
+                 "batch sizes smaller than the full set")
         sys.stderr.write(error_line(e))
         return 2
     bar.clear()

@@ -129,7 +129,7 @@ CASES = [
      r"a config must be a JSON object; got list"),
     ("a URL with every parameter tampered", "url",  # (issue 17: 200,000 samples now run, without B=1: CASES17)
      {"problem": "mlp", "hidden": "1024", "n_features": "1000", "n_samples": "16000"},
-     r"needs about 1,158 MB of memory, more than the 512 MB this host allows: .* \(defaults used\)$"),
+     r"needs about 914 MB of memory, more than the 512 MB this host allows: .* \(defaults used\)$"),
     ("a URL with every parameter tampered", "url", {"csv_path": "/etc/passwd"}, r"csv_path cannot be set from a link"),
 ]
 # Items whose other entry points are tested elsewhere (the loader, the fields, the form, the upload).
@@ -261,7 +261,7 @@ def test_work_budget_message_says_size_limit_and_how_to_shrink():
         assert part in msg, msg
     with pytest.raises(ConfigError, match=r"n_samples x n_features must be at most 16,000,000 numbers"):
         share.check_host_budget(ExperimentConfig(n_samples=100_000, n_features=500, budget=0.01))
-    with pytest.raises(ConfigError, match=r"needs about 5,029 MB of memory, more than the 512 MB"):
+    with pytest.raises(ConfigError, match=r"needs about 5,024 MB of memory, more than the 512 MB"):
         share.check_host_budget(ExperimentConfig(problem="mlp", hidden=1024, n_samples=200_000, n_classes=2,
                                                  batch_sizes=("full",), budget_unit="steps", budget=1,
                                                  n_checkpoints=1, eval_examples=100))
@@ -317,7 +317,7 @@ def test_home_page_too_large_request_is_an_error_and_keeps_the_last_results():
     at.number_input(key="cfg_n_samples").set_value(16_000)
     at.get("form_submit_button")[0].click().run()
     assert not at.exception
-    assert "Not run: this experiment needs about 1,158 MB of memory" in md_unescape(at.error[0].value)
+    assert "Not run: this experiment needs about 914 MB of memory" in md_unescape(at.error[0].value)
     assert at.session_state["home_config"] == ExperimentConfig()
     assert len(at.get("plotly_chart")) == 1
 

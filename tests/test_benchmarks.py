@@ -137,3 +137,93 @@ def test_checkpoint_timer_counts_each_measurement_once(pool, monkeypatch):
     with be.timed_checkpoints() as spent:
         run_experiment(cfg)  # the two lrs stacked: one `many` call of both runs per checkpoint
     assert spent[1] == 11 and spent[0] > 0  # steps 0, 1/10 .. 10/10 of the epoch
+
+
+# -- benchmarks/bench_e2e.py: whole processes ------------------------------------------------------------------
+
+def test_e2e_process_peak_is_the_childs_own():
+    import sys
+
+    from benchmarks import bench_e2e
+
+    big = np.ones(40_000_000)  # this process: +305 MB, which a child forked from it would report as its own
+    small = bench_e2e.run_process([sys.executable, "-c", "pass"])
+    grown = bench_e2e.run_process([sys.executable, "-c", "import numpy as np; a = np.ones(25_000_000)"])
+    assert small.peak_mb < 60 and 190 < grown.peak_mb < 400, (small, grown)
+    assert small.seconds > 0 and big[-1] == 1.0
+    with pytest.raises(RuntimeError, match="exited 3"):
+        bench_e2e.run_process([sys.executable, "-c", "raise SystemExit(3)"])
+
+
+def test_e2e_benchmark_runs_every_section_at_a_tiny_scale(capsys):
+    from benchmarks import bench_e2e
+
+    checks = bench_e2e.main(["--n", "2000", "--rounds", "1"])
+    assert [name for name, _, _ in checks] == [
+        "whole CLI <= 3x its own training time", "whole CLI <= 1.5x the floor process",
+        "CLI peak RSS <= 1.5x data + 250 MB", "CSV loading <= 1.5x pandas.read_csv + to_numpy",
+        "--csv CLI peak RSS <= 1.5x data + 250 MB"]
+    out = capsys.readouterr().out
+    for part in ("whole CLI process", "floor process", "load_csv_dataset", "pandas.read_csv + to_numpy(float32)",
+                 "gd_core.cli", "at this scale the readings only indicate"):
+        assert part in out, part
+
+
+def test_e2e_floor_trains_the_engine_loop_on_the_same_data(tmp_path):
+    import sys
+
+    from benchmarks import bench_e2e
+    from gd_core import make_dataset
+
+    args = ["3000", "8", "4", str(bench_e2e.NOISE_STD), "0.1", "64"]
+    proc = bench_e2e.run_process([sys.executable, "-c", bench_e2e.FLOOR, *args])
+    seconds, done, loss = (float(v) for v in proc.stdout.split())
+    assert seconds > 0 and done == math.ceil(2400 / 64) and 0 < loss < math.log(4) * 2
+    saved = tmp_path / "X.npy"
+    code = bench_e2e.FLOOR + f"\nnp.save({str(saved)!r}, np.concatenate([X, Xv]))\n"
+    bench_e2e.run_process([sys.executable, "-c", code, *args])
+    ds = make_dataset("blobs", 3000, 8, 4, noise=0.5, dtype="float32")  # the CLI's data (default noise 0.5)
+    np.testing.assert_allclose(np.load(saved), np.concatenate([ds.X_train, ds.X_val]), rtol=1e-4, atol=1e-5)
+
+
+def test_e2e_rejects_bad_flags():
+    from benchmarks import bench_e2e
+
+    with pytest.raises(SystemExit) as e:
+        bench_e2e.parse_args(["--rounds", "0"])
+    assert e.value.code == 2
+    assert bench_e2e.parse_args(["--quick"]).n == 60_000
+
+
+def test_dashboard_csv_memory_measures_both_readers():
+    import json
+    import subprocess
+    import sys
+
+    from benchmarks.bench_e2e import ROOT
+
+    # its own process: bench_dashboard imports tests/browser/conftest.py, which this session's conftest shadows
+    code = "import json; from benchmarks.bench_dashboard import csv_memory; print(json.dumps(csv_memory(20000, 41)))"
+    mem = json.loads(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                                    check=True).stdout)
+    fast, strict = (mem[k][2] - mem[k][1] for k in ("fast", "strict"))
+    assert mem["fast"][3:] == mem["strict"][3:] == [20_000, 40]
+    assert strict > 1.5 * fast, mem  # the strict reader holds every field as a string: it really ran
+
+
+def test_dashboard_notes_scale_link_carries_the_preset():
+    import json
+    import subprocess
+    import sys
+    from urllib.parse import parse_qsl, urlsplit
+
+    from benchmarks.bench_e2e import ROOT
+    from ui import presets, share
+
+    code = "from benchmarks.bench_dashboard import notes_scale_url; print(notes_scale_url('http://h:1'))"
+    url = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert url.startswith("http://h:1/?")
+    config, errors = share.read_query(dict(parse_qsl(urlsplit(url).query)))
+    assert not errors and config == presets.PRESETS["notes_scale"].config
+    assert json.loads(config.to_json())["n_samples"] == 200_000

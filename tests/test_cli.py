@@ -76,3 +76,65 @@ def test_bad_config_json_exits_2(tmp_path):
     cfg.write_text('{"problem": "softmax", "extra": 1}')
     p = run_cli("run", "--config", str(cfg), "--out", str(tmp_path / "r.csv"))
     assert p.returncode == 2 and "unknown config field(s) 'extra'" in p.stderr
+
+
+def _under_ulimit(*args, kb=4_000_000):
+    """The CLI as a subprocess under `ulimit -v kb` (a 4 GB address space): (process, seconds)."""
+    import shlex
+    import time
+
+    command = f"ulimit -v {kb}; exec {shlex.quote(sys.executable)} -m gd_core {shlex.join(args)}"
+    t0 = time.perf_counter()
+    p = subprocess.run(["bash", "-c", command], capture_output=True, text=True)
+    return p, time.perf_counter() - t0
+
+
+@pytest.mark.parametrize("args, needs", [
+    # ~16 GB of float64 data
+    (["run", "--problem", "softmax", "--dataset", "blobs", "--n-samples", "2000000", "--n-features", "1000",
+      "--n-classes", "10", "--batch-sizes", "256", "--epochs", "1"], "data"),
+    # 16 MB of data, but the MLP's full-batch step over 1.6M rows x 1,024 hidden units needs ~50 GB
+    (["run", "--problem", "mlp", "--dataset", "blobs", "--n-samples", "2000000", "--n-features", "2",
+      "--set", "hidden=1024", "--batch-sizes", "full", "--epochs", "1"], "step"),
+    (["sweep", "--problem", "mlp", "--dataset", "blobs", "--n-samples", "2000000", "--n-features", "2",
+      "--set", "hidden=1024", "--batch-sizes", "1600000", "--lrs", "0.1", "--target-loss", "0.1"], "step"),
+])
+def test_a_request_too_big_for_the_process_limit_is_refused_before_allocating(tmp_path, args, needs):
+    out = tmp_path / "r.csv"
+    p, seconds = _under_ulimit(*args, "--out", str(out))
+    assert p.returncode == 2, p.stderr
+    lines = p.stderr.splitlines()
+    assert p.stderr.count("\n") == 1 and lines[0].startswith("error: this request needs about "), p.stderr
+    assert "ulimit -v" in lines[0] and "shrink it about" in lines[0], lines[0]
+    first = "fewer samples or features" if needs == "data" else "batch sizes smaller than the full set"
+    assert lines[0].split("shrink it about")[1].split(": ", 1)[1].startswith(first), lines[0]
+    assert not out.exists()
+    assert seconds < 20, seconds  # refused from the estimate: no allocation was tried (that would take minutes)
+
+
+def test_a_request_that_fits_the_process_limit_still_runs(tmp_path):
+    out = tmp_path / "r.csv"
+    p, _ = _under_ulimit("run", "--problem", "softmax", "--dataset", "blobs", "--n-samples", "20000",
+                         "--n-features", "16", "--batch-sizes", "64", "--epochs", "1", "--quiet", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    assert len(read_log_csv(out)) > 0
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_a_memory_error_anywhere_becomes_one_line(tmp_path, capsys, monkeypatch, command):
+    import gd_core.cli
+    import gd_core.scaling
+
+    def fail(*args, **kwargs):
+        raise MemoryError("Unable to allocate 11.9 GiB for an array with shape (2000000, 800) and data type float64")
+
+    monkeypatch.setattr(gd_core.cli, "run_experiment", fail)
+    monkeypatch.setattr(gd_core.scaling, "run_sweep", fail)
+    args = ["--problem", "softmax", "--dataset", "blobs", "--n-samples", "200", "--batch-sizes", "8",
+            "--out", str(tmp_path / "r.csv"),
+            "--quiet"]
+    args = ["run", *args] if command == "run" else ["sweep", *args, "--lrs", "0.1", "--target-loss", "0.1"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: out of memory: Unable to allocate 11.9 GiB"), err
+    assert "is available" in err and "fewer samples or features" in err, err

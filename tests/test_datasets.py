@@ -305,10 +305,10 @@ def _both_paths(monkeypatch, data, target, **kw):
     from gd_core import csv_data
     used = []
     monkeypatch.undo()  # the real fast reader, also on a second call
-    fast = csv_data._fast_parse
-    monkeypatch.setattr(csv_data, "_fast_parse", lambda *a: used.append(fast(*a)) or used[-1])
+    fast = csv_data._fast_load  # the streaming reader load_csv_dataset tries first
+    monkeypatch.setattr(csv_data, "_fast_load", lambda *a: used.append(fast(*a)) or used[-1])
     got = load_csv_dataset(io.BytesIO(data), target, **kw)
-    monkeypatch.setattr(csv_data, "_fast_parse", lambda *a: None)
+    monkeypatch.setattr(csv_data, "_fast_load", lambda *a: None)
     want = load_csv_dataset(io.BytesIO(data), target, **kw)
     return got, want, used[0] is not None
 
