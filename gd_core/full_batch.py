@@ -15,7 +15,7 @@ import numpy as np
 from .kernels import LINEAR_MODELS, _penalty_terms, bind_gradient
 from .problems import Problem
 
-FULL_CHUNK = 16_384  # rows per chunk: the (C, chunk) scores and the chunk of X stay in cache (PERF.md)
+FULL_CHUNK = 16_384  # rows per chunk: the (C, chunk) scores and the chunk of X stay in cache (docs/PERFORMANCE.md)
 
 
 def full_batch_applies(problem: Problem, n: int, min_rows: int) -> bool:

@@ -3,7 +3,7 @@
 `bind_gradient(problem, w, grad, max_batch)` returns `f(X, y) -> loss` that writes the gradient of
 `problem.loss_and_grad(w, X, y)` into `grad` (n_params,). The linear models get hand-written kernels
 (every temporary preallocated, `out=` everywhere, reductions as direct ufunc calls: at small B each NumPy
-call costs ~1-3 us and dominates, PERF.md); other problems fall back to `loss_and_grad(out=grad)`.
+call costs ~1-3 us and dominates, docs/PERFORMANCE.md); other problems fall back to `loss_and_grad(out=grad)`.
 `w` and `grad` are bound by identity, so the caller must update `w` in place (the optimizers do).
 
 The fused B = 1 plain-SGD loops are in `one_example.py`, the checkpoint's evaluation in `evaluation.py`, the

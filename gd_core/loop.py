@@ -9,7 +9,7 @@ Paths, chosen once per run:
   time into [X, 1], whose ones column carries the bias (`_Gathered`, kernels' ones_column);
 - a full batch on a large set: the chunked, threaded kernel (full_batch.bind_full_gradient);
 - otherwise: sampler.next(), a gather into preallocated (B, D) / (B,) buffers (`np.take(..., out=,
-  mode="clip")`: mode="raise" would allocate a full-size temporary, PERF.md), the bound gradient kernel
+  mode="clip")`: mode="raise" would allocate a full-size temporary, docs/PERFORMANCE.md), the bound gradient kernel
   (kernels.bind_gradient) and the in-place updater (optimizers.make_updater; Optimizer.update for the
   optimizers it does not cover).
 """
@@ -27,7 +27,7 @@ from .one_example import one_example_sgd
 from .optimizers import Optimizer, make_updater
 from .problems import Problem, Softmax
 
-FULL_CHUNKED_MIN = 65_536  # full batches from this many rows go through the chunked kernel (PERF.md)
+FULL_CHUNKED_MIN = 65_536  # full batches from this many rows go through the chunked kernel (docs/PERFORMANCE.md)
 
 
 def fused_sgd_applies(optimizer: str, hp: dict) -> bool:

@@ -34,7 +34,7 @@ from .stacked import run_stacked, stack_groups
 from .stopping import Stop, steps_between_checks
 
 EXPLODE_FACTOR = 1e4  # a batch loss this many times the starting loss (or 1) counts as divergence
-SMALL_BATCH = 4096  # below this BLAS runs single-threaded: threads only help big products (PERF.md)
+SMALL_BATCH = 4096  # below this BLAS runs single-threaded: threads only help big products (docs/PERFORMANCE.md)
 # Workers of a large full-batch step (full_batch.bind_full_gradient): the result does not depend on this.
 FULL_THREADS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                             else os.cpu_count() or 1))
@@ -235,7 +235,7 @@ def _run_group(group_specs, indices, problem, ds, init_cache, cfg, evaluator, re
 def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: ExperimentConfig,
              evaluator: Evaluator, report, stop: Stop) -> tuple[list[dict], bool]:
     """One run. A full batch on a large set uses the chunked kernel (full_batch.bind_full_gradient) on a thread
-    pool that lives for this run only, with BLAS at 1 thread (each worker's products are small, PERF.md)."""
+    pool that lives for this run only, with BLAS at 1 thread (each worker's products are small, docs/PERFORMANCE.md)."""
     full = spec.batch_size >= ds.n_train and cfg.sampling == "shuffle"  # as BatchSampler.full
     if full and full_batch_applies(problem, ds.n_train, FULL_CHUNKED_MIN):
         with threadpool_limits(1, user_api="blas"), \

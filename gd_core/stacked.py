@@ -4,7 +4,7 @@ Rule (`stack_groups`, applied by run_experiment unless `stacked=False`): runs ar
 is least_squares, logistic or softmax, the optimizer is sgd (any momentum / nesterov / weight decay) or
 adam, the batch size is below runner.SMALL_BATCH and not the full set, and at least two runs share that
 batch size. Everything else runs one by one. Full batch is left out: its (N, R*C) scores would cost R
-times the memory, and its products are already BLAS-bound (PERF.md).
+times the memory, and its products are already BLAS-bound (docs/PERFORMANCE.md).
 
 Layout: all runs' parameters in one array `P: (S, D+1, L, C)` (S seeds, L learning rates, C outputs,
 C = 1 for the one-output models); `P[s, :, l, :].ravel()` is run (s, l)'s flat `w` ([W (D, C); b]). Runs of
