@@ -96,10 +96,13 @@ def _decayed(grad: np.ndarray, w: np.ndarray, weight_decay: float, out: np.ndarr
     return out
 
 
-# -- the update rules, one body each: w, the state's arrays and tmp are updated in place -------------------------
+# -- the update rules, one body each: w, the state's arrays and the scratch arrays are updated in place ------------
 
-def _sgd_step(w, g, buf, tmp, lr, step, mu, damp, nesterov):
-    """b = g (step 0) else mu*b + (1-damp)*g; w -= lr*(g + mu*b if nesterov else b); plain: w -= lr*g."""
+def _sgd_step(hp, w, grad, buf, scratch, lr, step):
+    """g = grad + wd*w; b = g (step 0) else mu*b + (1-damp)*g; w -= lr*(g + mu*b if nesterov else b);
+    without momentum w -= lr*g."""
+    mu, damp, nesterov = hp.mu, hp.damp, hp.nesterov
+    tmp, g = scratch[0], _decayed(grad, w, hp.wd, scratch[1])
     if buf is not None:
         if step == 0:
             np.copyto(buf, g)
@@ -121,8 +124,10 @@ def _sgd_step(w, g, buf, tmp, lr, step, mu, damp, nesterov):
     np.subtract(w, tmp, out=w)
 
 
-def _adagrad_step(w, g, total, tmp, lr, step, lr_decay, eps):
-    """clr = lr/(1 + step*lr_decay); sum += g^2; w -= clr*g/(sqrt(sum) + eps)."""
+def _adagrad_step(hp, w, grad, total, scratch, lr, step):
+    """g = grad + wd*w; clr = lr/(1 + step*lr_decay); sum += g^2; w -= clr*g/(sqrt(sum) + eps)."""
+    lr_decay, eps = hp.lr_decay, hp.eps
+    tmp, g = scratch[0], _decayed(grad, w, hp.wd, scratch[1])
     np.multiply(g, g, out=tmp)
     np.add(total, tmp, out=total)
     np.sqrt(total, out=tmp)
@@ -132,8 +137,11 @@ def _adagrad_step(w, g, total, tmp, lr, step, lr_decay, eps):
     np.subtract(w, tmp, out=w)
 
 
-def _rmsprop_step(w, g, square_avg, buf, grad_avg, tmp, lr, alpha, eps, mu):
-    """v = a*v + (1-a)*g^2; b = mu*b + g/(sqrt(v - g_avg^2 if centered else v) + eps); w -= lr*b."""
+def _rmsprop_step(hp, w, grad, square_avg, buf, grad_avg, scratch, lr):
+    """g = grad + wd*w; v = a*v + (1-a)*g^2; b = mu*b + g/(sqrt(v - g_avg^2 if centered else v) + eps);
+    w -= lr*b (without momentum w -= lr*g/(...))."""
+    alpha, eps, mu = hp.alpha, hp.eps, hp.mu
+    tmp, g = scratch[0], _decayed(grad, w, hp.wd, scratch[1])
     np.multiply(g, g, out=tmp)
     np.multiply(tmp, 1.0 - alpha, out=tmp)
     np.multiply(square_avg, alpha, out=square_avg)
@@ -159,8 +167,11 @@ def _rmsprop_step(w, g, square_avg, buf, grad_avg, tmp, lr, alpha, eps, mu):
     np.subtract(w, tmp, out=w)
 
 
-def _adam_step(w, g, m, v, v_max, tmp, lr, step, b1, b2, eps):
-    """m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; w -= lr*m_hat/(sqrt(v_hat) + eps), in torch's order."""
+def _adam_step(hp, w, grad, m, v, v_max, scratch, lr, step):
+    """g = grad + wd*w; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; w -= lr*m_hat/(sqrt(v_hat) + eps),
+    in torch's order (amsgrad: v_max, the running max of v, in v_hat)."""
+    b1, b2, eps = hp.b1, hp.b2, hp.eps
+    tmp, g = scratch[0], _decayed(grad, w, hp.wd, scratch[1])
     t = step + 1
     np.multiply(g, 1.0 - b1, out=tmp)
     np.multiply(m, b1, out=m)
@@ -180,7 +191,7 @@ def _adam_step(w, g, m, v, v_max, tmp, lr, step, b1, b2, eps):
     np.subtract(w, tmp, out=w)
 
 
-# -- the factories: check the hyperparameters once, then call the rule -----------------------------------------
+# -- hyperparameters, checked once by the factories; the rules read them ------------------------------------------
 
 class _Sgd(NamedTuple):
     mu: float
@@ -188,20 +199,12 @@ class _Sgd(NamedTuple):
     nesterov: bool
     wd: float
 
-    def step(self, w, grad, buf, scratch, lr, step):
-        g = _decayed(grad, w, self.wd, scratch[1])
-        _sgd_step(w, g, buf, scratch[0], lr, step, self.mu, self.damp, self.nesterov)
-
 
 class _Adagrad(NamedTuple):
     lr_decay: float
     wd: float
     start: float
     eps: float
-
-    def step(self, w, grad, total, scratch, lr, step):
-        g = _decayed(grad, w, self.wd, scratch[1])
-        _adagrad_step(w, g, total, scratch[0], lr, step, self.lr_decay, self.eps)
 
 
 class _Rmsprop(NamedTuple):
@@ -211,10 +214,6 @@ class _Rmsprop(NamedTuple):
     mu: float
     centered: bool
 
-    def step(self, w, grad, square_avg, buf, grad_avg, scratch, lr):
-        g = _decayed(grad, w, self.wd, scratch[1])
-        _rmsprop_step(w, g, square_avg, buf, grad_avg, scratch[0], lr, self.alpha, self.eps, self.mu)
-
 
 class _Adam(NamedTuple):
     b1: float
@@ -222,10 +221,6 @@ class _Adam(NamedTuple):
     eps: float
     wd: float
     amsgrad: bool
-
-    def step(self, w, grad, m, v, v_max, scratch, lr, step):
-        g = _decayed(grad, w, self.wd, scratch[1])
-        _adam_step(w, g, m, v, v_max, scratch[0], lr, step, self.b1, self.b2, self.eps)
 
 
 def _scratch(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -276,7 +271,7 @@ def sgd(lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0) -> Op
 
     def update(grad, state, w):
         step, buf = state
-        rule.step(w, grad, buf, _scratch(w), lr_at(step), step)
+        _sgd_step(rule, w, grad, buf, _scratch(w), lr_at(step), step)
         return w, SGDState(step + 1, buf)
 
     return Optimizer(init, update)
@@ -291,7 +286,7 @@ def adagrad(lr, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, e
 
     def update(grad, state, w):
         step, total = state
-        rule.step(w, grad, total, _scratch(w), lr_at(step), step)
+        _adagrad_step(rule, w, grad, total, _scratch(w), lr_at(step), step)
         return w, AdagradState(step + 1, total)
 
     return Optimizer(init, update)
@@ -311,7 +306,7 @@ def rmsprop(lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=F
 
     def update(grad, state, w):
         step, square_avg, buf, grad_avg = state
-        rule.step(w, grad, square_avg, buf, grad_avg, _scratch(w), lr_at(step))
+        _rmsprop_step(rule, w, grad, square_avg, buf, grad_avg, _scratch(w), lr_at(step))
         return w, RMSpropState(step + 1, square_avg, buf, grad_avg)
 
     return Optimizer(init, update)
@@ -330,7 +325,7 @@ def adam(lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False) -> O
 
     def update(grad, state, w):
         step, m, v, v_max = state
-        rule.step(w, grad, m, v, v_max, _scratch(w), lr_at(step), step)
+        _adam_step(rule, w, grad, m, v, v_max, _scratch(w), lr_at(step), step)
         return w, AdamState(step + 1, m, v, v_max)
 
     return Optimizer(init, update)
@@ -397,14 +392,14 @@ def make_updater(name: str, hp: dict, w: np.ndarray):
         buf = np.zeros_like(w) if rule.mu else None
 
         def update(grad, lr, step):
-            rule.step(w, grad, buf, scratch, lr, step)
+            _sgd_step(rule, w, grad, buf, scratch, lr, step)
 
         update.state = () if buf is None else (buf,)
     else:
         m, v = np.zeros_like(w), np.zeros_like(w)
 
         def update(grad, lr, step):
-            rule.step(w, grad, m, v, None, scratch, lr, step)
+            _adam_step(rule, w, grad, m, v, None, scratch, lr, step)
 
         update.state = (m, v)
     return update
