@@ -437,7 +437,8 @@ ELSEWHERE17 = {
     "4 uploads": "test_an_upload_switches_the_form_to_it_and_runs, test_a_bad_upload_is_one_message (below)",
     "10 time limit and cancel": "test_checks_between_checkpoints_change_no_number, "
                                 "test_time_limit_and_cancel_act_between_checkpoints, "
-                                "test_a_deadline_bounds_the_whole_request (below)",
+                                "test_a_deadline_bounds_the_whole_request (below), "
+                                "tests/browser/test_closed_tab.py (a closed tab stops its run)",
     "6 links": "test_repeated_link_parameters_reach_the_page (below)",
     "13 data read exactly": "test_a_constant_column_of_any_scale_becomes_zeros_and_trains, "
                             "test_integer_targets_beyond_float64_stay_distinct_classes (below)",
