@@ -28,11 +28,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gd_core import ExperimentConfig, Results, build_dataset, run_experiment, summarize
+from gd_core import ExperimentConfig, Results, build_dataset, read_csv_columns, run_experiment, summarize
+from gd_core.csv_data import MAX_COLUMNS, CSVError
 from gd_core.limits import check_work_budget
 from gd_core.runner import build_problem, eval_size, plan_runs, total_steps
 from ui.presets import HOSTED_MAX_SAMPLES
-from ui.share import HOST_MAX_BYTES, HOST_MAX_WORK, HOST_TIME_LIMIT_S, fit_host_budget, fit_to_data
+from ui.share import HOST_MAX_BYTES, HOST_MAX_VALUES, HOST_MAX_WORK, HOST_TIME_LIMIT_S, fit_host_budget, fit_to_data
 
 MAX_ENTRIES = 192  # run groups (one batch size each): 48 comparisons of 4 batch sizes
 MAX_BYTES = 200 * 2**20  # run logs are small (~200 rows a run); this bounds a hosted app's memory
@@ -102,17 +103,39 @@ def _copy(r: Results) -> Results:
     return Results(r.log.copy(), r.summary.copy(), r.config)
 
 
-def _dataset(config: ExperimentConfig, csv_bytes: bytes | None):
+def load_dataset(config: ExperimentConfig, csv_bytes: bytes | None):
     if config.dataset == "csv":
+        check_upload_size(csv_bytes or b"")
         return build_dataset(config, csv_source=io.BytesIO(csv_bytes or b""), max_rows=HOSTED_MAX_SAMPLES)
     return build_dataset(config)
+
+
+def check_upload_size(data: bytes) -> None:
+    """Raise CSVError, before the file is parsed, if an upload has more data rows than HOSTED_MAX_SAMPLES or more
+    numbers than HOST_MAX_VALUES (the generated data's cap), counted from its line breaks and header: parsing
+    costs several times the file's size in memory, so it must not start on a file that would be refused after."""
+    rows = data.count(b"\n") + (not data.endswith(b"\n")) - 1  # an upper bound: blank lines count too
+    if rows <= HOSTED_MAX_SAMPLES and rows * (MAX_COLUMNS - 1) <= HOST_MAX_VALUES:
+        return  # small enough whatever its width
+    head = data[:data.find(b"\n", 0, 1 << 20) + 1]  # the header line (within 1 MB; else refused as too wide)
+    if not head:
+        raise CSVError("the CSV file's header line is longer than 1 MB; a header names at most "
+                       f"{MAX_COLUMNS:,} columns")
+    width = len(read_csv_columns(io.BytesIO(head)))
+    if rows > HOSTED_MAX_SAMPLES:
+        raise CSVError(f"the CSV file must have at most {HOSTED_MAX_SAMPLES:,} data rows on this host; it has about "
+                       f"{rows:,}: use a sample of its rows, or `python -m gd_core run --csv ...`")
+    if rows * (width - 1) > HOST_MAX_VALUES:
+        raise CSVError(f"the CSV file must hold at most {HOST_MAX_VALUES:,} feature values on this host; it has about "
+                       f"{rows:,} rows x {width - 1:,} feature columns = {rows * (width - 1):,}: use fewer rows or "
+                       "columns, or `python -m gd_core run --csv ...`")
 
 
 def compute(config: ExperimentConfig, csv_bytes: bytes | None = None, progress=None, should_stop=None,
             dataset=None, deadline: float | None = None) -> Results:
     """run_experiment for a whole config (no cache); `csv_bytes` is the uploaded file when dataset == 'csv'."""
     if dataset is None and config.dataset == "csv":
-        dataset = _dataset(config, csv_bytes)
+        dataset = load_dataset(config, csv_bytes)
     return run_experiment(config, dataset=dataset, progress=progress, should_stop=should_stop,
                           max_work=HOST_MAX_WORK, max_bytes=HOST_MAX_BYTES, deadline=deadline)
 
@@ -176,7 +199,7 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
     if plan is None:
         if progress is not None:
             progress(0.0, "preparing the data")
-        ds = _dataset(config, csv_bytes)
+        ds = load_dataset(config, csv_bytes)
         config = fit_csv(config, ds)
         plan = _plan(config, ds)
         if plan is None:  # whole-config caching
@@ -205,7 +228,7 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
         if deadline is not None and time.perf_counter() > deadline and any(p is not None for p in parts):
             return _assemble(config, [p for p in parts if p is not None])  # the request's time is up
         if ds is None:
-            ds = _dataset(config, csv_bytes)
+            ds = load_dataset(config, csv_bytes)
 
         def report(fraction, message, _done=done, _w=weights[i]):
             if progress is not None:

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from gd_core import LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, ExperimentConfig, build_dataset, read_csv_columns
+from gd_core import LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, ExperimentConfig, read_csv_columns
 from gd_core.config import BUDGET_UNITS, DATASETS, DTYPES, SAMPLING, training_examples
 from gd_core.optimizers import hyperparameters
+from ui.cache import load_dataset
 from ui.form_state import CUSTOM, on_preset, on_submit, saved_values
 from ui.presets import HOSTED_MAX_SAMPLES, PRESETS
 from ui.text import md_code, md_escape
@@ -63,7 +64,7 @@ def _upload_problem(data: bytes, target: str) -> str | None:
     """What is wrong with an upload read with `target` as its target column (None: nothing), as a Run would
     read it (the hosted row cap included). Only the message is cached, not the data."""
     try:
-        build_dataset(ExperimentConfig(dataset="csv", target=target), io.BytesIO(data), max_rows=HOSTED_MAX_SAMPLES)
+        load_dataset(ExperimentConfig(dataset="csv", target=target), data)  # what a Run reads, with its checks
     except ValueError as e:
         return str(e)
     return None

@@ -168,21 +168,19 @@ def fit_host_budget(config: ExperimentConfig, **shape) -> tuple[ExperimentConfig
     shape = shape or _shape(config)
     full = shape["n_train"]
     size = lambda b: full if b == "full" else b  # noqa: E731
-    try:
-        _check(config, **shape)
+    if _fits(config, shape):
         return config, []
-    except ConfigError as e:
-        if "units of work" not in str(e):  # memory: the widest step is the largest batch; leave those out
-            too_wide, fitted = [], config
-            while len(fitted.batch_sizes) > 1 and not _fits_memory(fitted, shape):
-                too_wide.append(max(fitted.batch_sizes, key=size))
-                fitted = fitted.replace(batch_sizes=tuple(b for b in fitted.batch_sizes if b != too_wide[-1]))
-            if not too_wide or not _fits_memory(fitted, shape):
-                raise
-            fitted, notes = fit_host_budget(fitted, **shape)
-            return fitted, [f"batch size{'s' if len(too_wide) > 1 else ''} {', '.join(map(str, too_wide))} left "
-                            f"out: more memory than this host allows ({HOST_MAX_BYTES / 2**20:,.0f} MB); run it "
-                            "whole with `python -m gd_core run ...`", *notes]
+    if not _fits_memory(config, shape):  # the widest step is the largest batch's: leave those out
+        too_wide, fitted = [], config
+        while len(fitted.batch_sizes) > 1 and not _fits_memory(fitted, shape):
+            too_wide.append(max(fitted.batch_sizes, key=size))
+            fitted = fitted.replace(batch_sizes=tuple(b for b in fitted.batch_sizes if b != too_wide[-1]))
+        if not _fits_memory(fitted, shape):
+            _check(config, **shape)  # raises the whole request's memory message
+        fitted, notes = fit_host_budget(fitted, **shape)
+        return fitted, [f"batch size{'s' if len(too_wide) > 1 else ''} {', '.join(map(str, too_wide))} left "
+                        f"out: more memory than this host allows ({HOST_MAX_BYTES / 2**20:,.0f} MB); run it "
+                        "whole with `python -m gd_core run ...`", *notes]
     fitted, left_out = config, []
     while len(fitted.batch_sizes) > 1:
         smallest = min(fitted.batch_sizes, key=size)
