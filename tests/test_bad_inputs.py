@@ -127,9 +127,7 @@ CASES = [
      r"^error: csv_path must name a CSV file when dataset is 'csv'; got None$"),
     ("a JSON config with extra or missing keys", "json", b'[{"problem": "svm"}]',
      r"a config must be a JSON object; got list"),
-    ("a URL with every parameter tampered", "url",  # (issue 17: 200,000 samples now run, without B=1: CASES17)
-     {"problem": "mlp", "hidden": "1024", "n_features": "1000", "n_samples": "16000"},
-     r"needs about 914 MB of memory, more than the 512 MB this host allows: .* \(defaults used\)$"),
+    # (a link whose model cannot fit keeps its other fields: test_a_link_whose_model_cannot_fit_keeps_every_other_field)
     ("a URL with every parameter tampered", "url", {"csv_path": "/etc/passwd"}, r"csv_path cannot be set from a link"),
 ]
 # Items whose other entry points are tested elsewhere (the loader, the fields, the form, the upload).
@@ -749,6 +747,24 @@ def test_requests_the_docs_promise_fit_the_host(query, sizes):
     config, _ = share.read_query(query)
     assert config == ExperimentConfig.from_query(query)[0].replace(batch_sizes=sizes)  # every field kept
     share.check_host_budget(config)  # and it runs here
+
+
+def test_a_link_whose_model_cannot_fit_keeps_every_other_field():
+    # an MLP of 1,024 units on 1,000 features needs ~914 MB: only the size fields go back to their defaults
+    query = {"problem": "mlp", "hidden": "1024", "n_features": "1000", "n_samples": "16000", "optimizer": "adam",
+             "lrs": "0.003,0.01", "seeds": "3,4", "budget": "2", "batch_sizes": "8,64", "label_noise": "0.1"}
+    config, messages = share.read_query(query)
+    asked = ExperimentConfig.from_query(query)[0]
+    assert config == asked.replace(hidden=32, n_features=2, n_samples=1000)
+    assert [m for m in messages if "914 MB" in m] == [
+        "this experiment needs about 914 MB of memory, more than the 512 MB this host allows: use smaller batch sizes "
+        "than the full set (or fewer samples), fewer features, fewer MLP hidden units or fewer evaluation examples, "
+        "or run it with `python -m gd_core run ...`; n_samples, n_features, hidden set back to the defaults, the rest "
+        "of the link applies"], messages
+    share.check_host_budget(config)  # and it runs here
+    config, messages = share.read_query({"n_features": "1000", "n_samples": "16000", "hidden": "1024",
+                                         "problem": "mlp", "dataset": "spiral"})  # spiral has 2 features
+    assert config == ExperimentConfig(problem="mlp", dataset="spiral")
 
 
 def test_a_large_csv_fits_the_host_without_b1():

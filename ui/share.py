@@ -75,8 +75,27 @@ def read_query(params: Mapping) -> tuple[ExperimentConfig, list[str]]:
         config, shrunk = fit_host_budget(config)
         capped += shrunk
     except ConfigError as e:  # the data itself is too large for this host (size or memory)
-        config, capped = ExperimentConfig(), [*capped, f"{e} (defaults used)"]
+        config, shrunk = sizes_reset(config, e)
+        capped += shrunk
     return config, [*messages, *(f"{e} (default used)" for e in errors), *capped]
+
+
+SIZE_FIELDS = ("n_samples", "n_features", "n_classes", "hidden", "n_unique", "eval_examples")  # what data costs
+
+
+def sizes_reset(config: ExperimentConfig, error: Exception) -> tuple[ExperimentConfig, list[str]]:
+    """A link whose data or model is too large for this host: its size fields back to their defaults, every other
+    field kept (the note names the fields); all defaults only if even that does not fit."""
+    defaults = ExperimentConfig()
+    reset = {f: getattr(defaults, f) for f in SIZE_FIELDS if getattr(config, f) != getattr(defaults, f)}
+    try:
+        probe = config.replace(**reset, batch_sizes=("full",))  # batch sizes fitted to the default-size data
+        fitted, notes = fit_to_data(probe, probe.n_train(), config.batch_sizes)
+        fitted, shrunk = fit_host_budget(fitted)
+    except ValueError:  # ConfigError included
+        return defaults, [f"{error} (defaults used)"]
+    return fitted, [f"{error}; {', '.join(reset)} set back to the defaults, the rest of the link applies",
+                    *notes, *shrunk]
 
 
 def batch_size_note(too_large, n_train: int) -> str:
