@@ -228,10 +228,13 @@ def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, stop
                     XT, yv = kernel.step_views(j, b)
                     if not constant:
                         fill_lr(step)
-                    if fused is not None and b == B and step < ck - 1 and fused(XT, yv):
+                    # the last step before a checkpoint or a stop check computes its batch losses (exact, not
+                    # fused): a run stopped there logs them
+                    exact = step == ck - 1 or (j == k - 1 and step + 1 >= next_check)
+                    if fused is not None and b == B and not exact and fused(XT, yv):
                         step += 1
                         continue
-                    losses = kernel.forward(XT, yv, b, step == ck - 1)
+                    losses = kernel.forward(XT, yv, b, exact)
                     if losses is not None and not (losses <= limits).all():  # also catches NaN
                         np.copyto(last_loss, losses, where=active)
                         train_time += time.perf_counter() - t0

@@ -286,3 +286,31 @@ def test_fused_least_squares_step_gives_the_forward_backward_log_exactly(monkeyp
     cols = [col for col in fused.log.columns if col != "wall_time_s"]
     pd.testing.assert_frame_equal(fused.log[cols], plain.log[cols])
     assert_same_log(fused, run_experiment(c, stacked=False))
+
+
+def test_a_stop_between_checkpoints_after_fused_steps_logs_the_last_batch_loss(monkeypatch):
+    # A time limit or a closed tab between two checkpoints, right after fused plain-SGD least-squares steps (which
+    # compute no loss), crashed with "Cannot cast scalar from dtype('O')": no loss of the last step was kept.
+    from gd_core import stopping
+    from gd_core.stacked_kernels import StackedStep
+
+    monkeypatch.setattr(stopping, "CHECK_WORK", 2e4)  # a check every few dozen steps
+
+    def stopper():
+        calls = {"n": 0}
+
+        def should_stop():
+            calls["n"] += 1
+            return calls["n"] >= 4
+        return should_stop
+
+    c = ExperimentConfig(problem="least_squares", dataset="linear", n_features=3, n_samples=4000, batch_sizes=(8,),
+                         seeds=(0, 1), lrs=(0.01, 0.02), n_checkpoints=1, budget=5)
+    fused = run_experiment(c, should_stop=stopper())
+    assert set(fused.summary["status"]) == {"cancelled"}
+    last = fused.log.groupby("run_id").tail(1)
+    assert np.isfinite(last["batch_loss"]).all() and (last["step"] > 0).all()
+    monkeypatch.setattr(StackedStep, "fused_step", lambda self, b: None)
+    plain = run_experiment(c, should_stop=stopper())  # every step through forward/backward: the same log
+    cols = [col for col in fused.log.columns if col != "wall_time_s"]
+    pd.testing.assert_frame_equal(fused.log[cols], plain.log[cols])
