@@ -252,7 +252,7 @@ def check_work_budget(config: ExperimentConfig, n_train: int, n_params: int, max
             raise ConfigError(
                 f"this experiment needs about {need / 2**20:,.0f} MB of memory, more than the {max_bytes / 2**20:,.0f} "
                 "MB this host allows: use smaller batch sizes than the full set (or fewer samples), fewer features, "
-                "fewer MLP hidden units or fewer evaluation examples, or run it with `python -m gd_core run ...`")
+                "fewer MLP hidden units or fewer evaluation examples, or run it with python -m gd_core run ...")
     work = estimate_work(config, n_train, n_features, n_params)
     if max_work is not None and work > max_work:
         runs = len(config.seeds) * len(config.resolved_batch_sizes(n_train)) * len(config.lrs)
@@ -262,7 +262,7 @@ def check_work_budget(config: ExperimentConfig, n_train: int, n_params: int, max
             f"({runs} run(s) x {config.budget:g} {config.budget_unit} on {n_train:,} training examples x "
             f"{n_params:,} parameters), {factor} the limit of {max_work:.2g}; shrink it about {factor}: "
             "fewer epochs (budget), seeds, batch sizes or learning rates, fewer samples or features, "
-            "fewer checkpoints, or run it with `python -m gd_core run ...`")
+            "fewer checkpoints, or run it with python -m gd_core run ...")
     return work
 
 
@@ -279,7 +279,7 @@ def check_data_size(n_samples: int, n_features: int, max_values: int) -> None:
         raise ConfigError(
             f"n_samples x n_features must be at most {max_values:,} numbers on this host; got "
             f"{n_samples:,} x {n_features:,} = {n_samples * n_features:,}: use fewer samples or features, or "
-            "run it with `python -m gd_core run ...`")
+            "run it with python -m gd_core run ...")
 
 
 def check_csv_size(source) -> None:

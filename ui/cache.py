@@ -124,11 +124,11 @@ def check_upload_size(data: bytes) -> None:
     width = len(read_csv_columns(io.BytesIO(head)))
     if rows > HOSTED_MAX_SAMPLES:
         raise CSVError(f"the CSV file must have at most {HOSTED_MAX_SAMPLES:,} data rows on this host; it has about "
-                       f"{rows:,}: use a sample of its rows, or `python -m gd_core run --csv ...`")
+                       f"{rows:,}: use a sample of its rows, or python -m gd_core run --csv ...")
     if rows * (width - 1) > HOST_MAX_VALUES:
         raise CSVError(f"the CSV file must hold at most {HOST_MAX_VALUES:,} feature values on this host; it has about "
                        f"{rows:,} rows x {width - 1:,} feature columns = {rows * (width - 1):,}: use fewer rows or "
-                       "columns, or `python -m gd_core run --csv ...`")
+                       "columns, or python -m gd_core run --csv ...")
 
 
 def compute(config: ExperimentConfig, csv_bytes: bytes | None = None, progress=None, should_stop=None,

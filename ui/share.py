@@ -139,12 +139,12 @@ def left_out_note(left_out) -> str:
     several = len(left_out) > 1
     return (f"batch size{'s' if several else ''} {', '.join(map(str, left_out))} left out: with "
             f"{'them' if several else 'it'} this experiment is more work than this host allows "
-            f"({HOST_MAX_WORK:.2g} units); run it whole with `python -m gd_core run ...`")
+            f"({HOST_MAX_WORK:.2g} units); run it whole with python -m gd_core run ...")
 
 
 def budget_note(asked: ExperimentConfig, ran: ExperimentConfig) -> str:
     return (f"budget lowered from {asked.budget:g} to {ran.budget:g} {ran.budget_unit} to fit this host's work "
-            f"budget ({HOST_MAX_WORK:.2g} units); run it whole with `python -m gd_core run ...`")
+            f"budget ({HOST_MAX_WORK:.2g} units); run it whole with python -m gd_core run ...")
 
 
 def fit_to_data(config: ExperimentConfig, n_train: int, batch_sizes=None) -> tuple[ExperimentConfig, list[str]]:
@@ -199,7 +199,7 @@ def fit_host_budget(config: ExperimentConfig, **shape) -> tuple[ExperimentConfig
         fitted, notes = fit_host_budget(fitted, **shape)
         return fitted, [f"batch size{'s' if len(too_wide) > 1 else ''} {', '.join(map(str, too_wide))} left "
                         f"out: more memory than this host allows ({HOST_MAX_BYTES / 2**20:,.0f} MB); run it "
-                        "whole with `python -m gd_core run ...`", *notes]
+                        "whole with python -m gd_core run ...", *notes]
     fitted, left_out = config, []
     while len(fitted.batch_sizes) > 1:
         smallest = min(fitted.batch_sizes, key=size)
@@ -264,7 +264,7 @@ def host_limits(config: ExperimentConfig) -> tuple[ExperimentConfig, list[str]]:
         why = "" if cap == HOSTED_MAX_SAMPLES else (f" ({config.n_features:,} features: at most {HOST_MAX_VALUES:,} "
                                                     "numbers of data)")
         return capped, [f"n_samples capped from {config.n_samples:,} to {cap:,} on this host{why}; "
-                        "run `python -m gd_core run ...` for the full scale", *notes]
+                        "run python -m gd_core run ... for the full scale", *notes]
     return config, []
 
 
