@@ -245,9 +245,14 @@ def _number(name, value, rule, integer):
         raise _bad(name, rule, raw) from None
 
 
+def _bound(v, integer: bool) -> str:
+    """A range's end in a message: an integer whole (4294967295, not 4.29497e+09), a float short."""
+    return str(int(v)) if integer else f"{v:g}"
+
+
 def _ranged(name, value, lo, hi, integer, rule=None):
     kind = "an integer" if integer else "a finite number"
-    rule = rule or f"{kind} in [{lo:g}, {hi:g}]"
+    rule = rule or f"{kind} in [{_bound(lo, integer)}, {_bound(hi, integer)}]"
     v = _number(name, value, rule, integer)
     if not lo <= v <= hi:
         raise _bad(name, rule, value)
@@ -288,7 +293,8 @@ def coerce_field(name: str, value):
     items = _items(value)
     if kind in ("floats", "ints"):
         integer = kind == "ints"
-        rule = f"a non-empty list of {'integers' if integer else 'finite numbers'} in [{args[0]:g}, {args[1]:g}]"
+        rule = (f"a non-empty list of {'integers' if integer else 'finite numbers'} in "
+                f"[{_bound(args[0], integer)}, {_bound(args[1], integer)}]")
         if not items or len(items) > MAX_RUNS:
             raise _bad(name, f"{rule} with at most {MAX_RUNS} entries", value)
         out = tuple(_ranged(name, v, *args, integer=integer, rule=rule) for v in items)

@@ -97,7 +97,7 @@ CASES = [
      r"target must name the CSV's target column when dataset is 'csv'; got None"),
     ("duplicate column names", "csv", b"a,a,y\n" + ROWS, r"duplicate column name 'a' \(columns 1 and 2\)"),
     ("a 1-row dataset", "csv", b"a,b,y\n1,2,0\n", r"the file has only 1 data row; need at least 2 data rows"),
-    ("a 1-row dataset", "cli", ["--n-samples", "1"], r"n_samples must be an integer in \[2, 2e\+06\]; got '1'"),
+    ("a 1-row dataset", "cli", ["--n-samples", "1"], r"n_samples must be an integer in \[2, 2000000\]; got '1'"),
     ("a file over the upload limit", "csv", b"a,b,y\n" + ROWS * 100,
      r"the CSV file must be at most 1,024 bytes \(0\.000976562 MB\); got [\d,]+ bytes: use a sample"),
     ("numbers like 1e309", "cli", ["--lr", "1e309"], r"lrs must be .*; got '1e309'"),
@@ -397,7 +397,7 @@ CASES17 = [
      r"^error: --min-steps must be at most --max-steps; got --min-steps 1000 > --max-steps 10$"),
     ("12 CLI error lines", "sweep", ["--max-steps", "１０"], r"^error: --max-steps must be an integer .*; got '１０'$"),
     ("12 CLI error lines", "loud", ["--n-samples", "１００"],
-     r"^error: n_samples must be an integer in \[2, 2e\+06\]; got '１００'$"),
+     r"^error: n_samples must be an integer in \[2, 2000000\]; got '１００'$"),
     ("12 CLI error lines", "json", '{"lrs": "０.１"}'.encode(), r"^error: lrs must be .*; got '０\.１'$"),
     ("12 CLI error lines", "argv", [], r"^error: the following arguments are required: command "
                                       r"\(see python -m gd_core --help\)$"),
