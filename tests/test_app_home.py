@@ -390,3 +390,12 @@ def test_metric_grid_on_request_and_kept_across_run():
     assert len(charts(at)) == 1
     at.toggle(key="view_metrics").set_value(True).run()  # hidden and shown again: its x axis is kept
     assert at.selectbox(key="view_metric_x").value == "step"
+
+
+def test_batch_size_picker_labels_read_back_as_sizes():
+    from ui.form_state import batch_size_label, batch_size_value
+
+    for size in ["1", "32", "4096", "full"]:
+        assert batch_size_value(batch_size_label(size)) == size
+    assert [batch_size_value(t) for t in ["12", " B = 7 ", "B=64", "full", "abc", "C = 3"]] == [
+        "12", "7", "64", "full", "abc", "C = 3"]

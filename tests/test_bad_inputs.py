@@ -520,10 +520,10 @@ def test_every_issue17_item_is_in_the_table():
 def test_picker_offers_valid_sizes_and_survives_typed_text():
     at = _home(n_samples="100")  # 80 training examples
     picker = at.multiselect(key="cfg_batch_sizes")
-    assert picker.options == ["1", "2", "4", "8", "16", "32", "64", "full"]
+    assert picker.options == ["B = 1", "B = 2", "B = 4", "B = 8", "B = 16", "B = 32", "B = 64", "full batch"]
     assert picker.value == ["1", "32", "full"]  # 256 ran as full batch (a note says so)
     at = _home()
-    assert "1024" not in at.multiselect(key="cfg_batch_sizes").options  # 800 training examples
+    assert "B = 1024" not in at.multiselect(key="cfg_batch_sizes").options  # 800 training examples
     at.multiselect(key="cfg_batch_sizes").set_value(["32", "abc", "1,2"])
     at.get("form_submit_button")[0].click().run()
     assert not at.exception and "got 'abc'" in md_unescape(at.error[0].value)

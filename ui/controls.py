@@ -19,7 +19,7 @@ from gd_core import LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, ExperimentConfi
 from gd_core.config import BUDGET_UNITS, DATASETS, DTYPES, SAMPLING, training_examples
 from gd_core.optimizers import hyperparameters
 from ui.cache import load_dataset
-from ui.form_state import CUSTOM, on_preset, on_submit, saved_values
+from ui.form_state import CUSTOM, batch_size_label, on_preset, on_submit, saved_values
 from ui.presets import HOSTED_MAX_SAMPLES, PRESETS
 from ui.text import md_code, md_escape
 
@@ -30,6 +30,8 @@ CONFIG_FIELDS_USED_BY = {"sgd": "momentum, nesterov, weight_decay", "adagrad": "
 
 
 # -- widgets -----------------------------------------------------------------------------------------
+
+
 
 def preset_picker() -> None:
     st.selectbox("Scenario", (CUSTOM, *PRESETS), key="cfg_preset", on_change=on_preset,
@@ -89,9 +91,11 @@ def experiment_form(columns: list[str]) -> None:
         st.caption("Dataset set to **your CSV**: pick its target column under *Problem and data*, then **Run**.")
     with st.form("experiment", border=False):
         # no "Select all" row: Enter picks the first size that starts with what was typed, or adds a new one
+        # Labelled "B = 32": typed digits match no label's start, so Enter adds exactly what was typed (Streamlit
+        # picks the highlighted match on Enter, and refuses filter_mode=None with new options); "full" still does
         st.multiselect("Batch sizes B", s["_cfg_batch_sizes_options"], key="cfg_batch_sizes",
-                       accept_new_options=True, select_all=False, filter_mode="prefix",
-                       help='One run per batch size; type any size, or "full".')
+                       accept_new_options=True, select_all=False, filter_mode="prefix", format_func=batch_size_label,
+                       help='One run per batch size: pick one, or type any size (or "full") and press Enter.')
         st.select_slider("Learning rate (log scale)", s["_cfg_lr_options"], key="cfg_lr",
                          format_func=lambda v: f"{v:g}")
         st.caption(problem_summary(saved_values(s)) + " — open *Problem and data* to change")

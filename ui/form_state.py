@@ -39,6 +39,21 @@ def config_to_state(config: ExperimentConfig) -> dict:
     return s
 
 
+def batch_size_label(size: str) -> str:
+    """How the batch-size picker shows a size (a tag or a row): `B = 32`, `full batch`."""
+    return "full batch" if size == "full" else f"B = {size}"
+
+
+def batch_size_value(text: str) -> str:
+    """A picker entry back to its size: `B = 32` or `32` -> `32`, `full batch` -> `full` (AppTest sends a new
+    option's label, a browser what was typed; a user may type either)."""
+    text = text.strip()
+    if text == "full batch":
+        return "full"
+    head, eq, rest = text.partition("=")
+    return rest.strip() if eq and head.strip() == "B" else text
+
+
 def config_from_state(state, base: ExperimentConfig | None = None) -> ExperimentConfig:
     """The config the widget values (`cfg_*` keys of `state`) describe; fields without a widget come from
     `base`. Raises ConfigError."""
@@ -55,7 +70,7 @@ def config_and_notes_from_state(state, base: ExperimentConfig | None = None) -> 
     first = int(state["cfg_first_seed"])
     if values["dataset"] != "csv":
         values["target"] = None
-    sizes = coerce_field("batch_sizes", [str(b) for b in state["cfg_batch_sizes"]])
+    sizes = coerce_field("batch_sizes", [batch_size_value(str(b)) for b in state["cfg_batch_sizes"]])
     config = base.replace(  # built with full batch first: the sizes are fitted to its training set
         **values, csv_path=None, lrs=lrs, betas=(state["cfg_beta1"], state["cfg_beta2"]), batch_sizes=("full",),
         seeds=tuple(range(first, first + int(state["cfg_n_seeds"]))))
