@@ -778,6 +778,16 @@ def test_a_link_whose_model_cannot_fit_keeps_every_other_field():
     assert config == ExperimentConfig(problem="mlp", dataset="spiral")
 
 
+def test_a_link_whose_capped_data_still_needs_too_much_memory_gets_fewer_samples():
+    # the browser audit: 200,000 x 500 was capped to 32,000 samples (the values cap), then refused for memory
+    # (515 MB) and the whole link fell back to the defaults
+    config, messages = share.read_query({"n_samples": "200000", "n_features": "500", "optimizer": "adam"})
+    assert config.n_features == 500 and config.optimizer == "adam" and 100 <= config.n_samples < 32_000
+    assert any(f"n_samples lowered from 32,000 to {config.n_samples:,} to fit, the rest of the link applies" in m
+               for m in messages), messages
+    share.check_host_budget(config)  # it runs here
+
+
 def test_a_large_csv_fits_the_host_without_b1():
     from ui import cache  # a CSV of 150,000 rows (~2 MB; 10 MB of wider rows alike) with the default sizes
 

@@ -83,19 +83,59 @@ def read_query(params: Mapping) -> tuple[ExperimentConfig, list[str]]:
 SIZE_FIELDS = ("n_samples", "n_features", "n_classes", "hidden", "n_unique", "eval_examples")  # what data costs
 
 
+def _fitted_with(config: ExperimentConfig, **changes) -> tuple[ExperimentConfig, list[str]]:
+    """`config` with `changes`, its batch sizes fitted to the new training set and the whole to this host's budget;
+    raises ValueError (ConfigError) when it still does not fit."""
+    probe = config.replace(**changes, batch_sizes=("full",))
+    fitted, notes = fit_to_data(probe, probe.n_train(), config.batch_sizes)
+    fitted, shrunk = fit_host_budget(fitted)
+    return fitted, [*notes, *shrunk]
+
+
+def _most_samples_that_fit(config: ExperimentConfig, least: int = 100) -> int | None:
+    """The largest n_samples (>= least) with which generated data and every batch size fit this host's memory,
+    and the work fits once fitted as for any request (fewer batch sizes, a lower budget), or None."""
+    lo, hi = least, config.n_samples - 1
+    if config.dataset == "csv" or hi < lo:
+        return None
+    best = None
+    while lo <= hi:  # the memory grows with n_samples: bisect
+        mid = (lo + hi) // 2
+        try:
+            probe = config.replace(n_samples=mid, n_unique=_unique_within(config, mid), batch_sizes=("full",))
+            fitted, _ = fit_to_data(probe, probe.n_train(), config.batch_sizes)
+            fits = _fits_memory(fitted, _shape(fitted))
+            if fits:
+                _fitted_with(config, n_samples=mid, n_unique=_unique_within(config, mid))  # the work fits too
+        except ValueError:
+            fits = False
+        best, lo, hi = (mid, mid + 1, hi) if fits else (best, lo, mid - 1)
+    return best
+
+
+def _unique_within(config: ExperimentConfig, n_samples: int) -> int | None:
+    return None if config.n_unique and config.n_unique > n_samples else config.n_unique
+
+
 def sizes_reset(config: ExperimentConfig, error: Exception) -> tuple[ExperimentConfig, list[str]]:
-    """A link whose data or model is too large for this host: its size fields back to their defaults, every other
-    field kept (the note names the fields); all defaults only if even that does not fit."""
+    """A link whose data or model is too large for this host: fewer samples if that is enough (generated data),
+    else its size fields back to their defaults, every other field kept (the note names what changed); all
+    defaults only if even that does not fit."""
+    n = _most_samples_that_fit(config)
+    if n is not None:
+        try:
+            fitted, notes = _fitted_with(config, n_samples=n, n_unique=_unique_within(config, n))
+            return fitted, [f"{error}; n_samples lowered from {config.n_samples:,} to {n:,} to fit, the rest of "
+                            "the link applies", *notes]
+        except ValueError:  # the work does not fit either: the sizes go back to their defaults
+            pass
     defaults = ExperimentConfig()
     reset = {f: getattr(defaults, f) for f in SIZE_FIELDS if getattr(config, f) != getattr(defaults, f)}
     try:
-        probe = config.replace(**reset, batch_sizes=("full",))  # batch sizes fitted to the default-size data
-        fitted, notes = fit_to_data(probe, probe.n_train(), config.batch_sizes)
-        fitted, shrunk = fit_host_budget(fitted)
+        fitted, notes = _fitted_with(config, **reset)  # batch sizes fitted to the default-size data
     except ValueError:  # ConfigError included
         return defaults, [f"{error} (defaults used)"]
-    return fitted, [f"{error}; {', '.join(reset)} set back to the defaults, the rest of the link applies",
-                    *notes, *shrunk]
+    return fitted, [f"{error}; {', '.join(reset)} set back to the defaults, the rest of the link applies", *notes]
 
 
 def batch_size_note(too_large, n_train: int) -> str:
