@@ -98,6 +98,13 @@ def _decayed(grad: np.ndarray, w: np.ndarray, weight_decay: float, out: np.ndarr
 
 # -- the update rules, one body each: w, the state's arrays and the scratch arrays are updated in place ------------
 
+def _ema(avg, x, decay, tmp):
+    """avg = decay*avg + (1 - decay)*x, in place (tmp: scratch, may be x itself)."""
+    np.multiply(x, 1.0 - decay, out=tmp)
+    np.multiply(avg, decay, out=avg)
+    np.add(avg, tmp, out=avg)
+
+
 def _sgd_step(hp, w, grad, buf, scratch, lr, step):
     """g = grad + wd*w; b = g (step 0) else mu*b + (1-damp)*g; w -= lr*(g + mu*b if nesterov else b);
     without momentum w -= lr*g."""
@@ -142,14 +149,9 @@ def _rmsprop_step(hp, w, grad, square_avg, buf, grad_avg, scratch, lr):
     w -= lr*b (without momentum w -= lr*g/(...))."""
     alpha, eps, mu = hp.alpha, hp.eps, hp.mu
     tmp, g = scratch[0], _decayed(grad, w, hp.wd, scratch[1])
-    np.multiply(g, g, out=tmp)
-    np.multiply(tmp, 1.0 - alpha, out=tmp)
-    np.multiply(square_avg, alpha, out=square_avg)
-    np.add(square_avg, tmp, out=square_avg)
+    _ema(square_avg, np.multiply(g, g, out=tmp), alpha, tmp)
     if grad_avg is not None:
-        np.multiply(grad_avg, alpha, out=grad_avg)
-        np.multiply(g, 1.0 - alpha, out=tmp)
-        np.add(grad_avg, tmp, out=grad_avg)
+        _ema(grad_avg, g, alpha, tmp)
         np.multiply(grad_avg, grad_avg, out=tmp)
         np.subtract(square_avg, tmp, out=tmp)
         np.maximum(tmp, 0.0, out=tmp)  # v >= g_avg^2 in exact arithmetic; rounding must not give NaN
@@ -173,13 +175,8 @@ def _adam_step(hp, w, grad, m, v, v_max, scratch, lr, step):
     b1, b2, eps = hp.b1, hp.b2, hp.eps
     tmp, g = scratch[0], _decayed(grad, w, hp.wd, scratch[1])
     t = step + 1
-    np.multiply(g, 1.0 - b1, out=tmp)
-    np.multiply(m, b1, out=m)
-    np.add(m, tmp, out=m)
-    np.multiply(g, g, out=tmp)
-    np.multiply(tmp, 1.0 - b2, out=tmp)
-    np.multiply(v, b2, out=v)
-    np.add(v, tmp, out=v)
+    _ema(m, g, b1, tmp)
+    _ema(v, np.multiply(g, g, out=tmp), b2, tmp)
     if v_max is not None:
         np.maximum(v_max, v, out=v_max)
     # torch's order: denom = sqrt(v)/sqrt(1-b2^t) + eps; w -= (lr/(1-b1^t)) * m/denom
