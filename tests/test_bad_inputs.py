@@ -195,10 +195,6 @@ def test_bad_input_gets_its_message(item, source, value, message, tmp_path, caps
     assert re.search(message, got, flags=re.MULTILINE), got
 
 
-def test_every_issue_item_is_in_the_table():
-    tested = {c[0] for c in CASES}
-    assert set(ISSUE_ITEMS) <= tested | set(ELSEWHERE)
-    assert tested <= set(ISSUE_ITEMS)
 
 
 def test_every_cli_error_is_one_line_from_a_real_process(tmp_path):
@@ -511,10 +507,13 @@ def test_issue17_bad_input_gets_its_message(item, source, value, message, tmp_pa
     assert re.search(message, got, flags=re.MULTILINE), got
 
 
-def test_every_issue17_item_is_in_the_table():
-    tested = {c[0] for c in CASES17}
-    assert set(ISSUE17_ITEMS) <= tested | set(ELSEWHERE17)
-    assert tested <= set(ISSUE17_ITEMS)
+@pytest.mark.parametrize("cases, items, elsewhere", [(CASES, ISSUE_ITEMS, ELSEWHERE),
+                                                     (CASES17, ISSUE17_ITEMS, ELSEWHERE17)],
+                         ids=["issue 6", "issue 17"])
+def test_every_issue_item_is_in_its_table(cases, items, elsewhere):
+    tested = {c[0] for c in cases}
+    assert set(items) <= tested | set(elsewhere)
+    assert tested <= set(items)
 
 
 def test_picker_offers_valid_sizes_and_survives_typed_text():
