@@ -148,7 +148,7 @@ def compute_seconds(repeats: int) -> list[float]:
 CSV_MEMORY = """
 import io, sys
 import numpy as np
-from gd_core import csv_data
+from gd_core.data import csv as csv_data
 rows, cols, strict = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "strict"
 rng = np.random.default_rng(0)
 header = ",".join([f"x{j}" for j in range(cols - 1)] + ["label"])

@@ -2,7 +2,7 @@
 
 One table (`CASES`): (issue item, source, input, expected message regex). Sources:
   config  ExperimentConfig(**input)                          -> ConfigError
-  cli     python -m gd_core run ... (gd_core.cli.main)       -> exit 2, one stderr line "error: ..."
+  cli     python -m gd_core run ... (gd_core.cli.main.main)       -> exit 2, one stderr line "error: ..."
   csv     a data file given to the CLI as --csv FILE         -> exit 2, one line (CSVError's message)
   json    a config file given to the CLI as --config FILE    -> exit 2, one line
   url     the home page's URL reader (ui.share.read_query)  -> a message per bad field, defaults used
@@ -36,11 +36,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gd_core import ExperimentConfig, build_dataset, limits, load_csv_dataset, read_log_csv, to_csv
-from gd_core.cli import main
+from gd_core import ExperimentConfig, build_dataset, load_csv_dataset, read_log_csv, to_csv
+from gd_core.cli.main import main
 from gd_core.config import FIELD_KINDS, ConfigError
-from gd_core.csv_data import CSVError
+from gd_core.data.csv import CSVError
 from gd_core.results import LogFormatError
+from gd_core.train import limits
 from ui import share
 from ui.text import md_escape, md_unescape
 
@@ -592,9 +593,9 @@ class _CtrlCAt:
 
 
 def test_ctrl_c_during_run_writes_what_finished_and_exits_130(tmp_path, capsys, monkeypatch):
-    import gd_core.cli
+    import gd_core.cli.main
 
-    monkeypatch.setattr(gd_core.cli, "ProgressBar", _CtrlCAt(0.5))
+    monkeypatch.setattr(gd_core.cli.main, "ProgressBar", _CtrlCAt(0.5))
     out, summary = tmp_path / "r.csv", tmp_path / "s.csv"
     code = main(["run", "--batch-sizes", "1,8,full", "--epochs", "5", "--out", str(out), "--summary", str(summary)])
     lines = capsys.readouterr().err.splitlines()
@@ -607,9 +608,9 @@ def test_ctrl_c_during_run_writes_what_finished_and_exits_130(tmp_path, capsys, 
 
 
 def test_second_ctrl_c_stops_at_once_without_a_traceback(tmp_path, capsys, monkeypatch):
-    import gd_core.cli
+    import gd_core.cli.main
 
-    monkeypatch.setattr(gd_core.cli, "ProgressBar", _CtrlCAt(0.2, times=2))
+    monkeypatch.setattr(gd_core.cli.main, "ProgressBar", _CtrlCAt(0.2, times=2))
     code = main(["run", "--batch-sizes", "1,full", "--epochs", "5", "--out", str(tmp_path / "r.csv")])
     assert code == 130 and capsys.readouterr().err.splitlines() == ["error: interrupted; nothing was written"]
     assert not (tmp_path / "r.csv").exists()
@@ -676,7 +677,8 @@ LONG = ExperimentConfig(batch_sizes=(1,), budget=3000, n_checkpoints=1)  # 2.4M 
     (ExperimentConfig(optimizer="adam", lrs=(0.01,), batch_sizes=(1, 16), budget=2, n_checkpoints=1), False),
 ])
 def test_checks_between_checkpoints_change_no_number(config, stacked, monkeypatch):
-    from gd_core import run_experiment, stopping
+    from gd_core import run_experiment
+    from gd_core.train import stopping
 
     cut = lambda r: r.log.drop(columns="wall_time_s")  # noqa: E731
     whole = run_experiment(config, stacked=stacked)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gd_core.batching import (
+from gd_core.data.batching import (
     BatchSampler,
     examples_after,
     sample_training_data,

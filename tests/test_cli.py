@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from gd_core import LOG_COLUMNS, read_log_csv
-from gd_core.cli import main
+from gd_core.cli.main import main
 
 
 def run_cli(*args, cwd=None):
@@ -122,14 +122,14 @@ def test_a_request_that_fits_the_process_limit_still_runs(tmp_path):
 
 @pytest.mark.parametrize("command", ["run", "sweep"])
 def test_a_memory_error_anywhere_becomes_one_line(tmp_path, capsys, monkeypatch, command):
-    import gd_core.cli
-    import gd_core.scaling
+    import gd_core.cli.main
+    import gd_core.cli.sweep
 
     def fail(*args, **kwargs):
         raise MemoryError("Unable to allocate 11.9 GiB for an array with shape (2000000, 800) and data type float64")
 
-    monkeypatch.setattr(gd_core.cli, "run_experiment", fail)
-    monkeypatch.setattr(gd_core.scaling, "run_sweep", fail)
+    monkeypatch.setattr(gd_core.cli.main, "run_experiment", fail)
+    monkeypatch.setattr(gd_core.cli.sweep, "run_sweep", fail)
     args = ["--problem", "softmax", "--dataset", "blobs", "--n-samples", "200", "--batch-sizes", "8",
             "--out", str(tmp_path / "r.csv"),
             "--quiet"]

@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gd_core import csv_data, datasets, load_csv_dataset, make_dataset
+from gd_core import load_csv_dataset, make_dataset
+from gd_core.data import csv as csv_data
+from gd_core.data import dataset
 
 FIXTURE = Path(__file__).parent / "data" / "datasets_before_issue16.npz"
 PARTS = ("X_train", "y_train", "X_val", "y_val")
@@ -55,8 +57,7 @@ def blocks(request, monkeypatch):
     """The default block sizes (the whole set is one block here), and small ones: blocks of <= 7 rows, the CSV
     parsed 3 rows at a time and its bytes checked 50 at a time."""
     if request.param:
-        monkeypatch.setattr(datasets, "BLOCK_VALUES", request.param * 2)
-        monkeypatch.setattr(csv_data, "BLOCK_VALUES", request.param * 2)
+        monkeypatch.setattr(dataset, "BLOCK_VALUES", request.param * 2)
         monkeypatch.setattr(csv_data, "_PARSE_VALUES", 15)
         monkeypatch.setattr(csv_data, "_SCAN_BYTES", 50)
     return request.param
@@ -97,10 +98,10 @@ def test_load_csv_dataset_gives_the_numbers_it_gave_before(before, blocks, tmp_p
 
 
 def test_column_stats_equal_numpy_mean_and_std_exactly(monkeypatch):
-    monkeypatch.setattr(datasets, "BLOCK_VALUES", 5 * 3)
+    monkeypatch.setattr(dataset, "BLOCK_VALUES", 5 * 3)
     X = np.random.default_rng(0).normal(3.0, 2.0, (1003, 5)) * [1, 1e-3, 1e3, 1, 1]
     X[:, 3] = 0.1  # constant
-    mean, std = datasets.column_stats(X, True)
+    mean, std = dataset.column_stats(X, True)
     assert mean.tobytes() == X.mean(axis=0).tobytes()
     expected = X.std(axis=0)
     expected[3] = np.inf  # constant: std inf, so the column standardises to exactly zero
@@ -109,10 +110,10 @@ def test_column_stats_equal_numpy_mean_and_std_exactly(monkeypatch):
 
 def test_raw_rows_become_float32_in_place_and_free_their_float64_half():
     n, d = 70_000, 16  # 9 MB of float64
-    raw = datasets.RawRows(n, d)
+    raw = dataset.RawRows(n, d)
     X = np.random.default_rng(1).normal(size=(n, d))
     raw.raw[...] = X
-    stats = datasets.column_stats(X, True)
+    stats = dataset.column_stats(X, True)
     out = raw.finish(stats, "float32")
     expected = ((X - stats.mean) / stats.std).astype(np.float32)
     assert out.dtype == np.float32 and out.flags.c_contiguous and out.tobytes() == expected.tobytes()

@@ -1,4 +1,4 @@
-"""Synthetic generators and the CSV loader (gd_core/datasets.py, gd_core/csv_data.py)."""
+"""Synthetic generators and the CSV loader (gd_core/data/synthetic.py, gd_core/data/csv.py)."""
 
 import io
 
@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gd_core.csv_data import CSVError, load_csv_dataset, read_csv_columns
-from gd_core.datasets import DATASETS, Dataset, dataset_info, make_dataset
+from gd_core.data.csv import CSVError, load_csv_dataset, read_csv_columns
+from gd_core.data.dataset import Dataset
+from gd_core.data.synthetic import DATASETS, dataset_info, make_dataset
 
 CLASSIFIERS = [n for n in DATASETS if dataset_info(n).task == "classification"]
 
@@ -302,7 +303,7 @@ def test_arbitrary_bytes_either_load_or_raise_csv_error(data):
 # -- the fast (pandas C parser) reader gives the strict reader's arrays, or gives up ---------------------------
 
 def _both_paths(monkeypatch, data, target, **kw):
-    from gd_core import csv_data
+    from gd_core.data import csv as csv_data
     used = []
     monkeypatch.undo()  # the real fast reader, also on a second call
     fast = csv_data._fast_load  # the streaming reader load_csv_dataset tries first
@@ -348,14 +349,14 @@ def test_good_csv_gives_identical_arrays_via_fast_and_strict_readers(monkeypatch
 @pytest.mark.parametrize("text", ['a,y\n1,2\n"3",4\n', "a,y\n1,2\n3,4,5\n", "a,y\n1,2\n3\n", "a,y\n1,2\n3,NA\n",
                                   "a,y\n1,2\n1e309,4\n", "a,y\nx,2\n3,4\n", "a,a\n1,2\n3,4\n"])
 def test_fast_reader_gives_up_where_the_strict_one_has_something_to_say(text):
-    from gd_core import csv_data
+    from gd_core.data import csv as csv_data
     assert csv_data._fast_parse(text.encode(), "y", "auto", None) is None
 
 
 @settings(max_examples=80, deadline=None)
 @given(CSV_ROWS.map(lambda rows: ("a,y\n" + rows).encode("utf-8")))
 def test_fast_reader_agrees_with_the_strict_one_or_gives_up(data):
-    from gd_core import csv_data
+    from gd_core.data import csv as csv_data
     fast = csv_data._fast_parse(data, "y", "auto", None)
     try:
         strict = csv_data._strict_parse(csv_data._decode(data), "y", "auto", None)

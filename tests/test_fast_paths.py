@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from gd_core import BatchSampler, ExperimentConfig, make_optimizer, make_problem, run_experiment
-from gd_core.kernels import bind_gradient
-from gd_core.one_example import LAZY_BLOCK, one_example_sgd
-from gd_core.optimizers import make_updater
-from gd_core.runner import build_dataset, build_problem
+from gd_core.fast.kernels import bind_gradient
+from gd_core.fast.one_example import LAZY_BLOCK, one_example_sgd
+from gd_core.optim.optimizers import make_updater
+from gd_core.train.runner import build_dataset, build_problem
 
 D, C = 4, 3
 
@@ -130,7 +130,7 @@ def test_one_example_sgd_stops_before_the_diverging_update():
 def test_softmax_head_matches_the_shifted_formula_where_exp_overflows_or_underflows(scores):
     """The B = 1 head takes exp without the max shift and falls back to the shifted form when that
     overflows (OverflowError) or underflows to a zero sum: every case equals the stable NumPy formula."""
-    from gd_core.one_example import _softmax_head
+    from gd_core.fast.one_example import _softmax_head
 
     z, lr = np.array(scores), 0.3
     for yi in range(len(scores)):
@@ -215,7 +215,7 @@ def test_runner_at_b1_reaches_the_weights_of_a_plain_loop(problem, dataset):
 def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_rows, sampling, optimizer, monkeypatch):
     """The gathered ones-column path (loop._Gathered) against sampler.next() + loss_and_grad + the optimizer,
     at every checkpoint, across chunk boundaries, partial batches and checkpoints inside a chunk."""
-    import gd_core.loop as loop
+    import gd_core.train.loop as loop
 
     c = ExperimentConfig(problem=problem, dataset=dataset, n_samples=100, lrs=(0.05,), batch_sizes=(B,),
                          budget_unit="steps", budget=60, n_checkpoints=7, reg=0.01, sampling=sampling,
@@ -247,7 +247,7 @@ def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_ro
 def test_chunked_full_batch_kernel_equals_loss_and_grad_for_any_thread_count(name, reg):
     from concurrent.futures import ThreadPoolExecutor
 
-    from gd_core.full_batch import bind_full_gradient
+    from gd_core.fast.full_batch import bind_full_gradient
 
     p, X, y, w = setup(name, reg, n=103)  # 103 = 14 chunks of 7 + a partial one
     loss, ref = p.loss_and_grad(w, X, y)
@@ -271,17 +271,16 @@ def test_chunked_full_batch_kernel_equals_loss_and_grad_for_any_thread_count(nam
 def test_runner_full_batch_chunked_path_matches_the_plain_one_and_leaks_no_threads(problem, dataset, monkeypatch):
     import threading
 
-    import gd_core.full_batch as full_batch
-    import gd_core.loop as loop
-    import gd_core.runner as runner
+    import gd_core.fast.full_batch as full_batch
+    import gd_core.train.loop as loop
+    import gd_core.train.runner as runner
 
     c = ExperimentConfig(problem=problem, dataset=dataset, n_samples=300, lrs=(0.1,), batch_sizes=("full",),
                          budget_unit="steps", budget=12, n_checkpoints=4, reg=0.01, eval_examples=100)
     plain = run_experiment(c).log
     for threads in (1, 2):
         monkeypatch.setattr(runner, "FULL_THREADS", threads)
-        for mod in (loop, runner):
-            monkeypatch.setattr(mod, "FULL_CHUNKED_MIN", 64)  # the train set (~240 rows) is "large"
+        monkeypatch.setattr(loop, "FULL_CHUNKED_MIN", 64)  # the train set (~240 rows) is "large"
         monkeypatch.setattr(full_batch, "FULL_CHUNK", 50)  # several chunks per thread
         before = threading.active_count()
         chunked = run_experiment(c).log
@@ -297,7 +296,7 @@ def test_runner_full_batch_chunked_path_matches_the_plain_one_and_leaks_no_threa
 @pytest.mark.parametrize("reg", [0.0, 0.1])
 @pytest.mark.parametrize("name", ["least_squares", "logistic", "softmax", "svm", "mlp"])
 def test_evaluator_reports_what_the_plain_problem_methods_give(name, reg, n_val):
-    from gd_core.checkpoints import Evaluator
+    from gd_core.train.checkpoints import Evaluator
 
     p, X, y, w = setup(name, reg, n=60)
 
@@ -340,7 +339,7 @@ def test_softmax_counted_kernel_counts_ties_like_argmax(want_grad):
 
 
 def test_softmax_evaluation_of_both_sets_counts_ties_like_argmax():
-    from gd_core.evaluation import bind_evaluation
+    from gd_core.fast.evaluation import bind_evaluation
 
     p, X, y, w = setup("softmax", n=20)
     f = bind_evaluation(p, w, np.empty_like(w), X[:12], y[:12], X[12:], y[12:])  # 12 train rows, 8 validation
@@ -357,7 +356,7 @@ def test_softmax_evaluation_of_both_sets_counts_ties_like_argmax():
 def test_small_batch_gather_stays_small_on_wide_data():
     """The gathered chunk is bounded in bytes, not rows: wide data gather fewer rows (and large batches of wide
     data take the per-step gather)."""
-    from gd_core.loop import GATHER_BYTES, gather_rows
+    from gd_core.train.loop import GATHER_BYTES, gather_rows
 
     narrow, wide = np.empty((10, 64), np.float32), np.empty((10, 4000), np.float64)
     assert gather_rows(narrow) == GATHER_BYTES // (65 * 4) and gather_rows(wide) == GATHER_BYTES // (4001 * 8)
@@ -369,7 +368,7 @@ def test_small_batch_gather_stays_small_on_wide_data():
 def test_pooled_evaluation_equals_measuring_each_alone(reg, n_val):
     """Evaluator.many (softmax: several checkpoints in one pass) reports what one call per weight vector does,
     ties counted like argmax in one slot, and slots left over from a fuller pool are not read."""
-    from gd_core.checkpoints import POOL, Evaluator
+    from gd_core.train.checkpoints import POOL, Evaluator
 
     p, X, y, w = setup("softmax", reg, n=60)
 
@@ -393,7 +392,7 @@ def test_pooled_evaluation_equals_measuring_each_alone(reg, n_val):
 
 
 def test_only_small_softmax_sets_pool():
-    from gd_core.checkpoints import POOL_MAX_ROWS, Evaluator
+    from gd_core.train.checkpoints import POOL_MAX_ROWS, Evaluator
 
     def evaluator(name, rows):
         p, X, y, _ = setup(name, n=rows)

@@ -3,7 +3,7 @@ import warnings
 import numpy as np
 import pytest
 
-from gd_core.gradients import (
+from gd_core.problems.gradcheck import (
     REL_ERROR_THRESHOLDS,
     classify_rel_error,
     gradient_check,

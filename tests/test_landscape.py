@@ -1,4 +1,4 @@
-"""gd_core.landscape (grids, the 2-parameter logistic, trajectories), its charts, and the page via AppTest."""
+"""gd_core.science.landscape (grids, the 2-parameter logistic, trajectories), its charts, and the page via AppTest."""
 
 import json
 from pathlib import Path
@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gd_core import make_dataset, make_problem
-from gd_core.gradients import gradient_check
-from gd_core.landscape import (
+from gd_core.problems.gradcheck import gradient_check
+from gd_core.science.landscape import (
     LandscapeConfig,
     LogisticNoBias,
     auto_range,

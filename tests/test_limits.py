@@ -1,4 +1,4 @@
-"""gd_core.limits: the memory a request needs, what this process can get, and the refusal's message."""
+"""gd_core.train.limits: the memory a request needs, what this process can get, and the refusal's message."""
 
 import math
 import resource
@@ -6,8 +6,9 @@ import resource
 import numpy as np
 import pytest
 
-from gd_core import ExperimentConfig, limits, load_csv_dataset
-from gd_core.limits import MemoryRefusal, available_memory, check_memory, csv_shape, estimate_peak_bytes
+from gd_core import ExperimentConfig, load_csv_dataset
+from gd_core.train import limits
+from gd_core.train.limits import MemoryRefusal, available_memory, check_memory, csv_shape, estimate_peak_bytes
 
 
 def test_available_memory_is_the_least_of_ram_and_the_process_limit():

@@ -1,10 +1,10 @@
-"""Gradient noise (gd_core/noise.py): exact B_simple against brute force, measured noise against B_simple/B."""
+"""Gradient noise (gd_core/science/noise.py): exact B_simple against brute force, measured noise against B_simple/B."""
 
 import numpy as np
 import pytest
 
 from gd_core import make_dataset, make_problem
-from gd_core.noise import noise_stats, per_example_gradients, relative_noise_curve, two_batch_estimate
+from gd_core.science.noise import noise_stats, per_example_gradients, relative_noise_curve, two_batch_estimate
 
 CASES = {
     "least_squares": ("linear", None),

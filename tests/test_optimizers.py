@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch_golden
 
-from gd_core.optimizers import (
+from gd_core.optim.optimizers import (
     OPTIMIZERS,
     AdamState,
     Optimizer,

@@ -14,7 +14,7 @@ PUBLIC = ["BatchSampler", "ConfigError", "DATASETS", "Dataset", "ExperimentConfi
 
 def test_public_names_are_unchanged_and_resolve():
     assert gd_core.__all__ == PUBLIC
-    from gd_core import runner
+    from gd_core.train import runner
     assert gd_core.run_experiment is runner.run_experiment
     assert set(PUBLIC) <= set(dir(gd_core))
     namespace = {}
@@ -29,7 +29,8 @@ def test_public_names_are_unchanged_and_resolve():
 
 
 def test_the_numeric_core_imports_numpy_alone():
-    code = ("import sys, gd_core, gd_core.loop, gd_core.problems, gd_core.batching, gd_core.optimizers, "
-            "gd_core.schedules; print(sorted(m for m in ('pandas', 'scipy', 'threadpoolctl') if m in sys.modules))")
+    code = ("import sys, gd_core, gd_core.train.loop, gd_core.problems, gd_core.data.batching, "
+            "gd_core.optim.optimizers, gd_core.optim.schedules; "
+            "print(sorted(m for m in ('pandas', 'scipy', 'threadpoolctl') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from gd_core.gradients import gradient_check
 from gd_core.problems import PROBLEMS, make_problem
+from gd_core.problems.gradcheck import gradient_check
 
 N_CLASSES = {"least_squares": None, "logistic": 2, "softmax": 3, "svm": 3, "mlp": 3}
 D, H = 4, 5

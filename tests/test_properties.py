@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from gd_core import ExperimentConfig, read_csv_columns, read_log_csv, run_experiment, to_csv
 from gd_core.config import FIELD_KINDS, ConfigError
-from gd_core.csv_data import CSVError
-from gd_core.datasets import dataset_info
+from gd_core.data.csv import CSVError
+from gd_core.data.synthetic import dataset_info
 from gd_core.results import LOG_COLUMNS, LogFormatError
 
 FINITE = dict(allow_nan=False, allow_infinity=False)

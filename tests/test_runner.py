@@ -6,8 +6,8 @@ import pytest
 from numeric import assert_decreases_to_rounding_level
 
 from gd_core import LOG_COLUMNS, ConfigError, ExperimentConfig, run_experiment
-from gd_core.checkpoints import checkpoint_steps
-from gd_core.runner import build_dataset, build_problem
+from gd_core.train.checkpoints import checkpoint_steps
+from gd_core.train.runner import build_dataset, build_problem
 
 LSQ = dict(problem="least_squares", dataset="linear", n_samples=200, n_features=3, noise=0.5)
 
@@ -177,7 +177,7 @@ def test_every_problem_and_optimizer_runs(problem, dataset, optimizer):
 def test_pooled_checkpoints_log_what_measuring_each_in_place_logs(case, monkeypatch, pool_sizes):
     """Softmax checkpoints on small sets are measured several at a time on snapshots (checkpoints.POOL); the log, the
     stop decisions and the exact final losses must be those of measuring each checkpoint as it comes."""
-    from gd_core import checkpoints
+    from gd_core.train import checkpoints
 
     c = ExperimentConfig(n_samples=400, batch_sizes=(4, 50), lrs=(0.3,), budget=3, n_checkpoints=40,
                          eval_examples=100 if case == "subsampled_cancelled" else 50_000)
@@ -214,7 +214,7 @@ def test_pooled_checkpoints_log_what_measuring_each_in_place_logs(case, monkeypa
 
 def test_run_ids_are_distinct_for_learning_rates_that_print_alike():
     # "%g" prints 1e6 and 999999.5 both as 1e+06: the two runs shared one id and one line in every chart
-    from gd_core.runner import lr_label, plan_runs
+    from gd_core.train.plan import lr_label, plan_runs
 
     c = ExperimentConfig(n_samples=50, lrs=(1e6, 999999.5, 0.1, 3e-4), batch_sizes=(1, "full"))
     ids = [spec.run_id for spec in plan_runs(c, 40)]

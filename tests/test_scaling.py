@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from gd_core import ExperimentConfig, read_log_csv, run_experiment
-from gd_core.cli import main
-from gd_core.noise import noise_during_training
-from gd_core.phases import decay_vs_grow
-from gd_core.scaling import (
+from gd_core.cli.main import main
+from gd_core.science.noise import noise_during_training
+from gd_core.science.phases import decay_vs_grow
+from gd_core.science.scaling import (
     SweepSpec,
     b_simple_at_target,
     best_per_batch_size,
@@ -23,7 +23,7 @@ from gd_core.scaling import (
     runs_to_target,
     suggest_smaller,
 )
-from gd_core.scaling_rules import rule_configs, rules_table
+from gd_core.science.scaling_rules import rule_configs, rules_table
 
 TINY = ExperimentConfig(problem="least_squares", dataset="linear", n_samples=80, n_features=3, noise=0.3,
                         optimizer="sgd", target_loss=0.1, batch_sizes=(1,))
@@ -191,7 +191,7 @@ def test_rules_table_equals_the_run_by_run_table(target):
     """rules_table summarises the rules' logs together; it must give what summarising each run alone gives: the
     last lr, the final loss (NaN when diverged), steps and steps to target, in the rules' and runs' order."""
     from gd_core.results import summarize
-    from gd_core.scaling import runs_to_target
+    from gd_core.science.scaling import runs_to_target
 
     logs = {r: run_experiment(c).log for r, c in rule_configs(TINY, 4, 0.3, (1, 8, 64), 10, 0.5).items()}
     logs["empty"] = logs["sqrt"].iloc[:0]

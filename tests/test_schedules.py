@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from gd_core.schedules import LR_SCALING, SCHEDULES, make_schedule, scale_lr
+from gd_core.optim.schedules import LR_SCALING, SCHEDULES, make_schedule, scale_lr
 
 
 def schedule(name, **kwargs):

@@ -1,4 +1,5 @@
-"""Stacked runs (gd_core.stacked) give the one-by-one log: same rows, columns, statuses; values to float rounding."""
+"""Stacked runs (gd_core.train.stacked) give the one-by-one log: same rows, columns, statuses; values to float
+rounding."""
 
 import time
 
@@ -7,8 +8,8 @@ import pandas as pd
 import pytest
 
 from gd_core import ExperimentConfig, run_experiment
-from gd_core.runner import SMALL_BATCH
-from gd_core.stacked import stack_groups
+from gd_core.train.runner import SMALL_BATCH
+from gd_core.train.stacked import stack_groups
 
 PROBLEMS = {"least_squares": dict(problem="least_squares", dataset="linear", n_features=3, noise=0.3),
             "logistic": dict(problem="logistic", dataset="moons", n_features=2),
@@ -50,12 +51,12 @@ def test_several_seeds_and_lrs_stacked_with_independent_orders(problem):
 
 @pytest.mark.parametrize("seeds", [(0, 5, 9), (3, 4)])
 def test_seeds_shuffled_on_two_threads_draw_the_one_by_one_orders(seeds, monkeypatch):
-    """On a large set the seeds' epoch shuffles run on a helper thread (gd_core.stacked.PARALLEL_SHUFFLE_ROWS,
+    """On a large set the seeds' epoch shuffles run on a helper thread (gd_core.train.stacked.PARALLEL_SHUFFLE_ROWS,
     lowered here to this set's size): over several epochs the runs keep their one-by-one orders, and the
     thread is gone afterwards."""
     import threading
 
-    import gd_core.stacked as stacked
+    import gd_core.train.stacked as stacked
 
     monkeypatch.setattr(stacked, "PARALLEL_SHUFFLE_ROWS", 200)
     started = []
@@ -117,7 +118,7 @@ def test_rule_stacks_small_batches_of_supported_models_only():
 
 
 def test_run_experiment_chooses_the_stacked_path_by_the_rule(monkeypatch):
-    import gd_core.runner as runner
+    import gd_core.train.runner as runner
 
     calls = []
     real = runner.run_stacked
@@ -134,7 +135,7 @@ def test_run_experiment_chooses_the_stacked_path_by_the_rule(monkeypatch):
 
 def count_paths(monkeypatch):
     """Counts of fused windows that passed / failed their check (a failed one is replayed step by step)."""
-    import gd_core.stacked_window as sk
+    import gd_core.fast.stacked_window as sk
 
     counts = {"ok": 0, "failed": 0}
     real = sk.OneExampleWindow.run
@@ -186,7 +187,7 @@ def test_one_example_replacement_schedules_float32_and_l2(problem):
 @pytest.mark.parametrize("opt", ["sgd", "momentum", "adam"])
 def test_many_rows_a_step_add_the_bias_outside_the_gather(problem, opt):
     """seeds x B >= stacked.BIAS_COLUMN_ROWS: contiguous gather, bias added to the scores; partial last batches."""
-    from gd_core.stacked import BIAS_COLUMN_ROWS
+    from gd_core.train.stacked import BIAS_COLUMN_ROWS
 
     assert 3 * 27 >= BIAS_COLUMN_ROWS and 200 % 27
     a, b = both(**PROBLEMS[problem], **OPTIMIZERS[opt], lrs=LRS[opt], seeds=(0, 1, 2), batch_sizes=(27,), reg=1e-3)
@@ -195,7 +196,7 @@ def test_many_rows_a_step_add_the_bias_outside_the_gather(problem, opt):
 
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 def test_small_chunks_cross_checkpoints_and_epochs(problem, monkeypatch):
-    import gd_core.stacked as stacked
+    import gd_core.train.stacked as stacked
 
     monkeypatch.setattr(stacked, "CHUNK_BYTES", 20 * 4 * 8)  # 20 rows of 3 features + bias, float64: 2 steps of
     # B = 8 a chunk with one seed, 1 with two
@@ -234,7 +235,7 @@ def test_cancel_and_time_limit_on_the_fused_path():
 @pytest.mark.parametrize("problem", list(PROBLEMS))
 def test_tight_divergence_limits_switch_the_bounds_off(problem, monkeypatch):
     """Limits under log(float max): no correct-class shift, no fused windows; exact losses decide every step."""
-    import gd_core.runner as runner
+    import gd_core.train.runner as runner
 
     monkeypatch.setattr(runner, "EXPLODE_FACTOR", 1.5)
     for B in (1, 8):
@@ -246,7 +247,7 @@ def test_stacked_checkpoints_measure_every_run_pooled(monkeypatch, pool_sizes):
     """At a stacked checkpoint every active run is measured at once (Evaluator.many, `pool` weight vectors a
     pass for softmax on small sets); the log is that of measuring each run alone, including a run that
     diverges at a checkpoint and stops there."""
-    from gd_core import checkpoints
+    from gd_core.train import checkpoints
 
     c = ExperimentConfig(**{**PROBLEMS["softmax"], "n_samples": 250, "budget": 2.0, "n_checkpoints": 12,
                             "lrs": (0.05, 0.2, 1.0, 3e5), "seeds": (0, 1, 2), "batch_sizes": (16,)})
@@ -261,7 +262,7 @@ def test_stacked_checkpoints_measure_every_run_pooled(monkeypatch, pool_sizes):
 def test_fused_least_squares_step_gives_the_forward_backward_log_exactly(monkeypatch):
     """StackedStep.fused_step (plain-SGD least squares: the step's NumPy calls without their dispatch) must leave
     exactly the log of forward + backward, also when its divergence bound fails and it hands the step back."""
-    from gd_core.stacked_kernels import StackedStep
+    from gd_core.fast.stacked_kernels import StackedStep
 
     c = ExperimentConfig(**{**PROBLEMS["least_squares"], "n_samples": 250, "budget": 3.0, "n_checkpoints": 12,
                             "lrs": (0.01, 0.05, 3.0), "seeds": (0, 1), "batch_sizes": (8,)})

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .config import ExperimentConfig
-from .results import summarize
+from ..config import ExperimentConfig
+from ..results import summarize
 from .scaling import runs_to_target
 
 TABLE_COLUMNS = ("rule", "batch_size", "lr", "final_loss", "diverged", "steps", "steps_to_target")

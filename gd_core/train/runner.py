@@ -13,23 +13,24 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from .batching import BatchSampler, examples_after, steps_for_examples, steps_per_epoch
+from ..config import ConfigError, ExperimentConfig, check_problem_fits
+from ..data.batching import BatchSampler, examples_after, steps_per_epoch
+from ..data.csv import load_csv_dataset
+from ..data.dataset import Dataset
+from ..data.synthetic import make_dataset
+from ..optim.optimizers import make_optimizer
+from ..optim.schedules import make_schedule, scale_lr
+from ..problems import Problem, make_problem
+from ..results import LOG_COLUMNS, Results, summarize
 from .checkpoints import Evaluator, checkpoint_steps
-from .config import ConfigError, ExperimentConfig, check_problem_fits
-from .datasets import Dataset, load_csv_dataset, make_dataset
-from .full_batch import full_batch_applies
 from .limits import MAX_CSV_ROWS, check_csv_rows, check_csv_size, check_work_budget
-from .loop import FULL_CHUNKED_MIN, make_advance
-from .optimizers import make_optimizer
-from .problems import Problem, make_problem
-from .results import LOG_COLUMNS, summarize
-from .schedules import make_schedule, scale_lr
+from .loop import chunked_full_batch, make_advance
+from .plan import RunSpec, eval_size, optimizer_hyperparameters, plan_runs, total_steps
 from .stacked import run_stacked, stack_groups
 from .stopping import Stop, steps_between_checks
 
@@ -38,23 +39,7 @@ SMALL_BATCH = 4096  # below this BLAS runs single-threaded: threads only help bi
 # Workers of a large full-batch step (full_batch.bind_full_gradient): the result does not depend on this.
 FULL_THREADS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                             else os.cpu_count() or 1))
-EVAL_SHARE = 0.1  # checkpoint metrics on a subsample may cost about this share of training
-MIN_EVAL = 256  # a subsample never smaller than this: one fixed subset, so the curve stays smooth; its level
-# is within several % of the full-set loss (the last row also has the exact `train_loss_full`). 500 + 500 rows
-# cost ~0.25 ms a checkpoint, 13% of a softmax epoch at B = 4096 (200 checkpoints in 293 steps); 256 + 256: ~7%
 
-
-class Results(NamedTuple):
-    log: pd.DataFrame  # one row per run per checkpoint (columns: results.LOG_COLUMNS)
-    summary: pd.DataFrame  # one row per run
-    config: ExperimentConfig
-
-
-class RunSpec(NamedTuple):
-    run_id: str
-    batch_size: int
-    base_lr: float
-    seed: int
 
 
 def build_dataset(config: ExperimentConfig, csv_source=None, *, max_rows: int = MAX_CSV_ROWS) -> Dataset:
@@ -82,56 +67,6 @@ def build_problem(config: ExperimentConfig, ds: Dataset) -> Problem:
     return make_problem(config.problem, ds.n_features, ds.n_classes, reg=config.reg, hidden=config.hidden)
 
 
-def plan_runs(config: ExperimentConfig, n_train: int) -> list[RunSpec]:
-    for b in config.batch_sizes:
-        if b != "full" and b > n_train:
-            raise ConfigError(f'batch_size must be in [1, {n_train}] (the training examples) or "full"; got {b}')
-    return [RunSpec(f"B={b} lr={lr_label(lr)} seed={s}", b, lr, s)
-            for s in config.seeds for b in config.resolved_batch_sizes(n_train) for lr in config.lrs]
-
-
-def lr_label(lr: float) -> str:
-    """A learning rate as run ids show it: short (`0.1`, `1e+06`), and distinct for distinct rates."""
-    short = f"{lr:g}"
-    return short if float(short) == lr else repr(float(lr))
-
-
-def total_steps(config: ExperimentConfig, n: int, batch_size: int) -> int:
-    if config.budget_unit == "steps":
-        return int(config.budget)
-    examples = config.budget * n if config.budget_unit == "epochs" else config.budget
-    return max(1, steps_for_examples(examples, n, batch_size, config.sampling))
-
-
-def optimizer_hyperparameters(config: ExperimentConfig) -> dict:
-    """The config's hyperparameters that the chosen optimizer takes (names as torch.optim)."""
-    hp = {"weight_decay": config.weight_decay}
-    if config.optimizer == "sgd":
-        hp.update(momentum=config.momentum, nesterov=config.nesterov)
-    elif config.optimizer == "rmsprop":
-        hp.update(alpha=config.alpha, momentum=config.momentum)
-    elif config.optimizer == "adam":
-        hp.update(betas=config.betas)
-    if config.eps is not None and config.optimizer != "sgd":
-        hp["eps"] = config.eps
-    return hp
-
-
-def eval_size(config: ExperimentConfig, n_train: int, specs: list[RunSpec]) -> int:
-    """How many examples each checkpoint measures on.
-
-    Sets of at most `eval_examples` are measured whole. Larger ones use one fixed seeded subsample, shared
-    by every run, sized so that ~n_checkpoints measurements (each about three passes over the subsample:
-    loss and gradient, accuracy, validation) cost about EVAL_SHARE of the shortest run's training.
-    """
-    if n_train <= config.eval_examples:
-        return config.eval_examples
-    trained = min(examples_after(total_steps(config, n_train, s.batch_size), n_train, s.batch_size, config.sampling)
-                  for s in specs)
-    affordable = int(EVAL_SHARE * trained / (3 * config.n_checkpoints))
-    return max(MIN_EVAL, min(config.eval_examples, affordable))
-
-
 def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str], None] | None = None,
                    dataset: Dataset | None = None,
                    should_stop: Callable[[], bool] | None = None, max_work: float | None = None,
@@ -140,9 +75,9 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
 
     progress(fraction, message) is called at checkpoints; should_stop() -> True ends the experiment early
     (the runs so far are kept, the current one marked 'cancelled'). max_work: a work budget
-    (`gd_core.limits`), checked before any run starts, as is max_bytes (memory);
+    (`gd_core.train.limits`), checked before any run starts, as is max_bytes (memory);
     over either raises ConfigError saying how to shrink the request.
-    stacked: train the runs of one batch size together where gd_core.stacked's rule allows (same numbers
+    stacked: train the runs of one batch size together where gd_core.train.stacked's rule allows (same numbers
     to float rounding, several times faster); False runs them one by one.
     deadline: a time.perf_counter() value that bounds the whole call: runs still training then stop with status
     time_limit, and runs not started yet are left out (the first group always starts). Time limits, the deadline
@@ -216,7 +151,7 @@ def _meta(spec: RunSpec, problem: Problem, ds: Dataset, cfg: ExperimentConfig) -
 
 
 def _run_group(group_specs, indices, problem, ds, init_cache, cfg, evaluator, report, stop, frames) -> bool:
-    """Runs of one batch size stacked (gd_core.stacked); fills frames[spec index]; True if cancelled."""
+    """Runs of one batch size stacked (gd_core.train.stacked); fills frames[spec index]; True if cancelled."""
     n, B = ds.n_train, group_specs[0].batch_size
     L = len(cfg.lrs)
     grid = [group_specs[j:j + L] for j in range(0, len(group_specs), L)]  # plan_runs: seeds outer, lrs inner
@@ -237,7 +172,7 @@ def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: 
     """One run. A full batch on a large set uses the chunked kernel (full_batch.bind_full_gradient) on a thread
     pool that lives for this run only, with BLAS at 1 thread (each worker's products are small, docs/PERFORMANCE.md)."""
     full = spec.batch_size >= ds.n_train and cfg.sampling == "shuffle"  # as BatchSampler.full
-    if full and full_batch_applies(problem, ds.n_train, FULL_CHUNKED_MIN):
+    if full and chunked_full_batch(problem, ds.n_train):
         with threadpool_limits(1, user_api="blas"), \
                 ThreadPoolExecutor(FULL_THREADS, thread_name_prefix="gd-full-batch") as pool:
             return _train_one(spec, problem, ds, w0, cfg, evaluator, report, stop, pool)

@@ -17,10 +17,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .batching import BatchSampler
-from .datasets import make_dataset
-from .optimizers import make_optimizer
-from .problems import LeastSquares, Problem, make_problem
+from ..data.batching import BatchSampler
+from ..data.synthetic import make_dataset
+from ..optim.optimizers import make_optimizer
+from ..problems import LeastSquares, Problem, make_problem
 
 LANDSCAPE_PROBLEMS = ("least_squares", "logistic_2d")
 # Names shown on the page; LandscapeConfig.optimizer_args maps them to gd_core's make_optimizer.

@@ -1,11 +1,11 @@
 """Two-layer network: `X -> ReLU(X W1 + b1) -> softmax(h W2 + b2)` (cs231n assignment 1 `TwoLayerNet`).
 
-Lives beside problems.py only to keep each file readable; build it with `make_problem("mlp", ...)`.
+Build it with `make_problem("mlp", ...)`.
 """
 
 import numpy as np
 
-from gd_core.problems import Problem, softmax_cross_entropy
+from .base import Problem, softmax_cross_entropy
 
 
 class MLP(Problem):
@@ -31,7 +31,7 @@ class MLP(Problem):
         p["W2"][...] = rng.standard_normal((H, C)) * np.sqrt(1.0 / H)
         return w.astype(dtype)
 
-    def _forward(self, w, X):
+    def forward(self, w, X):
         """Return hidden activations h (n, H) and scores (n, C)."""
         p = self.unpack(w)
         h = X @ p["W1"]
@@ -42,14 +42,14 @@ class MLP(Problem):
         return h, scores
 
     def scores(self, w, X):
-        return self._forward(w, X)[1]
+        return self.forward(w, X)[1]
 
     def _data_loss(self, w, X, y):
         return softmax_cross_entropy(self.scores(w, X), y, want_grad=False)
 
     def _data_loss_and_grad(self, w, X, y, grad):
         p, g = self.unpack(w), self.unpack(grad)
-        h, dscores = self._forward(w, X)
+        h, dscores = self.forward(w, X)
         loss = softmax_cross_entropy(dscores, y, want_grad=True)  # dscores = dL/dscores (n, C)
         np.matmul(h.T, dscores, out=g["W2"])
         dscores.sum(axis=0, out=g["b2"])

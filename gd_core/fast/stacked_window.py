@@ -1,4 +1,4 @@
-"""The fused B = 1 path of stacked runs (gd_core.stacked), OneExampleWindow.
+"""The fused B = 1 path of stacked runs (gd_core.train.stacked), OneExampleWindow.
 
 B = 1 plain SGD without L2 for all runs, `window` rows at a time with the weights updated once per window:
 with `P_t = P_0 - sum_{k<t} x_k dz_k^T`, the scores of row t are
@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from .stacked_kernels import _LOGISTIC, _LSQ, _MARGIN, _SOFTMAX, _kind, min_active_limit
+from .stacked_kernels import LOGISTIC, LSQ, MARGIN, SOFTMAX, min_active_limit, problem_kind
 
 
 class OneExampleWindow:
@@ -33,7 +33,7 @@ class OneExampleWindow:
     def __init__(self, problem, P, window: int):
         S, D1, L, C = P.shape
         M, LC, dt = window, L * C, P.dtype
-        self.kind, self.S, self.L, self.C, self.M = _kind(problem), S, L, C, window
+        self.kind, self.S, self.L, self.C, self.M = problem_kind(problem), S, L, C, window
         self.P2 = P.reshape(S, D1, LC)
         if not np.shares_memory(self.P2, P):
             raise ValueError("P must be C-contiguous")
@@ -61,7 +61,7 @@ class OneExampleWindow:
 
         self.srow = np.empty(LC if one else (S, 1, LC), dt)
         views = []
-        if self.kind == _SOFTMAX:
+        if self.kind == SOFTMAX:
             self.Y = np.zeros((S, M, LC), dt)
             self.DZf, self.Yf = self.DZ.reshape(-1), self.Y.reshape(-1)
             self.ybase = (np.arange(S * M * L) * C).reshape(S, M, L, 1)
@@ -79,7 +79,7 @@ class OneExampleWindow:
         else:
             self.Zh = np.empty((S, M, L), dt)  # each step's scores (least squares) / (2y - 1) z (logistic)
             self.E = np.empty((S, M, L), dt)
-            if self.kind == _LSQ:
+            if self.kind == LSQ:
                 self.Y = np.zeros((S, M, L), dt)
             else:
                 self.A = np.empty((S, M, 1), dt)  # 2y - 1
@@ -87,17 +87,17 @@ class OneExampleWindow:
                 self.Mh = np.empty((S, M, L), dt)
                 self.q = np.empty(L if one else (S, 1, L), dt)
             for t in range(M):
-                extra = ((at(self.lr, t),) if self.kind == _LSQ else
+                extra = ((at(self.lr, t),) if self.kind == LSQ else
                          (at(self.A, t), at(self.Mh, t), at(self.NLRA, t)))
                 views.append((gram(t), before(self.DZ, t), at(self.Sb, t), at(self.Zh, t), at(self.DZ, t), *extra))
         self.views = views
 
     def set_limits(self, limits: np.ndarray, active: np.ndarray) -> None:
-        lim = min_active_limit(limits, active) * (1 - _MARGIN)
-        self.limits = (limits * (1 - _MARGIN)).astype(self.DZ.dtype)[:, None, :]  # (S, 1, L), a little under
-        if self.kind == _SOFTMAX:  # no overflow => loss <= log(float max): must be under every limit
+        lim = min_active_limit(limits, active) * (1 - MARGIN)
+        self.limits = (limits * (1 - MARGIN)).astype(self.DZ.dtype)[:, None, :]  # (S, 1, L), a little under
+        if self.kind == SOFTMAX:  # no overflow => loss <= log(float max): must be under every limit
             self.ok_limits = lim > math.log(np.finfo(self.DZ.dtype).max) + 10
-        elif self.kind == _LOGISTIC:
+        elif self.kind == LOGISTIC:
             self.thr = lim - math.log(2.0) - 1.0
             self.ok_limits = self.thr > 0
         else:
@@ -120,7 +120,7 @@ class OneExampleWindow:
                 mm(g, dzp, out=srow)
                 np.subtract(sb, srow, out=out)
 
-        if self.kind == _SOFTMAX:
+        if self.kind == SOFTMAX:
             Y, yidx = self.Y[:, :m], self.yidx[:, :m]
             np.add(self.ybase[:, :m], yc[:, :m, None, None], out=yidx)
             Y.fill(0)
@@ -141,7 +141,7 @@ class OneExampleWindow:
             np.subtract(DZ, Y, out=DZ)
             if want_loss:
                 np.log(self.TOT[:, m - 1, :, 0], out=self.losses)
-        elif self.kind == _LSQ:
+        elif self.kind == LSQ:
             Y, yv = self.Y[:, :m], yc[:, :m, None]
             np.multiply(lr, yv, out=Y)
             np.matmul(GL, Y, out=DZ)

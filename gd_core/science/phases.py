@@ -10,11 +10,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from .batching import BatchSampler, steps_per_epoch
-from .config import ExperimentConfig
-from .optimizers import make_optimizer
-from .runner import build_dataset, build_problem, optimizer_hyperparameters
-from .schedules import make_schedule, scale_lr
+from ..config import ExperimentConfig
+from ..data.batching import BatchSampler, steps_per_epoch
+from ..optim.optimizers import make_optimizer
+from ..optim.schedules import make_schedule, scale_lr
+from ..train.runner import build_dataset, build_problem, optimizer_hyperparameters
 
 
 def train_phases(problem, ds, w0, config: ExperimentConfig, phases, measure, n_points: int,

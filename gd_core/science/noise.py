@@ -18,7 +18,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .problems import Problem, softmax_cross_entropy
+from ..problems import Problem, softmax_cross_entropy
+from ..train.plan import total_steps
+from ..train.runner import build_dataset, build_problem
+from .phases import train_phases
 
 
 class NoiseStats(NamedTuple):
@@ -42,14 +45,14 @@ def _dscores(problem: Problem, w: np.ndarray, X: np.ndarray, y: np.ndarray) -> n
     if name == "softmax":
         softmax_cross_entropy(scores, y, want_grad=True)
     else:
-        problem._loss_and_dscores(scores, y, want_grad=True)
+        problem.loss_and_dscores(scores, y, want_grad=True)
     return scores * n
 
 
 def _penalty_grad(problem: Problem, w: np.ndarray) -> np.ndarray:
     out = np.zeros_like(w)
     if problem.reg:
-        for sl in problem._weight_slices:
+        for sl in problem.weight_slices:
             out[sl] = problem.reg * w[sl]
     return out
 
@@ -57,7 +60,7 @@ def _penalty_grad(problem: Problem, w: np.ndarray) -> np.ndarray:
 def _mlp_parts(problem, w, X, y):
     """(x~ (n, D+1), dh (n, H), h~ (n, H+1), ds (n, C)): per-example gradient factors of each layer."""
     p = problem.unpack(w)
-    h, ds = problem._forward(w, X)
+    h, ds = problem.forward(w, X)
     softmax_cross_entropy(ds, y, want_grad=True)
     ds *= len(y)  # per-example dL_i/dscores
     dh = (ds @ p["W2"].T) * (h > 0)
@@ -177,9 +180,6 @@ def noise_during_training(config, n_points: int = 20, dataset=None) -> pd.DataFr
     The loop is the runner's (same init, schedule, sampler seeds), so the losses match `run_experiment`.
     Columns: step, epoch, examples_seen, train_loss, grad_norm2, trace_sigma, b_simple.
     """
-    from .phases import train_phases  # local: phases imports the runner, which imports this module
-    from .runner import build_dataset, build_problem, total_steps
-
     ds = dataset if dataset is not None else build_dataset(config)
     problem = build_problem(config, ds)
     n = ds.n_train

@@ -9,23 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
-from . import sweep_cli
-from .cli_io import EXIT_INTERRUPTED, StopOnInterrupt, check_input_file, check_outputs, error_line
-from .config import FIELD_KINDS, ConfigError, ExperimentConfig, shown
-from .limits import check_memory, memory_error_message
-from .results import to_csv
-from .runner import run_experiment
+from ..config import ExperimentConfig
+from ..results import to_csv
+from ..train.limits import check_memory, memory_error_message
+from ..train.runner import run_experiment
+from . import sweep
+from .io import EXIT_INTERRUPTED, FLAGS, ProgressBar, StopOnInterrupt, check_outputs, error_line, values_from_args
 
-# flag -> config field; values are parsed by the config's own field parser
-FLAGS = {
-    "--problem": "problem", "--dataset": "dataset", "--n-samples": "n_samples", "--n-features": "n_features",
-    "--n-classes": "n_classes", "--noise": "noise", "--csv": "csv_path", "--target": "target",
-    "--batch-sizes": "batch_sizes", "--optimizer": "optimizer", "--lr": "lrs", "--momentum": "momentum",
-    "--schedule": "schedule", "--seeds": "seeds", "--dtype": "dtype", "--sampling": "sampling",
-    "--target-loss": "target_loss", "--checkpoints": "n_checkpoints", "--time-limit": "time_limit_s",
-}
 BUDGET_FLAGS = {"--epochs": "epochs", "--steps": "steps", "--examples": "examples"}
 
 
@@ -50,36 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="any config field, e.g. --set lr_scaling=linear (repeatable)")
     run.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    sweep_cli.add_parser(sub)
+    sweep.add_parser(sub)
     return parser
-
-
-def values_from_args(args, skip_flags=()) -> dict:
-    """Config values from --config, the field flags (bar `skip_flags`) and --set, as given (not validated)."""
-    values = {}
-    if args.config:
-        try:
-            with open(args.config, encoding="utf-8") as fh:
-                values = ExperimentConfig.from_json(fh.read()).to_dict()
-        except OSError as e:
-            raise ConfigError(f"cannot read --config {args.config}: {e.strerror}") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"--config {args.config} is not UTF-8 text") from None
-    for flag, name in FLAGS.items():
-        if flag not in skip_flags and getattr(args, name, None) is not None:
-            values[name] = getattr(args, name)
-    if getattr(args, "csv_path", None) is not None and args.dataset is None:
-        values["dataset"] = "csv"  # --csv implies the CSV dataset
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or key not in FIELD_KINDS:
-            raise ConfigError(f"--set takes FIELD=VALUE with FIELD one of {', '.join(FIELD_KINDS)}; "
-                              f"got {shown(item)}")
-        values[key] = value
-    if values.get("csv_path"):
-        check_input_file("csv_path", values["csv_path"])
-    return values
 
 
 def config_from_args(args) -> ExperimentConfig:
@@ -93,36 +56,10 @@ def config_from_args(args) -> ExperimentConfig:
     return ExperimentConfig.from_dict(values)
 
 
-class ProgressBar:
-    """A one-line bar on stderr, redrawn at most ten times a second; only on a terminal (a log file or a pipe
-    gets the result and error lines alone)."""
-
-    def __init__(self, enabled: bool):
-        self.enabled, self.last, self.drawn = enabled and sys.stderr.isatty(), 0.0, False
-
-    def __call__(self, fraction: float, message: str):
-        now = time.monotonic()
-        if not self.enabled or (now - self.last < 0.1 and fraction < 1.0):
-            return
-        self.last = now
-        filled = int(30 * fraction)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {100 * fraction:5.1f}%  {message[:50]:<50}")
-        self.drawn = fraction < 1.0
-        if fraction >= 1.0:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        """Erase a bar left mid-line, so that the next line written is the only one on screen."""
-        if self.drawn:
-            sys.stderr.write("\r\033[K")
-            self.drawn = False
-
-
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sweep":
-        return sweep_cli.main(args)
+        return sweep.main(args)
     bar = ProgressBar(not args.quiet)
     try:
         config = config_from_args(args)

@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from .kernels import _softmax_hits, bind_gradient
-from .problems import Problem, Softmax
+from ..problems import Problem, Softmax
+from .kernels import bind_gradient, softmax_hits
 
 
 def bind_evaluation(problem: Problem, w: np.ndarray, grad: np.ndarray, Xt: np.ndarray, yt: np.ndarray,
@@ -112,8 +112,8 @@ def _softmax_slots(problem, k, Wa, Ga, Xt, yt, Xv, yv):
             np.equal(pk, 0, out=top)
             hits, vhits = np.add.reduce(top[:, :s], axis=1), np.add.reduce(top[:, s:], axis=1)
         else:
-            hits = [_softmax_hits(st3[j, :, :s], pk[j, :s], y[:s]) for j in range(k)]
-            vhits = [_softmax_hits(st3[j, :, s:], pk[j, s:], y[s:]) for j in range(k)]
+            hits = [softmax_hits(st3[j, :, :s], pk[j, :s], y[:s]) for j in range(k)]
+            vhits = [softmax_hits(st3[j, :, s:], pk[j, s:], y[s:]) for j in range(k)]
         np.exp(st, out=st)
         np.add.reduce(st3, axis=1, out=sm)
         np.log(sm, out=mx)

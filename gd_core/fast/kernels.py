@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .problems import LeastSquares, Logistic, Problem, Softmax
+from ..problems import LeastSquares, Logistic, Problem, Softmax
 
 
 def bind_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, max_batch: int, *, count_correct=False,
@@ -59,7 +59,7 @@ def has_ones_kernel(problem: Problem) -> bool:
     return type(problem) in LINEAR_MODELS
 
 
-def _penalty_terms(problem, W, gW):
+def penalty_terms(problem, W, gW):
     """(penalty() -> float, add_to_grad()) for the L2 term on the weight view W; no-ops without reg."""
     reg = problem.reg
     if not reg:
@@ -83,7 +83,7 @@ def _bind_linear1d(problem, w, grad, max_batch, count_correct=False, ones_column
     Wf, gWf = (w, grad) if ones_column else (W, gW)  # what the products see: [W, b] against [X, 1], or W
     dt = w.dtype
     rbuf = np.empty(max_batch, dt)  # residuals (least squares) / dL/dz (logistic)
-    penalty, add_reg = _penalty_terms(problem, W, gW)
+    penalty, add_reg = penalty_terms(problem, W, gW)
     logistic = type(problem) is Logistic
     if logistic:
         mbuf, sbuf, gbuf = (np.empty(max_batch, w.dtype) for _ in range(3))
@@ -133,7 +133,7 @@ def _bind_linear1d(problem, w, grad, max_batch, count_correct=False, ones_column
     return logistic_loss if logistic else least_squares
 
 
-def _softmax_hits(st, picked, y) -> int:
+def softmax_hits(st, picked, y) -> int:
     """Rows whose correct class is predict's argmax, from max-subtracted scores (C, n): the correct-class
     score is the maximum (picked == 0) and, unless some row ties for its maximum, that is the argmax."""
     n = len(y)
@@ -158,7 +158,7 @@ def _bind_softmax(problem, w, grad, max_batch, count_correct=False, want_grad=Tr
     cols = np.arange(max_batch)
     flat = np.empty(max_batch, np.intp)  # flat index of each example's correct class in ST
     picked = np.empty(max_batch, w.dtype)
-    penalty, add_reg = _penalty_terms(problem, W, gW)
+    penalty, add_reg = penalty_terms(problem, W, gW)
     views = {}
 
     def bufs(n):
@@ -185,7 +185,7 @@ def _bind_softmax(problem, w, grad, max_batch, count_correct=False, want_grad=Tr
         stf.take(fl, out=pk, mode="clip")  # correct-class scores, before exp overwrites them (the method:
         # np.take adds ~1.5 us of wrapper a call)
         if count_correct:
-            hits = _softmax_hits(st, pk, y)
+            hits = softmax_hits(st, pk, y)
         np.exp(st, out=st)
         np.add.reduce(st, axis=0, out=sm)
         np.log(sm, out=lg)

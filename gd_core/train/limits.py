@@ -18,10 +18,12 @@ import math
 import os
 import resource
 
-from .batching import examples_after
-from .config import MAX_SAMPLES, ConfigError, ExperimentConfig
-from .csv_data import _MAX_AUTO_CLASSES as CSV_CLASSES  # a CSV classifier's outputs, sized before it is read
-from .csv_data import CSVError
+from ..config import MAX_SAMPLES, ConfigError, ExperimentConfig
+from ..data.batching import examples_after
+from ..data.csv import MAX_AUTO_CLASSES as CSV_CLASSES  # a CSV classifier's outputs, sized before it is read
+from ..data.csv import CSVError
+from ..data.synthetic import dataset_info
+from .plan import eval_size, plan_runs, total_steps
 
 STEP_OVERHEAD = 20_000  # work units one optimizer step costs beyond its arithmetic (~50-80 us of Python on 2 cores)
 EVAL_PASSES = 3  # a checkpoint: loss and gradient, accuracy, validation loss
@@ -37,8 +39,6 @@ def estimate_work(config: ExperimentConfig, n_train: int, n_features: int, n_par
     sum over runs of examples_processed * (n_params + n_features) + steps * STEP_OVERHEAD, plus the
     checkpoints' evaluation (as the runner sizes it) and one pass to make or read the data.
     """
-    from .runner import eval_size, plan_runs, total_steps  # runner imports this module
-
     specs = plan_runs(config, n_train)
     per_example = n_params + n_features
     work = 0.0
@@ -57,14 +57,12 @@ def estimate_peak_bytes(config: ExperimentConfig, n_train: int, n_features: int,
                         parts: bool = False) -> float | tuple[float, float]:
     """Rough peak memory of a run: the data as it is made or read, plus the widest step.
 
-    The data pipeline (`datasets.RawRows`) holds the training rows in float64 until their statistics are known,
+    The data pipeline (`data.dataset.RawRows`) holds the training rows in float64 until their statistics are known,
     then in the run's dtype in the same memory; generated validation rows and labels are written final. A step or
     checkpoint holds a few (rows, width) arrays at once: rows = the largest batch or evaluation set, width =
     inputs + outputs (+ the MLP's hidden layer). Measured: an MLP full-batch step holds ~2.4 of them.
     parts=True: (data bytes, step bytes) instead of their sum.
     """
-    from .runner import eval_size, plan_runs
-
     itemsize = 4 if config.dtype == "float32" else 8
     specs = plan_runs(config, n_train)
     n_val = round(n_train * config.val_fraction / max(1e-12, 1 - config.val_fraction))
@@ -85,8 +83,6 @@ def request_shape(config: ExperimentConfig) -> tuple[int, int, int] | None:
     unknown until it is read, so a classifier is sized for CSV_CLASSES outputs. None for a CSV that cannot be
     read (the loader says why).
     """
-    from .datasets import dataset_info
-
     if config.dataset == "csv":
         n_rows, n_columns = csv_shape(config.csv_path)
         if n_rows < 1 or n_columns < 2:

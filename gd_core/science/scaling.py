@@ -11,6 +11,7 @@ error is a small fraction of one spacing on these smooth curves.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -20,10 +21,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .config import ConfigError, ExperimentConfig
+from ..config import ConfigError, ExperimentConfig
+from ..results import summarize
+from ..train.runner import build_dataset, build_problem, run_experiment
 from .noise import noise_stats
-from .results import summarize
-from .runner import build_dataset, build_problem, run_experiment
 
 WORK_OVERHEAD = 20  # one step costs ~ (B + this) example-gradients: numpy's per-call overhead
 
@@ -104,8 +105,6 @@ def suggest_smaller(spec: SweepSpec, budget: float, n_train: int, n_params: int)
 
 
 def _replace(spec: SweepSpec, **changes) -> SweepSpec:
-    import dataclasses
-
     return dataclasses.replace(spec, **changes)
 
 

@@ -1,4 +1,4 @@
-"""Step kernels of stacked runs (gd_core.stacked): every run of a group in one array, one vectorised step.
+"""Step kernels of stacked runs (gd_core.train.stacked): every run of a group in one array, one vectorised step.
 
 Shapes: S seeds (each its own batch order), L learning rates (one order per seed), C outputs (C = 1 for least
 squares and logistic), D features. Parameters `P (S, D+1, L, C)` (stacked.py), seen as `P2 (S, D+1, L*C)`: each
@@ -23,20 +23,20 @@ import math
 
 import numpy as np
 
-from .problems import LeastSquares, Logistic, Softmax
+from ..problems import LeastSquares, Logistic, Softmax
 
-_SOFTMAX, _LSQ, _LOGISTIC = 0, 1, 2
-_MARGIN = 1e-3  # relative slack of the divergence bounds (float rounding of the bounded quantities)
+SOFTMAX, LSQ, LOGISTIC = 0, 1, 2
+MARGIN = 1e-3  # relative slack of the divergence bounds (float rounding of the bounded quantities)
 
 
-def _kind(problem) -> int:
+def problem_kind(problem) -> int:
     kind = type(problem)
     if kind is Softmax:
-        return _SOFTMAX
+        return SOFTMAX
     if kind is LeastSquares:
-        return _LSQ
+        return LSQ
     if kind is Logistic:
-        return _LOGISTIC
+        return LOGISTIC
     raise ValueError(f"no stacked kernel for {kind.__name__}")
 
 
@@ -56,7 +56,7 @@ class StackedStep:
 
     def __init__(self, problem, P, G, fold: bool, B: int, Xc, yc):
         S, D1, L, C = P.shape
-        self.kind, self.S, self.L, self.C, self.D, self.B = _kind(problem), S, L, C, D1 - 1, B
+        self.kind, self.S, self.L, self.C, self.D, self.B = problem_kind(problem), S, L, C, D1 - 1, B
         self.P, self.G, self.fold, self.reg = P, G, fold, float(problem.reg)
         self.dt = dt = P.dtype
         self.P2 = P.reshape(S, D1, L * C)
@@ -81,11 +81,11 @@ class StackedStep:
         self.shift_ok = False
         self.Xc, self.yc = Xc, yc
         K = Xc.shape[1] // B
-        if self.kind == _SOFTMAX:  # step j: flat index of each row's correct class in the (S, L, C, B) scores
+        if self.kind == SOFTMAX:  # step j: flat index of each row's correct class in the (S, L, C, B) scores
             self.fbase = (np.arange(S * L) * C * B).reshape(S, L, 1) + np.arange(B)  # class 0
             self.ytmp = np.empty((K, S, 1, B), np.intp)
             self.yv = np.empty((K, S, L, B), np.intp)  # contiguous per step: take / put copy strided indices
-        elif self.kind == _LOGISTIC:
+        elif self.kind == LOGISTIC:
             self.yv = np.empty((S, 1, K * B), dt)  # 1 - 2y
         else:
             self.yv = yc[:, None, :]
@@ -95,13 +95,13 @@ class StackedStep:
 
     def prepare(self, rows: int) -> None:
         """Derive the label inputs of the chunk's first `rows` rows (after the caller filled yc)."""
-        if self.kind == _SOFTMAX:  # full steps only: a partial last batch gets its indices in _views
+        if self.kind == SOFTMAX:  # full steps only: a partial last batch gets its indices in _views
             k, B = rows // self.B, self.B
             if k:
                 y3 = self.yc[:, :k * B].reshape(self.S, k, B).transpose(1, 0, 2)[:, :, None, :]
                 np.multiply(y3, B, out=self.ytmp[:k])
                 np.add(self.fbase, self.ytmp[:k], out=self.yv[:k])
-        elif self.kind == _LOGISTIC:
+        elif self.kind == LOGISTIC:
             yv = self.yv[:, 0, :rows]
             np.multiply(self.yc[:, :rows], -2, out=yv, casting="unsafe")
             np.add(yv, 1, out=yv)
@@ -109,11 +109,11 @@ class StackedStep:
     def _views(self, j, b):
         r = slice(j * self.B, j * self.B + b)
         XT = self.Xc[:, r].transpose(0, 2, 1)
-        if self.kind == _SOFTMAX and b != self.B:  # partial batch: its own (S, L, C, b) score layout
+        if self.kind == SOFTMAX and b != self.B:  # partial batch: its own (S, L, C, b) score layout
             S, L, C = self.S, self.L, self.C
             idx = (np.arange(S * L) * C * b).reshape(S, L, 1) + np.arange(b) + self.yc[:, None, r] * b
             return XT, idx
-        return XT, self.yv[j] if self.kind == _SOFTMAX else self.yv[:, :, r]
+        return XT, self.yv[j] if self.kind == SOFTMAX else self.yv[:, :, r]
 
     def step_views(self, j: int, b: int):
         """(X^T (S, D+1, b), label input) of step j of the chunk."""
@@ -160,10 +160,10 @@ class StackedStep:
         sum(dz * r) = sum over runs of scale * (sum of squared residuals) <= T implies every run's loss <= its
         limit for T = min over runs of 2 limit lr (fold: scale = lr / b) or 2 limit (scale = 1 / b).
         With an L2 term the bounds always fail (exact losses every step)."""
-        lim = self.limit * (1 - _MARGIN)
-        if self.kind == _SOFTMAX:
+        lim = self.limit * (1 - MARGIN)
+        if self.kind == SOFTMAX:
             self.shift_ok = lim > math.log(np.finfo(self.dt).max) + 10
-        elif self.kind == _LOGISTIC:
+        elif self.kind == LOGISTIC:
             t = lim - math.log(2.0) - 1.0
             self.thr = -math.inf if self.reg or not t > 0 else t
         else:
@@ -171,7 +171,7 @@ class StackedStep:
             if lims.size:
                 sc = self.lr[self.active] if self.fold else 1.0
                 with np.errstate(invalid="ignore"):  # inf * 0 before the first limits: NaN, never passes
-                    T = 2.0 * (1 - _MARGIN) * float(np.min(lims * sc))
+                    T = 2.0 * (1 - MARGIN) * float(np.min(lims * sc))
             else:
                 T = math.inf
             self.thr = -math.inf if self.reg or not T > 0 else T
@@ -181,7 +181,7 @@ class StackedStep:
     def _buffers(self, b):
         if b not in self.bufs:
             S, L, C, dt = self.S, self.L, self.C, self.dt
-            if self.kind == _SOFTMAX:
+            if self.kind == SOFTMAX:
                 ST = np.empty((S, L * C, b), dt)
                 sm = np.empty((S, L, 1, b), dt)
                 self.bufs[b] = (ST, ST.reshape(S, L, C, b), ST.reshape(-1), np.empty((S, L, 1, b), dt), sm,
@@ -204,7 +204,7 @@ class StackedStep:
         if self.reg:
             self._penalty()
         losses = self.losses
-        if self.kind == _SOFTMAX:
+        if self.kind == SOFTMAX:
             ST, ST4, STf, mx, sm, sm3, pk, lg, _, _, pk4 = self._buffers(b)
             np.matmul(self.A, XT, out=ST)
             if not self.bias_col:
@@ -231,7 +231,7 @@ class StackedStep:
             np.log(sm3, out=lg)
             np.subtract(lg, pk, out=lg)
             np.add.reduce(lg, axis=2, out=losses)
-        elif self.kind == _LSQ:
+        elif self.kind == LSQ:
             Z, DZ, SQ, _ = self._buffers(b)
             np.matmul(self.A, XT, out=Z)
             if not self.bias_col:
@@ -262,7 +262,7 @@ class StackedStep:
         step (forward with the bound, then backward) when the divergence bound holds, else False with P as it
         was (the caller then takes forward/backward for the exact losses). The same NumPy calls as those two,
         without their dispatch: ~20% of an 8-seed B = 32 step. None where it does not apply."""
-        if not (self.kind == _LSQ and self.fold and not self.reg):
+        if not (self.kind == LSQ and self.fold and not self.reg):
             return None
         Z, DZ, _, _ = self._buffers(b)
         DZT, sc = DZ.transpose(0, 2, 1), self._scale(b)[..., 0]  # sc: a view, refreshed in place by set_lr
@@ -307,7 +307,7 @@ class StackedStep:
     def backward(self, XT, yv, b: int) -> None:
         """After forward on the same batch: the gradient into G, or (fold) the SGD update of P."""
         sc = self._scale(b)
-        if self.kind == _SOFTMAX:
+        if self.kind == SOFTMAX:
             ST, ST4, STf, _, sm, _, _, _, pk2, STT, _ = self._buffers(b)
             np.divide(sc, sm, out=sm)
             np.multiply(ST4, sm, out=ST4)  # scale * softmax
@@ -315,7 +315,7 @@ class StackedStep:
             np.subtract(pk2, sc[..., 0], out=pk2)  # minus scale * onehot
             STf.put(yv, pk2, mode="clip")
             self._grad(XT, ST, STT)
-        elif self.kind == _LSQ:
+        elif self.kind == LSQ:
             _, DZ, _, _ = self._buffers(b)
             self._grad(XT, DZ, DZ.transpose(0, 2, 1))
         else:

@@ -3,7 +3,7 @@
 Two readers give the same arrays. The fast one streams the file: one pass over its bytes checks them and counts
 the rows, then pandas' C parser reads blocks of rows (features as float64, the target as text), and each block's
 rows go straight to their place in the seeded train/validation split, standardised in place afterwards
-(`datasets.RawRows`): about the data's float64 size in memory, never the file's text. It gives up, without a
+(`dataset.RawRows`): about the data's float64 size in memory, never the file's text. It gives up, without a
 message, on anything it does not take exactly as the strict reader would (a quote in the data rows, a ragged
 row, a missing, non-finite or too large value, a bad target, ...; the strict reader holds every field as a
 Python string, ~16x the file).
@@ -24,23 +24,24 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from gd_core.config import MAX_FEATURES
-from gd_core.datasets import (
+from .dataset import (
     BLOCK_VALUES,
+    MAX_FEATURES,
     Dataset,
     RawRows,
-    _check_dtype,
-    _finish_targets,
-    _is_int,
-    _is_real,
+    block_rows,
+    check_dtype,
     column_stats,
     finish_dataset,
+    finish_targets,
+    is_int,
+    is_real,
 )
 
 _TASKS = ("auto", "classification", "regression")
 _MISSING = {"", "nan", "na", "n/a", "null", "none"}
 _MAX_ABS = 1e100  # larger magnitudes would overflow when squared in the losses and statistics
-_MAX_AUTO_CLASSES = 20
+MAX_AUTO_CLASSES = 20
 _DELIMITERS = ",;\t|"
 _HEADER_PREFIX = 1 << 16  # bytes in which the fast reader looks for the header line
 MAX_COLUMNS = MAX_FEATURES + 1  # feature columns and the target
@@ -71,13 +72,13 @@ def load_csv_dataset(path_or_buffer, target, *, task="auto", val_fraction=0.2, s
     """
     if task not in _TASKS:
         raise ValueError(f"task must be one of {', '.join(_TASKS)}; got {task!r}")
-    if not _is_real(val_fraction) or not 0 <= val_fraction < 1:
+    if not is_real(val_fraction) or not 0 <= val_fraction < 1:
         raise ValueError(f"val_fraction must be in [0, 1); got {val_fraction!r}")
-    if not _is_int(seed) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
-    if max_rows is not None and (not _is_int(max_rows) or max_rows < 2):
+    if max_rows is not None and (not is_int(max_rows) or max_rows < 2):
         raise ValueError(f"max_rows must be None or an integer >= 2; got {max_rows!r}")
-    dtype = _check_dtype(dtype)
+    dtype = check_dtype(dtype)
 
     source = path_or_buffer
     if not isinstance(source, str | os.PathLike):
@@ -119,7 +120,7 @@ def _check_range(ds, features, target, dtype):
     overflow: values are at most 1e100 and standardised ones at most sqrt(n))."""
     ok = np.ones(len(features) + 1, bool)
     for X in (ds.X_train, ds.X_val):
-        rows = max(1, BLOCK_VALUES // max(1, X.shape[1]))
+        rows = block_rows(X.shape[1])
         for i in range(0, len(X), rows):
             ok[:-1] &= np.isfinite(X[i:i + rows]).all(axis=0)
     ok[-1] = np.isfinite(ds.y_train).all() and np.isfinite(ds.y_val).all()
@@ -330,7 +331,7 @@ def _fast_load(source, target, task, max_rows, split) -> Dataset | None:
         return None
     del parts
     _check_split(n, n_val, class_names, target, val_fraction)
-    y_train, y_val = _finish_targets(y[perm[n_val:]], y[perm[:n_val]], task, standardize, dtype)
+    y_train, y_val = finish_targets(y[perm[n_val:]], y[perm[:n_val]], task, standardize, dtype)
     n_classes = None if class_names is None else len(class_names)
     ds = Dataset(name, X_tr, y_train, X_va, y_val, task, n_classes, tuple(features),
                  None if class_names is None else tuple(class_names))
@@ -505,7 +506,7 @@ def _numeric_target(num, column, task, values=None):
     integral = bool(np.all(num == np.round(num)))
     exact = _exact_integers(values, num) if integral and values is not None else None
     keys = num if exact is None else exact
-    few = integral and len(np.unique(keys)) <= _MAX_AUTO_CLASSES
+    few = integral and len(np.unique(keys)) <= MAX_AUTO_CLASSES
     if task == "regression" or (task == "auto" and not few):
         return num, "regression", None
     labels, y = np.unique(keys, return_inverse=True)  # sorted numerically: "10" after "9"

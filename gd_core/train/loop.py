@@ -20,14 +20,19 @@ import math
 
 import numpy as np
 
-from .batching import BatchSampler
-from .full_batch import bind_full_gradient, full_batch_applies
-from .kernels import bind_gradient, has_ones_kernel
-from .one_example import one_example_sgd
-from .optimizers import Optimizer, make_updater
-from .problems import Problem, Softmax
+from ..data.batching import BatchSampler
+from ..fast.full_batch import bind_full_gradient, full_batch_applies
+from ..fast.kernels import bind_gradient, has_ones_kernel
+from ..fast.one_example import one_example_sgd
+from ..optim.optimizers import Optimizer, make_updater
+from ..problems import Problem, Softmax
 
 FULL_CHUNKED_MIN = 65_536  # full batches from this many rows go through the chunked kernel (docs/PERFORMANCE.md)
+
+
+def chunked_full_batch(problem: Problem, n: int) -> bool:
+    """Whether a full batch of `n` rows takes the chunked kernel (full_batch.bind_full_gradient)."""
+    return full_batch_applies(problem, n, FULL_CHUNKED_MIN)
 
 
 def fused_sgd_applies(optimizer: str, hp: dict) -> bool:
@@ -61,7 +66,7 @@ def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, 
         grad_of = bind_gradient(problem, w, grad, B, ones_column=True, flat_labels=flat)
         batches = _Gathered(X, y, sampler, flat)
         return _loop(lambda cached: (grad_of(*batches.next()), grad), update, lr_at)
-    if sampler.full and full_batch_applies(problem, n, FULL_CHUNKED_MIN):
+    if sampler.full and chunked_full_batch(problem, n):
         grad_of = bind_full_gradient(problem, w, grad, n, pool, threads)
     else:
         grad_of = bind_gradient(problem, w, grad, max_batch)

@@ -15,19 +15,19 @@ import math
 import sys
 from concurrent.futures.process import BrokenProcessPool
 
-from .cli_io import EXIT_INTERRUPTED, StopOnInterrupt, check_outputs, error_line
-from .config import ConfigError, ExperimentConfig, coerce_field, shown
-from .limits import check_memory, memory_error_message
-from .results import to_csv
+from ..config import ConfigError, ExperimentConfig, coerce_field, shown
+from ..results import to_csv
+from ..science.scaling import SweepSpec, fit_steps_model, pow2_batch_sizes, run_sweep
+from ..train.limits import check_memory, memory_error_message
+from ..train.runner import build_dataset
+from .io import EXIT_INTERRUPTED, FLAGS, ProgressBar, StopOnInterrupt, check_outputs, error_line, values_from_args
 
 SWEEP_OWN = ("--batch-sizes", "--lr", "--target-loss", "--checkpoints", "--seeds")
 MAX_EPOCHS = 1e6  # per run; the steps cap (--max-steps) bounds the work anyway
 
 
 def add_parser(sub) -> None:
-    """Register the `sweep` subcommand on cli.py's subparsers."""
-    from .cli import FLAGS
-
+    """Register the `sweep` subcommand on main.py's subparsers."""
     p = sub.add_parser("sweep", help="tune lr per batch size, record steps to a target loss")
     p.add_argument("--config", metavar="JSON", help="base experiment config (data, problem, optimizer)")
     p.add_argument("--out", required=True, metavar="CSV", help="where to write the long run log")
@@ -62,9 +62,6 @@ def _int(flag, text, lo, hi):
 
 def spec_from_args(args):
     """The SweepSpec the flags describe (ConfigError with a one-line message when they are bad)."""
-    from .cli import values_from_args
-    from .scaling import SweepSpec, pow2_batch_sizes
-
     values = values_from_args(args, skip_flags=SWEEP_OWN)
     values["target_loss"] = coerce_field("target_loss", args.target_loss)
     values["target_metric"] = args.metric
@@ -73,7 +70,6 @@ def spec_from_args(args):
     base = ExperimentConfig.from_dict(values)
     check_memory([base])  # the data, before a CSV is read to count its rows
     if base.dataset == "csv":
-        from .runner import build_dataset
         n_train = build_dataset(base).n_train
     else:
         n_train = base.n_train()
@@ -102,8 +98,6 @@ def spec_from_args(args):
 
 def sweep_summary_frame(result):
     """The per-batch-size summary with the fit's S_min, B_noise, E_min, B_crit repeated on every row."""
-    from .scaling import fit_steps_model
-
     s = result.summary.copy()
     fit = fit_steps_model(s["batch_size"], s["steps_to_target"]) if len(s) else None
     for k in ("s_min", "b_noise", "e_min", "b_crit"):
@@ -112,9 +106,6 @@ def sweep_summary_frame(result):
 
 
 def main(args) -> int:
-    from .cli import ProgressBar
-    from .scaling import run_sweep
-
     bar = ProgressBar(not args.quiet)
     try:
         spec = spec_from_args(args)

@@ -36,11 +36,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .batching import BatchSampler, examples_after
-from .optimizers import make_updater
-from .problems import Softmax
-from .stacked_kernels import StackedStep
-from .stacked_window import OneExampleWindow
+from ..data.batching import BatchSampler, examples_after
+from ..fast.stacked_kernels import StackedStep
+from ..fast.stacked_window import OneExampleWindow
+from ..optim.optimizers import make_updater
+from ..problems import Softmax
+from .plan import optimizer_hyperparameters
 from .stopping import steps_between_checks
 
 STACKED_PROBLEMS = ("least_squares", "logistic", "softmax")
@@ -105,7 +106,7 @@ def run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, stop,
     """Train the runs of one batch size together.
 
     runs: [[meta dict for seed s, lr l] for l] for s] (S x L); w0s: initial (n_params,) per seed;
-    schedules: [[lr_at]] (S x L); stop: a gd_core.stopping.Stop. Returns ([[rows]] (S x L), cancelled).
+    schedules: [[lr_at]] (S x L); stop: a gd_core.train.stopping.Stop. Returns ([[rows]] (S x L), cancelled).
     A helper thread for the seeds' shuffles (`_Order`) lives for the call on a large set.
     """
     shuffles_apart = len(runs) > 1 and cfg.sampling == "shuffle" and ds.n_train >= PARALLEL_SHUFFLE_ROWS
@@ -127,7 +128,7 @@ def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, stop
     for s in range(S):
         P[s] = w0s[s].reshape(D + 1, 1, C)
     G = np.empty_like(P)
-    hp = _hp(cfg)
+    hp = optimizer_hyperparameters(cfg)
     fold = cfg.optimizer == "sgd" and not hp.get("momentum", 0.0) and not hp.get("weight_decay", 0.0)
     update = None if fold else make_updater(cfg.optimizer, hp, P)
     window = OneExampleWindow(problem, P, WINDOW) if fold and B == 1 and not problem.reg else None
@@ -291,7 +292,3 @@ def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, stop
     return rows, cancelled
 
 
-def _hp(cfg):
-    from .runner import optimizer_hyperparameters  # runner imports this module
-
-    return optimizer_hyperparameters(cfg)

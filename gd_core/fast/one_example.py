@@ -24,7 +24,7 @@ import struct
 
 import numpy as np
 
-from .problems import LeastSquares, Logistic, Problem, Softmax
+from ..problems import LeastSquares, Logistic, Problem, Softmax
 
 _STRUCT_FORMATS = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}  # the lazy loop's row store
 LAZY_BLOCK = 64  # rows per lazy block: the (K, K) Gram matrix and the (K,) @ (K, C) per-row product stay tiny

@@ -1,16 +1,16 @@
 """What a checkpoint measures, and when: the steps of a run's checkpoints, and `Evaluator`, which measures a
 weight vector on the fixed evaluation sets (the whole sets when small, else seeded subsamples shared by every
-run; their size is `runner.eval_size`), one at a time or pooled (`Evaluator.many`).
+run; their size is `plan.eval_size`), one at a time or pooled (`Evaluator.many`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .batching import examples_after, steps_for_examples
-from .datasets import Dataset
-from .evaluation import bind_evaluation, bind_pooled_evaluation, pools
-from .problems import Problem
+from ..data.batching import examples_after, steps_for_examples
+from ..data.dataset import Dataset
+from ..fast.evaluation import bind_evaluation, bind_pooled_evaluation, pools
+from ..problems import Problem
 
 EVAL_CHUNK = 16_384  # rows per chunk when evaluating large sets: stays in cache
 POOL = 8  # a mini-batch run's checkpoints are measured this many at a time (Evaluator.many) where that pools:

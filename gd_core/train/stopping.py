@@ -9,10 +9,10 @@ import math
 import time
 from collections.abc import Callable
 
+from ..fast.one_example import LAZY_BLOCK
 from .limits import STEP_OVERHEAD
-from .one_example import LAZY_BLOCK
 
-CHECK_WORK = 1e8  # work units (gd_core.limits) trained between two checks: ~0.1-0.6 s on 2 slow cores
+CHECK_WORK = 1e8  # work units (gd_core.train.limits) trained between two checks: ~0.1-0.6 s on 2 slow cores
 
 
 class Stop:

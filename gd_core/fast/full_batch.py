@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from .kernels import LINEAR_MODELS, _penalty_terms, bind_gradient
-from .problems import Problem
+from ..problems import Problem
+from .kernels import LINEAR_MODELS, bind_gradient, penalty_terms
 
 FULL_CHUNK = 16_384  # rows per chunk: the (C, chunk) scores and the chunk of X stay in cache (docs/PERFORMANCE.md)
 
@@ -47,8 +47,8 @@ def bind_full_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, n: int
     for _ in range(threads):
         g = np.empty_like(w)
         kernels.append((bind_gradient(data_only, w, g, chunk), g))
-    sl = problem._weight_slices[0]
-    penalty, add_reg = _penalty_terms(problem, w[sl], grad[sl])
+    sl = problem.weight_slices[0]
+    penalty, add_reg = penalty_terms(problem, w[sl], grad[sl])
 
     def part(t, X, y):
         kernel, g = kernels[t]
