@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
+import gd_core
+from ui.presets import PRESETS
+
 IGNORED = ("wall_time_s",)  # measured, not computed
 
 
 def write(out_dir: Path) -> list[Path]:
-    import gd_core
-    from ui.presets import PRESETS
-
+    """Run every preset of ui.presets and write its log and summary as OUT_DIR/<preset>.log.csv, .summary.csv."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for key, preset in PRESETS.items():

@@ -16,8 +16,8 @@ Issue 17 ("Nothing breaks") has its own table below, `CASES17` (guard: `ISSUE17_
   argv    main(argv) as given                                  -> exit 2, one stderr line
   budget  ui.share.check_host_budget(ExperimentConfig(**input)) -> ConfigError
 Items already covered elsewhere at another entry point are listed in `ELSEWHERE` (not repeated here):
-the loader itself (tests/test_datasets.py::BAD_FILES), config fields (tests/test_config.py), CLI flags
-(tests/test_cli.py), run logs (tests/test_results.py), the form and the upload (tests/test_app_home.py).
+the loader itself (tests/datasets/test_datasets.py::BAD_FILES), config fields (tests/test_config.py), CLI flags
+(tests/cli/test_cli.py), run logs (tests/test_results.py), the form and the upload (tests/test_app_home.py).
 """
 
 from __future__ import annotations
@@ -135,12 +135,12 @@ CASES = [
 ]
 # Items whose other entry points are tested elsewhere (the loader, the fields, the form, the upload).
 ELSEWHERE = {
-    "a constant column": "tests/test_datasets.py::test_csv_constant_feature_is_kept_as_zeros_without_nan (a "
+    "a constant column": "tests/datasets/test_datasets.py::test_csv_constant_feature_is_kept_as_zeros_without_nan (a "
                          "constant feature is valid: it becomes zeros); here a constant target is one class",
     "a file over the upload limit": "test_upload_limit_is_set_and_row_cap_is_enforced (below)",
     "a URL with every parameter tampered": "test_home_page_with_every_parameter_tampered_warns_and_runs (below)",
     "a JSON config with extra or missing keys": "tests/test_config.py::test_unknown_and_missing_keys, "
-                                                "tests/test_cli.py::test_bad_config_json_exits_2",
+                                                "tests/cli/test_cli.py::test_bad_config_json_exits_2",
 }
 
 

@@ -3,7 +3,7 @@
 - any valid config round-trips through JSON and through the URL (`to_query` -> `from_query`) unchanged;
 - random small configs never crash the runner: they run (finite bookkeeping, a known status) or raise ConfigError;
 - random bytes never crash the header reader, the dashboard's CSV path or the run-log reader: they load or raise
-  the documented error (the CSV loader itself: tests/test_datasets.py::test_arbitrary_bytes_...).
+  the documented error (the CSV loader itself: tests/datasets/test_datasets.py::test_arbitrary_bytes_...).
 Example counts come from the hypothesis profile in tests/conftest.py (few by default, many under CI=true).
 """
 

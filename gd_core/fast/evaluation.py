@@ -3,7 +3,7 @@
 `bind_evaluation(problem, w, grad, X, y, n_train)` returns `f() -> (train loss, hits, val loss, hits)` on fixed
 sets stacked as one array (checkpoints.Evaluator's subsamples, or the whole sets when small), with the train loss's
 gradient written into `grad`. Equal to `problem.loss_and_grad` / `problem.predict` to float rounding
-(tests/test_fast_paths.py).
+(tests/fast/test_fast_paths.py).
 """
 
 from __future__ import annotations

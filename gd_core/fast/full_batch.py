@@ -2,7 +2,7 @@
 
 `bind_full_gradient(problem, w, grad, n, pool, threads)` returns `f(X, y) -> loss` over all n rows, the
 gradient written into `grad`, bit-identical for any thread count and equal to `loss_and_grad` to float
-rounding (tests/test_fast_paths.py). loop.make_advance uses it for full batches of FULL_CHUNKED_MIN rows or more.
+rounding (tests/fast/test_fast_paths.py). loop.make_advance uses it for full batches of FULL_CHUNKED_MIN rows or more.
 """
 
 from __future__ import annotations

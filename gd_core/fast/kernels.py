@@ -8,7 +8,7 @@ call costs ~1-3 us and dominates, docs/PERFORMANCE.md); other problems fall back
 
 The fused B = 1 plain-SGD loops are in `one_example.py`, the checkpoint's evaluation in `evaluation.py`, the
 chunked full-batch step in `full_batch.py`. Every kernel equals the generic path to float rounding
-(tests/test_fast_paths.py).
+(tests/fast/test_fast_paths.py).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ call (~1-1.5 us here) costs more than its arithmetic, so the paths minimise call
   X W_0 and X X^T (two BLAS calls per block) and one (K,) @ (K, C) product per row; the loss and dL/dz of the C
   scores are scalar Python (`HEADS`); W gets the block's updates in one product, W -= X^T A, at the block's
   end. Equal to the row-by-row update up to float rounding (the sums are associated differently);
-  tests/test_fast_paths.py checks it against the generic step.
+  tests/fast/test_fast_paths.py checks it against the generic step.
   `stacked_window.OneExampleWindow` is the same algebra for many runs at once (vectorised over runs); here,
   for one run, the C scores of a row are few enough that scalar Python costs fewer calls than NumPy.
 - with L2: row by row (the decay of W would have to be carried through the block): one product for the

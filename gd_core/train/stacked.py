@@ -24,7 +24,7 @@ rule out a divergence (stacked_kernels.StackedStep).
 A run whose batch loss passes its divergence limit is retired: its last row is written then (as the
 one-by-one loop would), and its slot is zeroed with lr 0 so it stays finite and inert. Checkpoints sit at
 the same steps as one by one; the log has the same rows and columns and equal values to float rounding
-(tests/test_stacked.py). wall_time_s of a stacked run is the group's training time so far.
+(tests/train/test_stacked.py). wall_time_s of a stacked run is the group's training time so far.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from gd_core.science.landscape import (
 from ui import landscape_charts as charts
 from ui.colors import batch_size_color, batch_size_label
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Loss_landscape.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "1_Loss_landscape.py")
 
 
 def _least_squares(n=60, reg=0.0, seed=0):

@@ -19,7 +19,7 @@ from gd_core import load_csv_dataset, make_dataset
 from gd_core.data import csv as csv_data
 from gd_core.data import dataset
 
-FIXTURE = Path(__file__).parent / "data" / "datasets_before_issue16.npz"
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "datasets_before_issue16.npz"
 PARTS = ("X_train", "y_train", "X_val", "y_val")
 
 CASES = {

@@ -1,8 +1,9 @@
 """The same config and seed give bit-identical metrics: run twice, from the command line, and on the dashboard.
 
-Every column but wall_time_s is compared with check_exact=True. (tests/test_runner.py and tests/test_cli.py check
-the default config twice in the engine and twice on the command line; here: other optimizers, float32,
-sampling with replacement, a schedule, several seeds, a CSV, and the three entry points against each other.)
+Every column but wall_time_s is compared with check_exact=True. (tests/train/test_runner.py and
+tests/cli/test_cli.py check the default config twice in the engine and twice on the command line; here: other
+optimizers, float32, sampling with replacement, a schedule, several seeds, a CSV, and the three entry points against
+each other.)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from gd_core import ExperimentConfig, read_log_csv, run_experiment, to_csv
 from ui import cache, share
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CSV = b"x1,x2,label\n" + b"".join(b"%d,%.3f,%s\n" % (i % 7, (i * 0.37) % 2, b"ab"[i % 2:i % 2 + 1])
                                   for i in range(90))
 CONFIGS = {
