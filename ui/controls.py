@@ -15,8 +15,8 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from gd_core import LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, ExperimentConfig, read_csv_columns
-from gd_core.config import BUDGET_UNITS, DATASETS, DTYPES, SAMPLING, training_examples
+from gd_core import DATASETS, LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, ExperimentConfig, read_csv_columns
+from gd_core.config import BUDGET_UNITS, DTYPES, SAMPLING, training_examples
 from gd_core.optim.optimizers import hyperparameters
 from ui.cache import load_dataset
 from ui.form_state import CUSTOM, on_preset, on_submit, saved_values

@@ -14,7 +14,8 @@ from ..config import ExperimentConfig
 from ..data.batching import BatchSampler, steps_per_epoch
 from ..optim.optimizers import make_optimizer
 from ..optim.schedules import make_schedule, scale_lr
-from ..train.runner import build_dataset, build_problem, optimizer_hyperparameters
+from ..train.plan import optimizer_hyperparameters
+from ..train.runner import EXPLODE_FACTOR, build_dataset, build_problem
 
 
 def train_phases(problem, ds, w0, config: ExperimentConfig, phases, measure, n_points: int,
@@ -23,7 +24,8 @@ def train_phases(problem, ds, w0, config: ExperimentConfig, phases, measure, n_p
     record `measure(w) -> dict` at n_points+1 checkpoints evenly spaced in examples seen.
 
     schedule=True (one phase): the lr follows the config's schedule/scaling/warmup exactly as in the runner.
-    Stops early (status "diverged") when the mini-batch loss is non-finite or > 1e4 x its start.
+    Stops early (status "diverged") when the mini-batch loss is non-finite or > EXPLODE_FACTOR x its start
+    (the runner's rule).
     """
     X, y, n = ds.X_train, ds.y_train, ds.n_train
     cur = {"lr": float(phases[0][2])}
@@ -63,7 +65,7 @@ def train_phases(problem, ds, w0, config: ExperimentConfig, phases, measure, n_p
                     loss, grad = problem.loss_and_grad(w, X[idx], y[idx])
                     seen += len(idx)
                 if limit == np.inf:
-                    limit = 1e4 * max(abs(loss), 1.0)
+                    limit = EXPLODE_FACTOR * max(abs(loss), 1.0)
                 if not loss <= limit:
                     status = "diverged"
                     rows.append(row(b))

@@ -24,6 +24,7 @@ import pandas as pd
 from ..config import ConfigError, ExperimentConfig
 from ..results import summarize
 from ..train.runner import build_dataset, build_problem, run_experiment
+from .lr_sweep import stable_lr_limit
 from .noise import noise_stats
 
 WORK_OVERHEAD = 20  # one step costs ~ (B + this) example-gradients: numpy's per-call overhead
@@ -326,8 +327,7 @@ def stable_lr_grid(base: ExperimentConfig, n: int = 12, decades: float = 2.4) ->
     """A log grid ending at full-batch GD's stability limit 2/lambda_max (least squares) over `decades`."""
     ds = build_dataset(base)
     problem = build_problem(base, ds)
-    lam_max = float(np.linalg.eigvalsh(problem.hessian(np.asarray(ds.X_train, float)))[-1])
-    top = 2.0 / lam_max
+    top = stable_lr_limit(problem, ds.X_train)
     return log_lr_grid(top * 10.0**-decades, top * 0.999, n)
 
 
