@@ -148,7 +148,7 @@ def compute_seconds(repeats: int) -> list[float]:
 CSV_MEMORY = """
 import io, sys
 import numpy as np
-from gd_core import csv_data
+from gd_core.data import csv as csv_data
 rows, cols, strict = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "strict"
 rng = np.random.default_rng(0)
 header = ",".join([f"x{j}" for j in range(cols - 1)] + ["label"])
@@ -160,6 +160,8 @@ def rss():
     return int(next(ln for ln in open("/proc/self/status") if ln.startswith("VmRSS")).split()[1]) / 1024
 if strict:
     csv_data._fast_load = lambda *a: None  # the streaming reader declines: the strict one reads
+strict_parse, ran = csv_data._strict_parse, []
+csv_data._strict_parse = lambda *a, **k: ran.append(1) or strict_parse(*a, **k)  # which reader read it
 before = rss()
 try:
     with open("/proc/self/clear_refs", "w") as f:
@@ -168,12 +170,13 @@ except OSError:
     pass
 ds = csv_data.load_csv_dataset(io.BytesIO(data), "label")
 peak = int(next(ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")).split()[1]) / 1024
-print(f"{len(data) / 2**20:.1f} {before:.0f} {peak:.0f} {ds.n_train + ds.n_val} {ds.n_features}")
+print(f"{len(data) / 2**20:.1f} {before:.0f} {peak:.0f} {ds.n_train + ds.n_val} {ds.n_features} {len(ran)}")
 """
 
 
 def csv_memory(rows: int, cols: int) -> dict[str, list[float]]:
-    """Peak RSS (MB) of loading a valid CSV upload, fast reader vs strict reader, each in a fresh process.
+    """Peak RSS (MB) of loading a valid CSV upload, fast reader vs strict reader, each in a fresh process:
+    {reader: [file MB, RSS before, peak RSS, rows, features, 1 if the strict reader read it else 0]}.
 
     The file is generated before the baseline is read, so its bytes are in `before` (as an upload's are);
     the peak (VmHWM) is reset after generating it."""

@@ -12,7 +12,7 @@
 2. The same command on a CSV of N rows x D features + a label column (`--csv FILE --target label`), and the
    loading alone (`gd_core.load_csv_dataset(..., dtype="float32")`) against `pandas.read_csv(FILE)
    .to_numpy(np.float32)`, each in its own process.
-3. Import times (`python -X importtime`): gd_core, gd_core.cli (what `python -m gd_core` imports), the
+3. Import times (`python -X importtime`): gd_core, gd_core.cli.main (what `python -m gd_core` imports), the
    dashboard's shared modules (ui.cache, ui.charts) and streamlit.
 Each measurement is repeated `--rounds` times, the processes alternating; the fastest of each is kept (peak
 RSS: the largest). Targets (issue 16) are ratios, printed at the end.
@@ -114,11 +114,11 @@ for A in (X, Xv):
         A[i:i + rows] -= mean.astype(np.float32)
         A[i:i + rows] *= scale
 from threadpoolctl import threadpool_limits
-from gd_core.batching import BatchSampler, steps_per_epoch
-from gd_core.loop import make_advance
-from gd_core.optimizers import make_optimizer
+from gd_core.data.batching import BatchSampler, steps_per_epoch
+from gd_core.train.loop import make_advance
+from gd_core.optim.optimizers import make_optimizer
 from gd_core.problems import make_problem
-from gd_core.schedules import make_schedule
+from gd_core.optim.schedules import make_schedule
 n = len(X)
 steps = -(-n // B)
 problem = make_problem("softmax", d, c)
@@ -157,7 +157,7 @@ def write_csv(path: Path, n: int, d: int, classes: int, seed: int = 0) -> None:
 def import_times() -> list[tuple[str, float]]:
     """(module, cumulative import seconds) from `python -X importtime` in fresh processes."""
     out = []
-    for module in ("numpy", "gd_core", "gd_core.cli", "ui.cache", "ui.charts", "streamlit"):
+    for module in ("numpy", "gd_core", "gd_core.cli.main", "ui.cache", "ui.charts", "streamlit"):
         p = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=ROOT,
                            capture_output=True, text=True)
         lines = [ln for ln in p.stderr.splitlines() if ln.startswith("import time:")]

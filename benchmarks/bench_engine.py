@@ -35,7 +35,7 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from gd_core import BatchSampler, Dataset, ExperimentConfig, make_optimizer, make_problem, run_experiment
-from gd_core.checkpoints import Evaluator
+from gd_core.train.checkpoints import Evaluator
 
 SETTLE_S = 0.3  # full batch: pause before each alternated measurement (spinning BLAS threads, see below)
 PAIRED_ROUNDS = 4  # engine / naive alternations behind each ">= 1.5x naive" check (B > 1)
@@ -102,7 +102,7 @@ def epoch_steps(n: int, B: int) -> int:
 
 
 def init_weights(problem, d, classes, dtype, seed=0) -> np.ndarray:
-    """The engine's initial weights for `seed` (same rng stream as gd_core.runner)."""
+    """The engine's initial weights for `seed` (same rng stream as gd_core.train.runner)."""
     p = make_problem(problem, d, classes if problem == "softmax" else None)
     return p.init_params(np.random.default_rng([seed, 0]), dtype=np.dtype(dtype))
 
@@ -504,7 +504,7 @@ def header() -> str:
     ])
 
 
-# -- stacked runs: R runs of one batch size trained together (gd_core.stacked) ----------------------------
+# -- stacked runs: R runs of one batch size trained together (gd_core.train.stacked) ----------------------------
 
 STACK_R = 8
 STACK_MAX_STEPS = 20_000  # B = 1 stacked comparison: steps per run timed (an epoch is 1.2M)

@@ -2,22 +2,24 @@
 
 Pure NumPy + pandas; no plotting, no printing. See docs/DESIGN.md for how the parts fit.
 The names below are imported on first use (`gd_core.run_experiment` imports the runner and pandas then), so a
-script that needs only the numeric core (`gd_core.problems`, `gd_core.loop`, ...) pays for NumPy alone.
+script that needs only the numeric core (`gd_core.problems`, `gd_core.train.loop`, ...) pays for NumPy alone.
 """
 
 import importlib
 
 _EXPORTS = {  # public name -> the module that defines it
-    "BatchSampler": "batching", "sample_training_data": "batching",
     "ConfigError": "config", "ExperimentConfig": "config",
-    "DATASETS": "datasets", "Dataset": "datasets", "dataset_info": "datasets", "load_csv_dataset": "datasets",
-    "make_dataset": "datasets", "read_csv_columns": "datasets",
-    "gradient_check": "gradients", "numerical_gradient": "gradients",
-    "OPTIMIZERS": "optimizers", "Optimizer": "optimizers", "make_optimizer": "optimizers",
+    "LOG_COLUMNS": "results", "Results": "results", "read_log_csv": "results", "summarize": "results",
+    "to_csv": "results",
+    "Dataset": "data.dataset", "DATASETS": "data.synthetic", "dataset_info": "data.synthetic",
+    "make_dataset": "data.synthetic", "load_csv_dataset": "data.csv", "read_csv_columns": "data.csv",
+    "BatchSampler": "data.batching", "sample_training_data": "data.batching",
     "PROBLEMS": "problems", "make_problem": "problems",
-    "LOG_COLUMNS": "results", "read_log_csv": "results", "summarize": "results", "to_csv": "results",
-    "Results": "runner", "build_dataset": "runner", "run_experiment": "runner",
-    "LR_SCALING": "schedules", "SCHEDULES": "schedules", "make_schedule": "schedules", "scale_lr": "schedules",
+    "gradient_check": "problems.gradcheck", "numerical_gradient": "problems.gradcheck",
+    "OPTIMIZERS": "optim.optimizers", "Optimizer": "optim.optimizers", "make_optimizer": "optim.optimizers",
+    "LR_SCALING": "optim.schedules", "SCHEDULES": "optim.schedules", "make_schedule": "optim.schedules",
+    "scale_lr": "optim.schedules",
+    "build_dataset": "train.runner", "run_experiment": "train.runner",
 }
 
 __all__ = sorted(_EXPORTS)

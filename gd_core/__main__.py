@@ -1,7 +1,7 @@
 import sys
 
 try:
-    from .cli import main
+    from .cli.main import main
 except KeyboardInterrupt:  # Ctrl-C while numpy and pandas load: no traceback either
     sys.stderr.write("error: interrupted; nothing was written\n")
     sys.exit(130)

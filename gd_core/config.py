@@ -14,10 +14,11 @@ import json
 import math
 from dataclasses import dataclass, fields
 
-from .datasets import DATASETS, dataset_info
-from .optimizers import OPTIMIZERS
+from .data.dataset import MAX_FEATURES
+from .data.synthetic import DATASETS, dataset_info
+from .optim.optimizers import OPTIMIZERS
+from .optim.schedules import LR_SCALING, SCHEDULES
 from .problems import PROBLEMS
-from .schedules import LR_SCALING, SCHEDULES
 
 BUDGET_UNITS = ("epochs", "steps", "examples")
 SAMPLING = ("shuffle", "replacement")
@@ -25,7 +26,6 @@ DTYPES = ("float64", "float32")
 TARGET_METRICS = ("train_loss", "val_loss")
 MAX_SAMPLES = 2_000_000  # the notes' ImageNet scale (1.2M) fits; more would not fit a hosted app
 MAX_RUNS = 64
-MAX_FEATURES = 1000  # generated data's n_features; a CSV may have this many feature columns (+ the target)
 
 
 class ConfigError(ValueError):

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import os
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from .config import ExperimentConfig
 
 LOG_COLUMNS = (
     "run_id", "problem", "dataset", "optimizer", "batch_size", "base_lr", "seed", "step", "epoch",
@@ -28,6 +31,14 @@ MAX_LOG_COLUMNS = 64  # a run log has 23 columns; pandas' header handling grows 
 _HEADER_BYTES = 1 << 16
 # Spreadsheets execute cells that start with these; such cells are written behind a quote.
 _RISKY = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+class Results(NamedTuple):
+    """What `run_experiment` returns."""
+
+    log: pd.DataFrame  # one row per run per checkpoint (columns: LOG_COLUMNS)
+    summary: pd.DataFrame  # one row per run
+    config: ExperimentConfig
 
 
 class LogFormatError(ValueError):

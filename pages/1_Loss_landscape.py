@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gd_core.landscape import (
+from gd_core.science.landscape import (
     LANDSCAPE_OPTIMIZERS,
     LandscapeConfig,
     curvature_limit,

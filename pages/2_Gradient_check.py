@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from gd_core import PROBLEMS
-from gd_core.sweeps import DATASET_FOR, gradcheck_setup, gradcheck_table, h_sweep, time_gradients
+from gd_core.science.gradient_checks import DATASET_FOR, gradcheck_setup, gradcheck_table, h_sweep, time_gradients
 from ui import nav
 from ui.gradcheck_charts import h_sweep_chart, rel_error_chart
 

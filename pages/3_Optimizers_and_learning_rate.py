@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from gd_core import PROBLEMS, ExperimentConfig, build_dataset, make_problem
-from gd_core.optimizers import describe
-from gd_core.sweeps import (
-    DATASET_FOR,
+from gd_core.optim.optimizers import describe
+from gd_core.science.gradient_checks import DATASET_FOR
+from gd_core.science.lr_sweep import (
     DEFAULT_LRS,
     STABILITY_FACTORS,
     TOO_LOW_FRACTION,

@@ -7,10 +7,9 @@ import numpy as np
 import streamlit as st
 
 from gd_core import build_dataset
-from gd_core.noise import noise_during_training, noise_stats, relative_noise_curve, two_batch_estimate
-from gd_core.phases import decay_vs_grow
-from gd_core.runner import build_problem
-from gd_core.scaling import (
+from gd_core.science.noise import noise_during_training, noise_stats, relative_noise_curve, two_batch_estimate
+from gd_core.science.phases import decay_vs_grow
+from gd_core.science.scaling import (
     b_simple_at_target,
     default_spec,
     estimate_work,
@@ -18,7 +17,8 @@ from gd_core.scaling import (
     run_sweep,
     suggest_smaller,
 )
-from gd_core.scaling_rules import rule_configs, rules_table
+from gd_core.science.scaling_rules import rule_configs, rules_table
+from gd_core.train.runner import build_problem
 from ui import cache, nav
 from ui.figure_cache import cached_figure
 from ui.scaling_charts import (

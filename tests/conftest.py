@@ -23,7 +23,7 @@ settings.load_profile("ci" if under_ci() else "dev")
 @pytest.fixture
 def pool_sizes(monkeypatch):
     """How many weight vectors each checkpoints.Evaluator.many call measured while the test ran."""
-    from gd_core import checkpoints
+    from gd_core.train import checkpoints
 
     sizes, original = [], checkpoints.Evaluator.many
 

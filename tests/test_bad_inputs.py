@@ -2,7 +2,7 @@
 
 One table (`CASES`): (issue item, source, input, expected message regex). Sources:
   config  ExperimentConfig(**input)                          -> ConfigError
-  cli     python -m gd_core run ... (gd_core.cli.main)       -> exit 2, one stderr line "error: ..."
+  cli     python -m gd_core run ... (gd_core.cli.main.main)       -> exit 2, one stderr line "error: ..."
   csv     a data file given to the CLI as --csv FILE         -> exit 2, one line (CSVError's message)
   json    a config file given to the CLI as --config FILE    -> exit 2, one line
   url     the home page's URL reader (ui.share.read_query)  -> a message per bad field, defaults used
@@ -16,8 +16,8 @@ Issue 17 ("Nothing breaks") has its own table below, `CASES17` (guard: `ISSUE17_
   argv    main(argv) as given                                  -> exit 2, one stderr line
   budget  ui.share.check_host_budget(ExperimentConfig(**input)) -> ConfigError
 Items already covered elsewhere at another entry point are listed in `ELSEWHERE` (not repeated here):
-the loader itself (tests/test_datasets.py::BAD_FILES), config fields (tests/test_config.py), CLI flags
-(tests/test_cli.py), run logs (tests/test_results.py), the form and the upload (tests/test_app_home.py).
+the loader itself (tests/datasets/test_datasets.py::BAD_FILES), config fields (tests/test_config.py), CLI flags
+(tests/cli/test_cli.py), run logs (tests/test_results.py), the form and the upload (tests/test_app_home.py).
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gd_core import ExperimentConfig, build_dataset, limits, load_csv_dataset, read_log_csv, to_csv
-from gd_core.cli import main
+from gd_core import ExperimentConfig, build_dataset, load_csv_dataset, read_log_csv, to_csv
+from gd_core.cli.main import main
 from gd_core.config import FIELD_KINDS, ConfigError
-from gd_core.csv_data import CSVError
+from gd_core.data.csv import CSVError
 from gd_core.results import LogFormatError
+from gd_core.train import limits
 from ui import share
 from ui.text import md_escape, md_unescape
 
@@ -132,12 +133,12 @@ CASES = [
 ]
 # Items whose other entry points are tested elsewhere (the loader, the fields, the form, the upload).
 ELSEWHERE = {
-    "a constant column": "tests/test_datasets.py::test_csv_constant_feature_is_kept_as_zeros_without_nan (a "
+    "a constant column": "tests/datasets/test_datasets.py::test_csv_constant_feature_is_kept_as_zeros_without_nan (a "
                          "constant feature is valid: it becomes zeros); here a constant target is one class",
     "a file over the upload limit": "test_upload_limit_is_set_and_row_cap_is_enforced (below)",
     "a URL with every parameter tampered": "test_home_page_with_every_parameter_tampered_warns_and_runs (below)",
     "a JSON config with extra or missing keys": "tests/test_config.py::test_unknown_and_missing_keys, "
-                                                "tests/test_cli.py::test_bad_config_json_exits_2",
+                                                "tests/cli/test_cli.py::test_bad_config_json_exits_2",
 }
 
 
@@ -600,9 +601,9 @@ class _CtrlCAt:
 
 
 def test_ctrl_c_during_run_writes_what_finished_and_exits_130(tmp_path, capsys, monkeypatch):
-    import gd_core.cli
+    import gd_core.cli.main
 
-    monkeypatch.setattr(gd_core.cli, "ProgressBar", _CtrlCAt(0.5))
+    monkeypatch.setattr(gd_core.cli.main, "ProgressBar", _CtrlCAt(0.5))
     out, summary = tmp_path / "r.csv", tmp_path / "s.csv"
     code = main(["run", "--batch-sizes", "1,8,full", "--epochs", "5", "--out", str(out), "--summary", str(summary)])
     lines = capsys.readouterr().err.splitlines()
@@ -615,9 +616,9 @@ def test_ctrl_c_during_run_writes_what_finished_and_exits_130(tmp_path, capsys, 
 
 
 def test_second_ctrl_c_stops_at_once_without_a_traceback(tmp_path, capsys, monkeypatch):
-    import gd_core.cli
+    import gd_core.cli.main
 
-    monkeypatch.setattr(gd_core.cli, "ProgressBar", _CtrlCAt(0.2, times=2))
+    monkeypatch.setattr(gd_core.cli.main, "ProgressBar", _CtrlCAt(0.2, times=2))
     code = main(["run", "--batch-sizes", "1,full", "--epochs", "5", "--out", str(tmp_path / "r.csv")])
     assert code == 130 and capsys.readouterr().err.splitlines() == ["error: interrupted; nothing was written"]
     assert not (tmp_path / "r.csv").exists()
@@ -684,7 +685,8 @@ LONG = ExperimentConfig(batch_sizes=(1,), budget=3000, n_checkpoints=1)  # 2.4M 
     (ExperimentConfig(optimizer="adam", lrs=(0.01,), batch_sizes=(1, 16), budget=2, n_checkpoints=1), False),
 ])
 def test_checks_between_checkpoints_change_no_number(config, stacked, monkeypatch):
-    from gd_core import run_experiment, stopping
+    from gd_core import run_experiment
+    from gd_core.train import stopping
 
     cut = lambda r: r.log.drop(columns="wall_time_s")  # noqa: E731
     whole = run_experiment(config, stacked=stacked)

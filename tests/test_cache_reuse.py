@@ -6,7 +6,7 @@ import pytest
 
 import ui.cache as cache
 from gd_core import ExperimentConfig, build_dataset, run_experiment
-from gd_core.runner import MIN_EVAL, eval_size, plan_runs
+from gd_core.train.plan import MIN_EVAL, eval_size, plan_runs
 from ui.cache import RunStore, results_for
 
 TIMES = ["wall_time_s", "seconds_to_target"]  # the only columns allowed to differ

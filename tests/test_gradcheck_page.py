@@ -1,4 +1,4 @@
-"""The gradient-check page (AppTest) and its engine helpers in gd_core/sweeps.py."""
+"""The gradient-check page (AppTest) and its engine helpers in gd_core/science/gradient_checks.py."""
 
 import json
 from pathlib import Path
@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gd_core import PROBLEMS
-from gd_core.gradients import classify_rel_error
-from gd_core.sweeps import gradcheck_setup, gradcheck_table, h_sweep, parameter_names, time_gradients
+from gd_core.problems.gradcheck import classify_rel_error
+from gd_core.science.gradient_checks import gradcheck_setup, gradcheck_table, h_sweep, parameter_names, time_gradients
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Gradient_check.py")
 

@@ -1,4 +1,4 @@
-"""The optimizers & learning-rate page (AppTest) and its helpers in gd_core/sweeps.py."""
+"""The optimizers & learning-rate page (AppTest) and its helpers in gd_core/science/lr_sweep.py."""
 
 import json
 from pathlib import Path
@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gd_core import build_dataset, make_dataset, make_problem, run_experiment
-from gd_core.sweeps import (
+from gd_core.science.lr_sweep import (
     VARIANTS,
     classify_lr_curves,
     combine_variants,

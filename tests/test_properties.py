@@ -3,7 +3,7 @@
 - any valid config round-trips through JSON and through the URL (`to_query` -> `from_query`) unchanged;
 - random small configs never crash the runner: they run (finite bookkeeping, a known status) or raise ConfigError;
 - random bytes never crash the header reader, the dashboard's CSV path or the run-log reader: they load or raise
-  the documented error (the CSV loader itself: tests/test_datasets.py::test_arbitrary_bytes_...).
+  the documented error (the CSV loader itself: tests/datasets/test_datasets.py::test_arbitrary_bytes_...).
 Example counts come from the hypothesis profile in tests/conftest.py (few by default, many under CI=true).
 """
 
@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from gd_core import ExperimentConfig, read_csv_columns, read_log_csv, run_experiment, to_csv
 from gd_core.config import FIELD_KINDS, ConfigError
-from gd_core.csv_data import CSVError
-from gd_core.datasets import dataset_info
+from gd_core.data.csv import CSVError
+from gd_core.data.synthetic import dataset_info
 from gd_core.results import LOG_COLUMNS, LogFormatError
 
 FINITE = dict(allow_nan=False, allow_infinity=False)

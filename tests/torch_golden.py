@@ -8,8 +8,8 @@ Record (needs torch: `pip install -r requirements-torch.txt`):
 
     python tests/torch_golden.py        # rewrites tests/data/torch_optim_trajectories.json
 
-tests/test_optimizers.py compares `gd_core.optimizers` step by step with the file (no torch needed), and, in the
-`torch` test group, re-derives the file's numbers with the installed torch.
+tests/optim/test_optimizers.py compares `gd_core.optim.optimizers` step by step with the file (no torch needed), and, in
+the `torch` test group, re-derives the file's numbers with the installed torch.
 """
 
 from __future__ import annotations

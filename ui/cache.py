@@ -1,7 +1,7 @@
 """Cached engine runs for the pages, cached per *run group*: the runs of one batch size.
 
 A config's runs at batch size B depend only on (the config minus `batch_sizes`, B) and on how many examples
-each checkpoint measures (`runner.eval_size`: on sets larger than `eval_examples` it is sized from the
+each checkpoint measures (`plan.eval_size`: on sets larger than `eval_examples` it is sized from the
 shortest run of the whole comparison). So a config is split into one sub-config per batch size, with
 `eval_examples` pinned to the full config's evaluation size; each sub-config is cached under its JSON (and an
 upload's SHA-256), only the missing ones are computed, and their logs are put back in the runner's order
@@ -29,9 +29,10 @@ import pandas as pd
 import streamlit as st
 
 from gd_core import ExperimentConfig, Results, build_dataset, read_csv_columns, run_experiment, summarize
-from gd_core.csv_data import MAX_COLUMNS, CSVError
-from gd_core.limits import check_work_budget
-from gd_core.runner import build_problem, eval_size, plan_runs, total_steps
+from gd_core.data.csv import MAX_COLUMNS, CSVError
+from gd_core.train.limits import check_work_budget
+from gd_core.train.plan import eval_size, plan_runs, total_steps
+from gd_core.train.runner import build_problem
 from ui.presets import HOSTED_MAX_SAMPLES
 from ui.share import HOST_MAX_BYTES, HOST_MAX_VALUES, HOST_MAX_WORK, HOST_TIME_LIMIT_S, fit_host_budget, fit_to_data
 
@@ -44,7 +45,7 @@ _RUN_FIELDS_DEFAULTS = {"target_loss": None, "target_metric": "train_loss"}  # s
 
 class Plan(NamedTuple):
     n_train: int
-    eval_examples: int  # runner.eval_size of the full config: every group measures on this many examples
+    eval_examples: int  # plan.eval_size of the full config: every group measures on this many examples
     config: ExperimentConfig  # what runs: a CSV's config fitted to its data (`fit_to_data`, `fit_host_budget`)
 
 

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from gd_core import LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, ExperimentConfig, read_csv_columns
-from gd_core.config import BUDGET_UNITS, DATASETS, DTYPES, SAMPLING, training_examples
-from gd_core.optimizers import hyperparameters
+from gd_core import DATASETS, LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, ExperimentConfig, read_csv_columns
+from gd_core.config import BUDGET_UNITS, DTYPES, SAMPLING, training_examples
+from gd_core.optim.optimizers import hyperparameters
 from ui.cache import load_dataset
 from ui.form_state import CUSTOM, batch_size_label, on_preset, on_submit, saved_values
 from ui.presets import HOSTED_MAX_SAMPLES, PRESETS
@@ -53,7 +53,7 @@ def csv_upload() -> tuple[bytes | None, list[str]]:
             columns = read_csv_columns(io.BytesIO(data))
             target = s.get("cfg_target") if s.get("cfg_target") in columns else columns[-1]
             problem = _upload_problem(data, target)
-        except ValueError as e:  # gd_core.csv_data.CSVError
+        except ValueError as e:  # gd_core.data.csv.CSVError
             problem = str(e)
         if problem:
             st.error(f"CSV: {md_escape(problem)}")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from gd_core.gradients import REL_ERROR_THRESHOLDS
+from gd_core.problems.gradcheck import REL_ERROR_THRESHOLDS
 
 VERDICT_COLORS = {"good": "#2ca02c", "ok": "#9acd32", "uncomfortable": "#ff7f0e", "wrong": "#d62728"}
 DTYPE_COLORS = {"float64": "#1f77b4", "float32": "#d62728"}
@@ -26,7 +26,7 @@ def _threshold_lines(fig: go.Figure) -> None:
 def rel_error_chart(table: pd.DataFrame, title: str = "Relative error per parameter") -> go.Figure:
     """Strip of `rel_error` per parameter (log y), one colour per verdict, threshold lines.
 
-    table: gd_core.sweeps.gradcheck_table output (parameter, analytic, numerical, rel_error, verdict).
+    table: gd_core.science.gradient_checks.gradcheck_table output (parameter, analytic, numerical, rel_error, verdict).
     """
     fig = go.Figure()
     y = np.maximum(table["rel_error"].to_numpy(dtype=float), ZERO_FLOOR)
@@ -53,7 +53,8 @@ def h_sweep_chart(sweep: pd.DataFrame, h: float | None = None,
                   title: str = "Max relative error vs step h") -> go.Figure:
     """Max relative error against `h` (log-log), one line per dtype; the V of truncation vs round-off.
 
-    sweep: rows of gd_core.sweeps.h_sweep with a `dtype` column; `h`: the step used above (vertical line).
+    sweep: rows of gd_core.science.gradient_checks.h_sweep with a `dtype` column; `h`: the step used above
+    (vertical line).
     """
     fig = go.Figure()
     for dtype, g in sweep.groupby("dtype", sort=False):

@@ -136,7 +136,7 @@ def loss_curves_chart(losses: dict[int, np.ndarray], n_train: int, step: int) ->
 
 
 def stability_note(curvature: float, exact: bool, lr: float, optimizer: str, limit: float | None):
-    """(is_warning, one-line text) about full-batch stability; `limit` from gd_core.landscape.stable_lr."""
+    """(is_warning, one-line text) about full-batch stability; `limit` from gd_core.science.landscape.stable_lr."""
     what = "λ_max of the Hessian" if exact else "bound on the Hessian's λ_max (λ_max(XᵀX/n)/4)"
     text = f"{what} = {curvature:.3g}: plain full-batch GD is stable for lr < 2/λ_max = {2 / curvature:.3g}"
     if limit is None:

@@ -44,7 +44,7 @@ def optimizer_curves_chart(df: pd.DataFrame, batch_label: str, metric: str = "tr
                            x: str = "epoch") -> go.Figure:
     """Loss curves of several update rules on one problem and batch size, one colour per rule (log y).
 
-    df: gd_core.sweeps.combine_variants output (a `variant` column over run logs).
+    df: gd_core.science.lr_sweep.combine_variants output (a `variant` column over run logs).
     """
     fig = go.Figure()
     for variant, g in df.groupby("variant", sort=False):
@@ -93,7 +93,7 @@ def stability_chart(summary: pd.DataFrame, limit: float, fastest: float | None =
                     title: str = "Full-batch GD on least squares: final loss vs learning rate") -> go.Figure:
     """Final loss against lr (log-log), converged vs diverged markers, a vertical line at 2/lambda_max.
 
-    summary: gd_core.sweeps.sweep_summary output (lr, initial_loss, final_loss, diverged, verdict).
+    summary: gd_core.science.lr_sweep.sweep_summary output (lr, initial_loss, final_loss, diverged, verdict).
     """
     fig = go.Figure()
     bad = (summary["diverged"] | (summary["final_loss"] >= summary["initial_loss"])).to_numpy()

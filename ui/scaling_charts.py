@@ -1,5 +1,5 @@
-"""Charts for the batch-size scaling page: tidy frames from `gd_core.noise` / `gd_core.scaling` in, plotly
-Figures out, no `st.*`. Batch sizes keep their app-wide colour (`ui.colors`); axes over B are log-log.
+"""Charts for the batch-size scaling page: tidy frames from `gd_core.science.noise` / `gd_core.science.scaling` in,
+plotly Figures out, no `st.*`. Batch sizes keep their app-wide colour (`ui.colors`); axes over B are log-log.
 """
 
 from __future__ import annotations

@@ -21,14 +21,14 @@ from gd_core.config import (
     shown,
     training_examples,
 )
-from gd_core.limits import check_data_size, check_work_budget, estimate_peak_bytes, estimate_work
+from gd_core.train.limits import check_data_size, check_work_budget, estimate_peak_bytes, estimate_work
 from ui.presets import HOSTED_MAX_SAMPLES
 
 URL_FORBIDDEN = ("csv_path",)  # a server file path must never come from a link
 HOST_TIME_LIMIT_S = 60.0  # a run past this stops (status time_limit) so a link cannot hog a shared host
-HOST_MAX_WORK = 1e10  # gd_core.limits units: ~10-60 s on a small 2-core host; every preset is under 1e9
+HOST_MAX_WORK = 1e10  # gd_core.train.limits units: ~10-60 s on a small 2-core host; every preset is under 1e9
 HOST_MAX_VALUES = 16_000_000  # n_samples x n_features of generated data: 128 MB as float64 (notes_scale: 12.8M)
-HOST_MAX_BYTES = 512 * 2**20  # gd_core.limits.estimate_peak_bytes of one request; hosts have 690 MB-2.7 GB
+HOST_MAX_BYTES = 512 * 2**20  # gd_core.train.limits.estimate_peak_bytes of one request; hosts have 690 MB-2.7 GB
 
 
 MAX_LINK_VALUE_CHARS = 2_000  # the longest value a link of this app carries: 64 learning rates at ~20 characters

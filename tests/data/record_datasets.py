@@ -1,5 +1,5 @@
 """Writes datasets_before_issue16.npz: what make_dataset / load_csv_dataset return for the cases of
-tests/test_dataset_pipeline.py (float64). Run at commit f8a1874, before the issue-16 pipeline:
+tests/datasets/test_dataset_pipeline.py (float64). Run at commit f8a1874, before the issue-16 pipeline:
 python tests/data/record_datasets.py"""
 
 import io

@@ -1,0 +1,210 @@
+"""The `Dataset` every loader returns, and the data pipeline both loaders share.
+
+Rows are written raw into a `RawRows` (float64), standardised in place with the training set's statistics
+(`column_stats`, `standardize_into`) and cast to the run's dtype: the data is never held twice. The generators
+are in `synthetic.py`, the CSV loader in `csv.py`.
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import numpy as np
+
+BLOCK_VALUES = 1 << 17  # numbers in one block of rows the data pipeline works on: 1 MB of float64, stays in cache
+MAX_FEATURES = 1000  # generated data's n_features; a CSV may have this many feature columns (+ the target)
+
+@dataclass(frozen=True)
+class Dataset:
+    """Train/validation arrays plus what a problem needs to know about them.
+
+    X_train: (n_train, n_features), X_val: (n_val, n_features), C-contiguous float64 or float32.
+    y_train: (n_train,), y_val: (n_val,): same float dtype as X for regression, int64 class indices
+    0..n_classes-1 for classification. n_val may be 0.
+    """
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    task: str  # "regression" | "classification"
+    n_classes: int | None  # None for regression
+    feature_names: tuple[str, ...]
+    class_names: tuple[str, ...] | None  # label of class index i; None for regression
+
+    @property
+    def n_train(self) -> int:
+        return self.X_train.shape[0]
+
+    @property
+    def n_val(self) -> int:
+        return self.X_val.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[1]
+
+
+def finish_dataset(name, X_train, y_train, X_val, y_val, task, n_classes, feature_names, class_names, *,
+                   standardize, center_only=False, dtype=np.float64) -> Dataset:
+    """Standardise with train statistics (computed in float64), cast, make C-contiguous, wrap.
+
+    The arguments are not modified. (`make_dataset` and the CSV loader write their rows into a `RawRows` and
+    standardise them in place instead: the same numbers without the copies.)"""
+    X_train = np.asarray(X_train, np.float64)
+    raw = RawRows(*X_train.shape)
+    raw.raw[...] = X_train
+    stats = column_stats(raw.raw, standardize, center_only)
+    X_val = np.asarray(X_val, np.float64)
+    out = np.empty(X_val.shape, dtype)
+    standardize_into(out, X_val, stats)
+    y_train, y_val = finish_targets(y_train, y_val, task, standardize, dtype)
+    return Dataset(name, raw.finish(stats, dtype), y_train, out, y_val, task, n_classes, tuple(feature_names),
+                   None if class_names is None else tuple(class_names))
+
+
+def finish_targets(y_train, y_val, task, standardize, dtype):
+    """Regression targets standardised with train statistics and cast to dtype; class indices as int64."""
+    if task != "regression":
+        return np.ascontiguousarray(y_train, np.int64), np.ascontiguousarray(y_val, np.int64)
+    y_train, y_val = np.asarray(y_train, np.float64), np.asarray(y_val, np.float64)
+    if standardize:
+        y_train, y_val = (a[:, 0] for a in standardize_columns(y_train[:, None], y_val[:, None], False))
+    with np.errstate(over="ignore"):  # callers check finiteness after a float32 cast
+        return np.ascontiguousarray(y_train, dtype), np.ascontiguousarray(y_val, dtype)
+
+
+def block_rows(n_features: int) -> int:
+    """Rows in one block of the data pipeline (BLOCK_VALUES numbers)."""
+    return max(1, BLOCK_VALUES // max(1, n_features))
+
+
+class RawRows:
+    """An (n, D) float64 array that becomes the final (n, D) array of the run's dtype in place.
+
+    Rows are written raw (`fill`, or `raw[...]`); `finish(stats, dtype)` standardises them block by block and,
+    for float32, writes the results into the first half of the same memory (row i's float32 values end before
+    row i+1's float64 values start, so nothing unread is overwritten) and returns the second half to the
+    system. The data is never held twice.
+    """
+
+    def __init__(self, n: int, n_features: int):
+        self.shape = (n, n_features)
+        # anonymous and page-aligned; populated at once (every byte is written next): faster than a fault a page
+        size = max(1, n * n_features * 8)
+        if hasattr(mmap, "MAP_POPULATE"):  # Linux
+            self._map = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
+        else:
+            self._map = mmap.mmap(-1, size)
+        self.raw = np.frombuffer(self._map, np.float64, n * n_features).reshape(self.shape)
+
+    def fill(self, blocks: Iterator[np.ndarray]) -> None:
+        at = 0
+        for block in blocks:
+            self.raw[at:at + len(block)] = block
+            at += len(block)
+        assert at == self.shape[0], (at, self.shape)
+
+    def finish(self, stats, dtype) -> np.ndarray:
+        n, d = self.shape
+        raw, self.raw = self.raw, None
+        dtype, rows = np.dtype(dtype), block_rows(d)
+        if dtype == np.float64:
+            for i in range(0, n, rows):
+                standardize_into(raw[i:i + rows], raw[i:i + rows], stats)
+            return raw
+        out = np.frombuffer(self._map, dtype, n * d).reshape(self.shape)
+        for i in range(0, n, rows):
+            standardize_into(out[i:i + rows], raw[i:i + rows].copy(), stats)
+        del raw
+        used = -(-out.nbytes // mmap.PAGESIZE) * mmap.PAGESIZE
+        if hasattr(mmap, "MADV_DONTNEED") and used < len(self._map):
+            self._map.madvise(mmap.MADV_DONTNEED, used, len(self._map) - used)  # the float64 tail: freed
+        return out
+
+
+class ColumnStats(NamedTuple):
+    mean: np.ndarray | None  # (D,) float64; None: no standardisation
+    std: np.ndarray | None  # (D,) float64, inf for a constant column; None: centre only
+
+
+def column_stats(X: np.ndarray, standardize: bool, center_only: bool = False) -> ColumnStats:
+    """Train statistics of the float64 rows X, exactly `X.mean(axis=0)` and `X.std(axis=0)` (the same sums in the
+    same order), without X.std's (n, D) temporaries; a (near-)constant column gets std inf (it becomes zeros)."""
+    if not standardize or X.shape[0] == 0:
+        return ColumnStats(None, None)
+    mean = X.mean(axis=0)
+    if center_only:
+        return ColumnStats(mean, None)
+    n, d = X.shape
+    rows = block_rows(d)
+    buf = np.empty((min(n, rows) + 1, d))  # row 0 carries the running sum: one sequential sum over all rows
+    total = None
+    for i in range(0, n, rows):
+        m = min(rows, n - i)
+        start = 0 if total is None else 1
+        part = buf[start:start + m]
+        np.subtract(X[i:i + m], mean, out=part)
+        np.multiply(part, part, out=part)
+        if total is not None:
+            buf[0] = total
+        total = np.add.reduce(buf[:start + m], axis=0)
+    std = np.sqrt(total / n)
+    # Scale-free: a column whose train values span at most 1e-12 of their magnitude is constant, and dividing by
+    # std = inf makes it exactly zero in both sets. (The float64 mean of identical values can be an ulp off:
+    # 1e100 - mean(1e100, ...) was +-1e84, not 0.)
+    hi, lo = X.max(axis=0), X.min(axis=0)
+    constant = (hi - lo) <= 1e-12 * np.maximum(np.abs(hi), np.abs(lo))
+    return ColumnStats(mean, np.where(constant, np.inf, std))
+
+
+def standardize_into(out: np.ndarray, block: np.ndarray, stats: ColumnStats) -> None:
+    """out[...] = (block - mean) / std (float64 arithmetic, then out's dtype); block may be out itself."""
+    with np.errstate(over="ignore"):  # callers check finiteness after a float32 cast
+        if stats.mean is None:
+            out[...] = block
+        elif out.dtype == np.float64:
+            np.subtract(block, stats.mean, out=out)
+            if stats.std is not None:
+                np.divide(out, stats.std, out=out)
+        else:
+            t = block - stats.mean
+            if stats.std is not None:
+                np.divide(t, stats.std, out=t)
+            out[...] = t
+
+
+def standardize_columns(A_train, A_val, center_only):
+    """Shift/scale columns by train statistics; a (near-)constant column becomes all zeros (in both sets)."""
+    if A_train.shape[0] == 0:
+        return A_train, A_val
+    mean = A_train.mean(axis=0)
+    if center_only:
+        return A_train - mean, A_val - mean
+    std = A_train.std(axis=0)
+    # Scale-free: a column whose train values span at most 1e-12 of their magnitude is constant. (The float64
+    # mean of identical values can be off by an ulp: 1e100 - mean(1e100, ...) was +-1e84, not 0.)
+    hi, lo = A_train.max(axis=0), A_train.min(axis=0)
+    constant = (hi - lo) <= 1e-12 * np.maximum(np.abs(hi), np.abs(lo))
+    std = np.where(constant, 1.0, std)
+    keep = ~constant
+    return (A_train - mean) / std * keep, (A_val - mean) / std * keep
+
+
+def is_int(v):
+    return isinstance(v, Integral) and not isinstance(v, bool)
+
+
+def is_real(v):
+    return isinstance(v, Real) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def check_dtype(dtype):
+    if dtype not in ("float64", "float32", np.float64, np.float32):
+        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}")
+    return np.dtype(dtype)

@@ -1,0 +1,157 @@
+"""The data pipeline sized to the data (issue 16): the same numbers as the code before it, without the copies.
+
+`tests/data/datasets_before_issue16.npz` holds what `make_dataset` and `load_csv_dataset` returned for CASES
+and CSV_CASES before the pipeline changed (recorded in float64 by tests/data/record_datasets.py at commit
+f8a1874; the old float32 arrays were those float64 numbers cast, which is what they are compared with here).
+The new pipeline sums the statistics in the same order as before, so float64 is compared exactly and float32
+too (both also pass rtol 1e-6, the issue's bar). `linear` draws its rows a block at a time through a
+matrix product, whose rounding can depend on the block's size (at D = 64: differences of ~1e-14), so it is
+compared to rtol 1e-12 (float64) / 1e-6 (float32).
+"""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gd_core import load_csv_dataset, make_dataset
+from gd_core.data import csv as csv_data
+from gd_core.data import dataset
+
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "datasets_before_issue16.npz"
+PARTS = ("X_train", "y_train", "X_val", "y_val")
+
+CASES = {
+    "linear": dict(name="linear", n_samples=300, n_features=4, condition_number=50.0, noise=0.2),
+    "blobs": dict(name="blobs", n_samples=300, n_features=3, n_classes=4),
+    "spiral": dict(name="spiral", n_samples=300, n_features=3, n_classes=3),
+    "moons": dict(name="moons", n_samples=300, n_features=3),
+    "circles": dict(name="circles", n_samples=300, n_features=2),
+    "xor": dict(name="xor", n_samples=300, n_features=4),
+    "blobs_unique": dict(name="blobs", n_samples=300, n_features=3, n_unique=37, label_noise=0.1, seed=3),
+    "linear_raw": dict(name="linear", n_samples=300, n_features=3, standardize=False, label_noise=0.2, seed=5),
+    "blobs_noval": dict(name="blobs", n_samples=250, n_features=5, val_fraction=0.0, seed=7),
+}
+CSV_CASES = {"csv": {}, "csv_raw": {"standardize": False, "seed": 4, "val_fraction": 0.3}}
+
+
+def csv_text() -> str:
+    """300 rows: columns at very different scales and offsets, a constant column, a text label."""
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(300, 4)) * [1.0, 100.0, 0.01, 1e4] + [0.0, 5e3, -1.0, 1e6]
+    X[:, 3] = 7.25
+    y = rng.integers(0, 3, 300)
+    lines = ["a,b,c,d,label"] + [",".join(f"{v:.9g}" for v in row) + f",c{t}" for row, t in zip(X, y, strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def before():
+    with np.load(FIXTURE) as f:
+        return dict(f)
+
+
+@pytest.fixture(params=[None, 7], ids=["one-block", "small-blocks"])
+def blocks(request, monkeypatch):
+    """The default block sizes (the whole set is one block here), and small ones: blocks of <= 7 rows, the CSV
+    parsed 3 rows at a time and its bytes checked 50 at a time."""
+    if request.param:
+        monkeypatch.setattr(dataset, "BLOCK_VALUES", request.param * 2)
+        monkeypatch.setattr(csv_data, "_PARSE_VALUES", 15)
+        monkeypatch.setattr(csv_data, "_SCAN_BYTES", 50)
+    return request.param
+
+
+def _compare(ds, before, key, dtype, exact):
+    for part in PARTS:
+        new, old = getattr(ds, part), before[f"{key}/{part}"]
+        assert new.flags.c_contiguous and new.shape == old.shape, part
+        if new.dtype.kind == "f":
+            assert new.dtype == np.dtype(dtype), part
+            old = old.astype(dtype)
+            np.testing.assert_allclose(new, old, rtol=1e-6 if dtype == "float32" else 1e-12, atol=0, err_msg=part)
+            if exact:
+                assert new.tobytes() == old.tobytes(), f"{key} {part} {dtype}: not bit-identical"
+        else:
+            assert new.dtype == np.int64 and np.array_equal(new, old), part
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("key", CASES)
+def test_make_dataset_gives_the_numbers_it_gave_before(before, blocks, key, dtype):
+    kw = dict(CASES[key])
+    ds = make_dataset(kw.pop("name"), **kw, dtype=dtype)
+    _compare(ds, before, key, dtype, exact=not key.startswith("linear"))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("key", CSV_CASES)
+@pytest.mark.parametrize("source", ["path", "buffer"])
+def test_load_csv_dataset_gives_the_numbers_it_gave_before(before, blocks, tmp_path, key, dtype, source):
+    path = tmp_path / "data.csv"
+    path.write_text(csv_text())
+    src = str(path) if source == "path" else io.BytesIO(csv_text().encode())
+    ds = load_csv_dataset(src, "label", **CSV_CASES[key], dtype=dtype)
+    _compare(ds, before, key, dtype, exact=True)
+    assert ds.class_names == ("c0", "c1", "c2")
+
+
+def test_column_stats_equal_numpy_mean_and_std_exactly(monkeypatch):
+    monkeypatch.setattr(dataset, "BLOCK_VALUES", 5 * 3)
+    X = np.random.default_rng(0).normal(3.0, 2.0, (1003, 5)) * [1, 1e-3, 1e3, 1, 1]
+    X[:, 3] = 0.1  # constant
+    mean, std = dataset.column_stats(X, True)
+    assert mean.tobytes() == X.mean(axis=0).tobytes()
+    expected = X.std(axis=0)
+    expected[3] = np.inf  # constant: std inf, so the column standardises to exactly zero
+    assert std.tobytes() == expected.tobytes()
+
+
+def test_raw_rows_become_float32_in_place_and_free_their_float64_half():
+    n, d = 70_000, 16  # 9 MB of float64
+    raw = dataset.RawRows(n, d)
+    X = np.random.default_rng(1).normal(size=(n, d))
+    raw.raw[...] = X
+    stats = dataset.column_stats(X, True)
+    out = raw.finish(stats, "float32")
+    expected = ((X - stats.mean) / stats.std).astype(np.float32)
+    assert out.dtype == np.float32 and out.flags.c_contiguous and out.tobytes() == expected.tobytes()
+    assert raw.raw is None  # the float64 view is gone
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("layout", ["blank lines", "no final newline", "blank at the end", "blank first"])
+def test_streamed_csv_counts_rows_as_pandas_does(blocks, monkeypatch, tmp_path, newline, layout):
+    rows = [f"{i},{i * i % 7},{i % 3}" for i in range(40)]
+    if layout == "blank lines":
+        rows[10:10] = ["", "", ""]
+        rows[30:30] = [""]
+    body = newline.join(rows)
+    text = {"blank lines": body + newline, "no final newline": body, "blank at the end": body + newline * 3,
+            "blank first": newline * 2 + "a,b,y" + newline * 2 + body + newline}[layout]
+    if layout != "blank first":
+        text = "a,b,y" + newline + text
+    path = tmp_path / "rows.csv"
+    path.write_bytes(text.encode())
+    fast = csv_data._fast_load(str(path), "y", "auto", None, (0.25, 0, True, np.dtype("float64"), "rows.csv"))
+    assert fast is not None and fast.n_train + fast.n_val == 40
+    monkeypatch.setattr(csv_data, "_fast_load", lambda *a: None)
+    strict = load_csv_dataset(str(path), "y", val_fraction=0.25)
+    for part in PARTS:
+        assert getattr(fast, part).tobytes() == getattr(strict, part).tobytes(), part
+
+
+def test_a_buffer_that_cannot_seek_is_read_once(tmp_path):
+    class OneShot:  # a pipe-like source: read() works once, no seek
+        def __init__(self, data):
+            self.data = data
+
+        def read(self, size=-1):
+            data, self.data = self.data, b""
+            return data
+
+    quoted = csv_text().replace("c1\n", '"c1"\n', 1).encode()  # a quote: the strict reader takes the file
+    for data in (csv_text().encode(), quoted):
+        ds = load_csv_dataset(OneShot(data), "label")
+        assert ds.n_train + ds.n_val == 300
