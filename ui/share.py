@@ -83,11 +83,19 @@ def read_query(params: Mapping) -> tuple[ExperimentConfig, list[str]]:
 SIZE_FIELDS = ("n_samples", "n_features", "n_classes", "hidden", "n_unique", "eval_examples")  # what data costs
 
 
+def _resized(config: ExperimentConfig, **changes) -> tuple[ExperimentConfig, list[str]]:
+    """`config` with new sizes (`changes`): an `n_unique` above the new training set dropped, the batch sizes fitted
+    to it (a note each); raises ValueError (ConfigError) when the fields do not go together."""
+    n_samples = changes.get("n_samples", config.n_samples)
+    if config.n_unique is not None and config.n_unique > training_examples(n_samples, config.val_fraction):
+        changes.setdefault("n_unique", None)
+    probe = config.replace(**changes, batch_sizes=("full",))  # full batch first: n_train is then known
+    return fit_to_data(probe, probe.n_train(), config.batch_sizes)
+
+
 def _fitted_with(config: ExperimentConfig, **changes) -> tuple[ExperimentConfig, list[str]]:
-    """`config` with `changes`, its batch sizes fitted to the new training set and the whole to this host's budget;
-    raises ValueError (ConfigError) when it still does not fit."""
-    probe = config.replace(**changes, batch_sizes=("full",))
-    fitted, notes = fit_to_data(probe, probe.n_train(), config.batch_sizes)
+    """`_resized`, then fitted to this host's budget; raises ValueError when it still does not fit."""
+    fitted, notes = _resized(config, **changes)
     fitted, shrunk = fit_host_budget(fitted)
     return fitted, [*notes, *shrunk]
 
@@ -102,19 +110,14 @@ def _most_samples_that_fit(config: ExperimentConfig, least: int = 100) -> int | 
     while lo <= hi:  # the memory grows with n_samples: bisect
         mid = (lo + hi) // 2
         try:
-            probe = config.replace(n_samples=mid, n_unique=_unique_within(config, mid), batch_sizes=("full",))
-            fitted, _ = fit_to_data(probe, probe.n_train(), config.batch_sizes)
+            fitted, _ = _resized(config, n_samples=mid)
             fits = _fits_memory(fitted, _shape(fitted))
             if fits:
-                _fitted_with(config, n_samples=mid, n_unique=_unique_within(config, mid))  # the work fits too
+                fit_host_budget(fitted)  # the work fits too
         except ValueError:
             fits = False
         best, lo, hi = (mid, mid + 1, hi) if fits else (best, lo, mid - 1)
     return best
-
-
-def _unique_within(config: ExperimentConfig, n_samples: int) -> int | None:
-    return None if config.n_unique and config.n_unique > n_samples else config.n_unique
 
 
 def sizes_reset(config: ExperimentConfig, error: Exception) -> tuple[ExperimentConfig, list[str]]:
@@ -124,7 +127,7 @@ def sizes_reset(config: ExperimentConfig, error: Exception) -> tuple[ExperimentC
     n = _most_samples_that_fit(config)
     if n is not None:
         try:
-            fitted, notes = _fitted_with(config, n_samples=n, n_unique=_unique_within(config, n))
+            fitted, notes = _fitted_with(config, n_samples=n)
             return fitted, [f"{error}; n_samples lowered from {config.n_samples:,} to {n:,} to fit, the rest of "
                             "the link applies", *notes]
         except ValueError:  # the work does not fit either: the sizes go back to their defaults
@@ -292,12 +295,8 @@ def host_limits(config: ExperimentConfig) -> tuple[ExperimentConfig, list[str]]:
     message says so)."""
     cap = min(HOSTED_MAX_SAMPLES, HOST_MAX_VALUES // config.n_features)
     if config.dataset != "csv" and config.n_samples > cap:
-        changes = {"n_samples": cap}
-        if config.n_unique is not None and config.n_unique > training_examples(cap, config.val_fraction):
-            changes["n_unique"] = None
-        try:  # built with full batch first: the batch sizes are then fitted to the capped training set
-            probe = config.replace(**changes, batch_sizes=("full",))
-            capped, notes = fit_to_data(probe, probe.n_train(), config.batch_sizes)
+        try:
+            capped, notes = _resized(config, n_samples=cap)
         except ValueError:
             return ExperimentConfig(), [f"n_samples={config.n_samples} is too large for this host and the "
                                         "rest of the config does not fit the cap; defaults used"]
