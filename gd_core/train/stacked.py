@@ -18,8 +18,8 @@ The loop has no per-step sampler or list work: `_Order` draws each seed's indice
 (the rng calls of BatchSampler, so the order is the one-by-one order), one `np.take` per chunk gathers the rows
 of every seed, and steps read views of the chunk. On a large set the seeds' epoch shuffles run on two threads
 (Generator.shuffle releases the GIL; each seed has its own rng, so the draws do not depend on the threads).
-Losses are computed exactly at the step before a checkpoint (its batch_loss) and whenever a cheap bound cannot
-rule out a divergence (stacked_kernels.StackedStep).
+Losses are computed exactly at the step before a checkpoint or a stop check (the batch_loss a stopped run logs)
+and whenever a cheap bound cannot rule out a divergence (stacked_kernels.StackedStep).
 
 A run whose batch loss passes its divergence limit is retired: its last row is written then (as the
 one-by-one loop would), and its slot is zeroed with lr 0 so it stays finite and inert. Checkpoints sit at
