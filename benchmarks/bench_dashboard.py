@@ -160,8 +160,8 @@ def rss():
     return int(next(ln for ln in open("/proc/self/status") if ln.startswith("VmRSS")).split()[1]) / 1024
 if strict:
     csv_data._fast_load = lambda *a: None  # the streaming reader declines: the strict one reads
-strict_parse, ran = csv_data._strict_parse, []
-csv_data._strict_parse = lambda *a, **k: ran.append(1) or strict_parse(*a, **k)  # which reader read it
+strict_parse, ran = csv_data.strict_parse, []
+csv_data.strict_parse = lambda *a, **k: ran.append(1) or strict_parse(*a, **k)  # which reader read it
 before = rss()
 try:
     with open("/proc/self/clear_refs", "w") as f:

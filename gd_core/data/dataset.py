@@ -128,17 +128,69 @@ class RawRows:
         return out
 
 
+class ShiftedRows:
+    """(n_train + n_val, D) float32 rows that arrive in blocks, standardised in place once all have arrived.
+
+    For float32 data, where holding every row in float64 until the statistics are known (`RawRows`) would need
+    twice the data's memory. A column is stored as (x - shift) / 2**k, shift and k from the first block written
+    (its median, and its largest |x - shift|), so float32's rounding is relative to the column's spread, not to
+    its offset: the standardised values differ from `RawRows`'s by ~1e-7 of the column's std (tests/datasets).
+    The statistics are those of the stored training rows (shift and scale cancel); the (near-)constant test uses
+    the original values' span. The same blocks give the same result bit for bit. `write` raises `SpreadTooWide`
+    for a value 2**100 times the first block's spread (float32's range could not keep the rest): the caller then
+    stages the rows in float64 (`RawRows`).
+    """
+
+    MAX_EXPONENT = 100  # stored magnitudes stay below 2**100, far from float32's 2**128
+
+    def __init__(self, n_train: int, n_val: int, n_features: int):
+        self.out = np.empty((n_train + n_val, n_features), np.float32)
+        self.n_train = n_train
+        self.shift = self.exponent = None
+        self.lo = np.full(n_features, np.inf)
+        self.hi = np.full(n_features, -np.inf)
+
+    def write(self, rows: np.ndarray, X: np.ndarray) -> None:
+        """out[rows] = the float64 block X, stored shifted (rows < n_train: training rows)."""
+        if len(X) == 0:
+            return
+        if self.shift is None:
+            self.shift = np.median(X, axis=0)
+            self.exponent = np.frexp(np.abs(X - self.shift).max(axis=0))[1]
+        d = np.ldexp(X - self.shift, -self.exponent)
+        if not np.abs(d).max() < 2.0**self.MAX_EXPONENT:
+            raise SpreadTooWide
+        self.out[rows] = d
+        train = rows < self.n_train
+        if train.any():
+            np.minimum(self.lo, X[train].min(axis=0), out=self.lo)
+            np.maximum(self.hi, X[train].max(axis=0), out=self.hi)
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        """(X_train, X_val): views of one C-contiguous float32 array, standardised with the training statistics."""
+        stats = column_stats(self.out[:self.n_train], True, span=(self.lo, self.hi))
+        rows = block_rows(self.out.shape[1])
+        for i in range(0, len(self.out), rows):
+            standardize_into(self.out[i:i + rows], self.out[i:i + rows], stats)
+        return self.out[:self.n_train], self.out[self.n_train:]
+
+
+class SpreadTooWide(Exception):
+    """A column's values span more than `ShiftedRows` can hold in float32."""
+
+
 class ColumnStats(NamedTuple):
     mean: np.ndarray | None  # (D,) float64; None: no standardisation
     std: np.ndarray | None  # (D,) float64, inf for a constant column; None: centre only
 
 
-def column_stats(X: np.ndarray, standardize: bool, center_only: bool = False) -> ColumnStats:
-    """Train statistics of the float64 rows X, exactly `X.mean(axis=0)` and `X.std(axis=0)` (the same sums in the
-    same order), without X.std's (n, D) temporaries; a (near-)constant column gets std inf (it becomes zeros)."""
+def column_stats(X: np.ndarray, standardize: bool, center_only: bool = False, span=None) -> ColumnStats:
+    """Train statistics of the rows X, exactly `X.mean(axis=0)` and `X.std(axis=0)` for float64 X (the same sums in
+    the same order; float32 X is summed in float64), without X.std's (n, D) temporaries; a (near-)constant column
+    gets std inf (it becomes zeros). span: the columns' (lo, hi) in the original units, where X holds them shifted."""
     if not standardize or X.shape[0] == 0:
         return ColumnStats(None, None)
-    mean = X.mean(axis=0)
+    mean = X.mean(axis=0, dtype=np.float64)
     if center_only:
         return ColumnStats(mean, None)
     n, d = X.shape
@@ -158,7 +210,7 @@ def column_stats(X: np.ndarray, standardize: bool, center_only: bool = False) ->
     # Scale-free: a column whose train values span at most 1e-12 of their magnitude is constant, and dividing by
     # std = inf makes it exactly zero in both sets. (The float64 mean of identical values can be an ulp off:
     # 1e100 - mean(1e100, ...) was +-1e84, not 0.)
-    hi, lo = X.max(axis=0), X.min(axis=0)
+    lo, hi = (X.min(axis=0), X.max(axis=0)) if span is None else span
     constant = (hi - lo) <= 1e-12 * np.maximum(np.abs(hi), np.abs(lo))
     return ColumnStats(mean, np.where(constant, np.inf, std))
 

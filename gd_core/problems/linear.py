@@ -45,32 +45,19 @@ class LeastSquares(_Linear1D):
     def predict(self, w, X):
         return self.scores(w, X)
 
-    def optimum(self, X, y):
+    def optimum(self, X, y, chunk=OPTIMUM_CHUNK):
         """Minimiser `[W, b]` (n_params,), computed in float64 and returned in X's dtype.
 
-        Large sets: the normal equations accumulated over row chunks in float64 (memory O(D^2), not a
-        float64 copy of X); `lstsq` on `[X, 1]` when the set is small or the system is badly conditioned.
+        Sets of over `chunk` rows are read a chunk at a time (memory O(chunk * D), never a float64 copy of X):
+        the normal equations, or, where squaring the condition number would cost accuracy, a QR factorisation
+        updated chunk by chunk (TSQR). Smaller sets: `lstsq` on `[X, 1]`, or ridge's centred normal equations.
         """
         n, D = X.shape
-        if n > OPTIMUM_CHUNK:
-            # [X, 1]^T [X, 1] = [[X^T X, X^T 1], [1^T X, n]] and [X, 1]^T y = [X^T y, sum y], a chunk at a time
-            # through one reused float64 buffer (no [X, 1] copy, no fresh allocation per chunk)
-            A, c = np.zeros((D + 1, D + 1)), np.zeros(D + 1)
-            buf = np.empty((OPTIMUM_CHUNK, D))
-            for i in range(0, n, OPTIMUM_CHUNK):
-                Xc = buf[:min(OPTIMUM_CHUNK, n - i)]
-                Xc[:] = X[i:i + OPTIMUM_CHUNK]
-                yc = np.asarray(y[i:i + OPTIMUM_CHUNK], np.float64)
-                A[:D, :D] += Xc.T @ Xc
-                A[:D, D] += np.add.reduce(Xc, axis=0)
-                c[:D] += yc @ Xc
-                c[D] += float(np.add.reduce(yc))
-            A[D, :D], A[D, D] = A[:D, D], n
-            A /= n
-            c /= n
-            A[np.arange(D), np.arange(D)] += self.reg  # the bias (last) is not penalised
+        if n > chunk:
+            A, c = self._normal_equations(X, y, chunk)
             if np.linalg.cond(A) < 1e8:  # squaring the condition number costs accuracy beyond this
                 return np.linalg.solve(A, c).astype(X.dtype)
+            return self._chunked_qr(X, y, chunk).astype(X.dtype)
         X64, y64 = np.asarray(X, np.float64), np.asarray(y, np.float64)
         if not self.reg:
             A = np.hstack([X64, np.ones((n, 1))])
@@ -81,6 +68,43 @@ class LeastSquares(_Linear1D):
         A = Xc.T @ Xc / n + self.reg * np.eye(self.n_features)
         W = np.linalg.solve(A, Xc.T @ (y64 - y_mean) / n)
         return np.append(W, y_mean - x_mean @ W).astype(X.dtype)
+
+    def _normal_equations(self, X, y, chunk):
+        """([X, 1]^T [X, 1] / n + reg (weights only), [X, 1]^T y / n), a chunk at a time through one reused float64
+        buffer: [X,1]^T [X,1] = [[X^T X, X^T 1], [1^T X, n]] and [X,1]^T y = [X^T y, sum y]."""
+        n, D = X.shape
+        A, c = np.zeros((D + 1, D + 1)), np.zeros(D + 1)
+        buf = np.empty((chunk, D))
+        for i in range(0, n, chunk):
+            Xc = buf[:min(chunk, n - i)]
+            Xc[:] = X[i:i + chunk]
+            yc = np.asarray(y[i:i + chunk], np.float64)
+            A[:D, :D] += Xc.T @ Xc
+            A[:D, D] += np.add.reduce(Xc, axis=0)
+            c[:D] += yc @ Xc
+            c[D] += float(np.add.reduce(yc))
+        A[D, :D], A[D, D] = A[:D, D], n
+        A /= n
+        c /= n
+        A[np.arange(D), np.arange(D)] += self.reg  # the bias (last) is not penalised
+        return A, c
+
+    def _chunked_qr(self, X, y, chunk):
+        """The least-squares minimiser of [X, 1] w = y (ridge: plus rows sqrt(n reg) [I, 0] w = 0), by QR of the
+        stacked rows one chunk at a time: [R; next rows] = Q' R' keeps R^T R = A^T A and R w = Q^T y exact, with
+        the accuracy of `lstsq` (no squared condition number); `lstsq` on the final R gives its minimum-norm
+        solution for a rank-deficient set, as `lstsq` on [X, 1] does."""
+        n, D = X.shape
+        R, qty = np.zeros((0, D + 1)), np.zeros(0)
+        blocks = [(X[i:i + chunk], y[i:i + chunk]) for i in range(0, n, chunk)]
+        if self.reg:
+            blocks.append((np.sqrt(n * self.reg) * np.eye(D), np.zeros(D)))
+        for i, (Xc, yc) in enumerate(blocks):
+            bias = 1.0 if i < -(-n // chunk) else 0.0  # the ridge rows leave the bias free
+            M = np.vstack([R, np.hstack([np.asarray(Xc, np.float64), np.full((len(Xc), 1), bias)])])
+            Q, R = np.linalg.qr(M)
+            qty = Q.T @ np.concatenate([qty, np.asarray(yc, np.float64)])
+        return np.linalg.lstsq(R, qty, rcond=None)[0]
 
     def hessian(self, X: np.ndarray) -> np.ndarray:
         """`[X,1]^T [X,1] / n + reg * diag(1, ..., 1, 0)`: ((D+1), (D+1)), constant in w."""

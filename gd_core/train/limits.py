@@ -58,7 +58,8 @@ def estimate_peak_bytes(config: ExperimentConfig, n_train: int, n_features: int,
     """Rough peak memory of a run: the data as it is made or read, plus the widest step.
 
     The data pipeline (`data.dataset.RawRows`) holds the training rows in float64 until their statistics are known,
-    then in the run's dtype in the same memory; generated validation rows and labels are written final. A step or
+    then in the run's dtype in the same memory; generated validation rows and labels are written final. A CSV read
+    as standardised float32 is held in float32 throughout (`data.dataset.ShiftedRows`). A step or
     checkpoint holds a few (rows, width) arrays at once: rows = the largest batch or evaluation set, width =
     inputs + outputs (+ the MLP's hidden layer). Measured: an MLP full-batch step holds ~2.4 of them.
     parts=True: (data bytes, step bytes) instead of their sum.
@@ -70,6 +71,8 @@ def estimate_peak_bytes(config: ExperimentConfig, n_train: int, n_features: int,
     width = n_features + n_outputs + (config.hidden if config.problem == "mlp" else 0)
     # a CSV's rows are scattered to the split as they are read: validation rows wait in float64 too
     staged = n_train + (n_val if config.dataset == "csv" else 0)
+    if config.dataset == "csv" and config.dtype == "float32" and config.standardize:
+        staged = 0
     data = (8 * staged + itemsize * (n_train + n_val - staged)) * n_features + 8 * (n_train + n_val)
     step = itemsize * STEP_ARRAYS * rows * width
     return (data, step) if parts else data + step

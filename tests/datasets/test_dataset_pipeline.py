@@ -3,10 +3,12 @@
 `tests/data/datasets_before_issue16.npz` holds what `make_dataset` and `load_csv_dataset` returned for CASES
 and CSV_CASES before the pipeline changed (recorded in float64 by tests/data/record_datasets.py at commit
 f8a1874; the old float32 arrays were those float64 numbers cast, which is what they are compared with here).
-The new pipeline sums the statistics in the same order as before, so float64 is compared exactly and float32
-too (both also pass rtol 1e-6, the issue's bar). `linear` draws its rows a block at a time through a
-matrix product, whose rounding can depend on the block's size (at D = 64: differences of ~1e-14), so it is
-compared to rtol 1e-12 (float64) / 1e-6 (float32).
+The new pipeline sums the statistics in the same order as before, so float64 is compared exactly and so is
+generated float32 data (both also pass rtol 1e-6, the issue's bar). A CSV read as standardised float32 never holds
+its rows in float64 (`dataset.ShiftedRows`: float32 rows, shifted): those values are compared to 1e-6 of the
+standardised scale (rtol and atol 1e-6; measured: at most 6e-8, one float32 ulp at 1). `linear` draws its rows a
+block at a time through a matrix product, whose rounding can depend on the block's size (at D = 64: differences of
+~1e-14), so it is compared to rtol 1e-12 (float64) / 1e-6 (float32).
 """
 
 import io
@@ -17,7 +19,7 @@ import pytest
 
 from gd_core import load_csv_dataset, make_dataset
 from gd_core.data import csv as csv_data
-from gd_core.data import dataset
+from gd_core.data import csv_fast, dataset
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "datasets_before_issue16.npz"
 PARTS = ("X_train", "y_train", "X_val", "y_val")
@@ -58,19 +60,19 @@ def blocks(request, monkeypatch):
     parsed 3 rows at a time and its bytes checked 50 at a time."""
     if request.param:
         monkeypatch.setattr(dataset, "BLOCK_VALUES", request.param * 2)
-        monkeypatch.setattr(csv_data, "_PARSE_VALUES", 15)
-        monkeypatch.setattr(csv_data, "_SCAN_BYTES", 50)
+        monkeypatch.setattr(csv_fast, "PARSE_VALUES", 15)
+        monkeypatch.setattr(csv_fast, "SCAN_BYTES", 50)
     return request.param
 
 
-def _compare(ds, before, key, dtype, exact):
+def _compare(ds, before, key, dtype, exact, atol=0.0):
     for part in PARTS:
         new, old = getattr(ds, part), before[f"{key}/{part}"]
         assert new.flags.c_contiguous and new.shape == old.shape, part
         if new.dtype.kind == "f":
             assert new.dtype == np.dtype(dtype), part
             old = old.astype(dtype)
-            np.testing.assert_allclose(new, old, rtol=1e-6 if dtype == "float32" else 1e-12, atol=0, err_msg=part)
+            np.testing.assert_allclose(new, old, rtol=1e-6 if dtype == "float32" else 1e-12, atol=atol, err_msg=part)
             if exact:
                 assert new.tobytes() == old.tobytes(), f"{key} {part} {dtype}: not bit-identical"
         else:
@@ -93,7 +95,8 @@ def test_load_csv_dataset_gives_the_numbers_it_gave_before(before, blocks, tmp_p
     path.write_text(csv_text())
     src = str(path) if source == "path" else io.BytesIO(csv_text().encode())
     ds = load_csv_dataset(src, "label", **CSV_CASES[key], dtype=dtype)
-    _compare(ds, before, key, dtype, exact=True)
+    shifted = dtype == "float32" and CSV_CASES[key].get("standardize", True)
+    _compare(ds, before, key, dtype, exact=not shifted, atol=1e-6 if shifted else 0.0)
     assert ds.class_names == ("c0", "c1", "c2")
 
 
@@ -155,3 +158,59 @@ def test_a_buffer_that_cannot_seek_is_read_once(tmp_path):
     for data in (csv_text().encode(), quoted):
         ds = load_csv_dataset(OneShot(data), "label")
         assert ds.n_train + ds.n_val == 300
+
+
+def _shifted(blocks, n_train):
+    """Blocks of float64 rows (train rows first) through ShiftedRows."""
+    n, d = sum(len(b) for b in blocks), blocks[0].shape[1]
+    rows, at = dataset.ShiftedRows(n_train, n - n_train, d), 0
+    for b in blocks:
+        rows.write(np.arange(at, at + len(b)), b)
+        at += len(b)
+    train, val = rows.finish()
+    assert train.base is val.base and train.flags.c_contiguous and val.flags.c_contiguous
+    return np.concatenate([train, val])
+
+
+def test_shifted_rows_standardise_like_float64_whatever_the_offset_and_spread():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(500, 6)) * [1.0, 1e-3, 1e4, 1.0, 2.0, 1e-150] + [0.0, 1e6, -3e7, 0.0, 5.0, 0.0]
+    X[:, 3] = 1e6 * (1 + 1e-14 * (np.arange(500) % 2))  # near-constant: spans 1e-14 of its size -> zeros
+    X[10, 0] = 1e25  # an outlier in the first block: the shift (its median) ignores it
+    X[300, 2] = -1e30  # a training value far outside the first block's range (2**100 is 1.3e30 x its spread)
+    X[450, 4] = 1e20  # a validation outlier
+    n_train = 400
+    stats = dataset.column_stats(X[:n_train], True)
+    want = ((X - stats.mean) / stats.std).astype(np.float32)
+    got = _shifted([X[:100], X[100:451], X[451:]], n_train)
+    assert got.dtype == np.float32 and got.flags.c_contiguous
+    assert not got[:, 3].any(), "a near-constant column must become zeros, as with float64 rows"
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    # the shift and scale come from the first block: the same blocks give the same bytes
+    assert got.tobytes() == _shifted([X[:100], X[100:]], n_train).tobytes()
+
+
+def test_shifted_rows_refuse_a_spread_float32_cannot_hold_and_the_csv_stages_in_float64(monkeypatch, tmp_path):
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(dataset.SpreadTooWide):
+        _shifted([X[:10], X[10:] * [1.0, 1e40]], 40)
+    rows = ["a,b,y"] + [f"{r},{1e60 if i == 30 else i},{i % 2}" for i, r in enumerate(X[:, 0])]
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join(rows) + "\n")
+    monkeypatch.setattr(csv_fast, "PARSE_VALUES", 15)  # blocks of 5 rows: the 1e60 is not in the first one
+    got = load_csv_dataset(str(path), "y", dtype="float32")  # one b value 1e60 x the others: float64 staging
+    want = load_csv_dataset(str(path), "y", dtype="float64")
+    np.testing.assert_array_equal(got.X_train, want.X_train.astype(np.float32))
+
+
+def test_float32_standardised_csv_never_holds_its_rows_in_float64(monkeypatch, tmp_path):
+    """The --csv float32 path's memory (issue 16): no RawRows (float64 staging) is made, by either reader."""
+    def refuse(*a, **k):
+        raise AssertionError("RawRows used for a standardised float32 CSV")
+    monkeypatch.setattr(csv_data, "RawRows", refuse)
+    path = tmp_path / "data.csv"
+    path.write_text(csv_text())
+    ds = load_csv_dataset(str(path), "label", dtype="float32")
+    assert ds.X_train.dtype == np.float32
+    monkeypatch.setattr(csv_data, "_fast_load", lambda *a: None)  # the strict reader
+    assert load_csv_dataset(str(path), "label", dtype="float32").X_train.tobytes() == ds.X_train.tobytes()

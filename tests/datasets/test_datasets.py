@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gd_core.data import csv as csv_data
+from gd_core.data import csv_fast, csv_text
 from gd_core.data.csv import CSVError, load_csv_dataset, read_csv_columns
 from gd_core.data.dataset import Dataset
 from gd_core.data.synthetic import DATASETS, dataset_info, make_dataset
@@ -303,7 +305,6 @@ def test_arbitrary_bytes_either_load_or_raise_csv_error(data):
 # -- the fast (pandas C parser) reader gives the strict reader's arrays, or gives up ---------------------------
 
 def _both_paths(monkeypatch, data, target, **kw):
-    from gd_core.data import csv as csv_data
     used = []
     monkeypatch.undo()  # the real fast reader, also on a second call
     fast = csv_data._fast_load  # the streaming reader load_csv_dataset tries first
@@ -349,17 +350,15 @@ def test_good_csv_gives_identical_arrays_via_fast_and_strict_readers(monkeypatch
 @pytest.mark.parametrize("text", ['a,y\n1,2\n"3",4\n', "a,y\n1,2\n3,4,5\n", "a,y\n1,2\n3\n", "a,y\n1,2\n3,NA\n",
                                   "a,y\n1,2\n1e309,4\n", "a,y\nx,2\n3,4\n", "a,a\n1,2\n3,4\n"])
 def test_fast_reader_gives_up_where_the_strict_one_has_something_to_say(text):
-    from gd_core.data import csv as csv_data
-    assert csv_data._fast_parse(text.encode(), "y", "auto", None) is None
+    assert csv_fast.fast_parse(text.encode(), "y", "auto", None) is None
 
 
 @settings(max_examples=80, deadline=None)
 @given(CSV_ROWS.map(lambda rows: ("a,y\n" + rows).encode("utf-8")))
 def test_fast_reader_agrees_with_the_strict_one_or_gives_up(data):
-    from gd_core.data import csv as csv_data
-    fast = csv_data._fast_parse(data, "y", "auto", None)
+    fast = csv_fast.fast_parse(data, "y", "auto", None)
     try:
-        strict = csv_data._strict_parse(csv_data._decode(data), "y", "auto", None)
+        strict = csv_text.strict_parse(csv_text.decode(data), "y", "auto", None)
     except CSVError:
         assert fast is None  # the strict reader's message wins
         return
@@ -383,19 +382,18 @@ def _quoted_csv(n, d, bad_row=None):
 
 
 def test_strict_reader_in_blocks_gives_the_whole_file_result():
-    from gd_core.data import csv as csv_data
 
     text = _quoted_csv(1000, 4)
-    whole = csv_data._strict_parse(text, "y", "auto", None, block_rows=10**9)
+    whole = csv_text.strict_parse(text, "y", "auto", None, block_rows=10**9)
     for block_rows in (1, 7, 256):
-        part = csv_data._strict_parse(text, "y", "auto", None, block_rows=block_rows)
+        part = csv_text.strict_parse(text, "y", "auto", None, block_rows=block_rows)
         assert part[0] == whole[0] and part[3:] == whole[3:]
         np.testing.assert_array_equal(part[1], whole[1])
         np.testing.assert_array_equal(part[2], whole[2])
     bad = _quoted_csv(1000, 4, bad_row=700)
     for block_rows in (10**9, 256):  # a block's rows are numbered from the file's start
         with pytest.raises(CSVError, match=r"^non-numeric value 'abc' in column 'f0', row 701 \(line 702\)"):
-            csv_data._strict_parse(bad, "y", "auto", None, block_rows=block_rows)
+            csv_text.strict_parse(bad, "y", "auto", None, block_rows=block_rows)
 
 
 def test_strict_reader_memory_is_bounded_by_the_data_not_its_tokens():
@@ -403,13 +401,12 @@ def test_strict_reader_memory_is_bounded_by_the_data_not_its_tokens():
     # io.StringIO copy of the text at 4 bytes a character); converted in blocks it holds about X and the text
     import tracemalloc
 
-    from gd_core.data import csv as csv_data
 
     text = _quoted_csv(20_000, 20)
     peaks = {}
-    for block_rows in (csv_data.STRICT_BLOCK_ROWS, 10**9):
+    for block_rows in (csv_text.STRICT_BLOCK_ROWS, 10**9):
         tracemalloc.start()
-        X = csv_data._strict_parse(text, "y", "auto", None, block_rows=block_rows)[1]
+        X = csv_text.strict_parse(text, "y", "auto", None, block_rows=block_rows)[1]
         peaks[block_rows] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    assert peaks[csv_data.STRICT_BLOCK_ROWS] < 4 * X.nbytes < peaks[10**9] / 2, peaks  # measured: 10 MB, 13, 40
+    assert peaks[csv_text.STRICT_BLOCK_ROWS] < 4 * X.nbytes < peaks[10**9] / 2, peaks  # measured: 10 MB, 13, 40

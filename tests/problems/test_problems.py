@@ -279,17 +279,41 @@ def test_bad_arguments_name_the_field(args, kwargs, match):
 
 
 @pytest.mark.parametrize("reg", [0.0, 0.3])
-def test_least_squares_chunked_optimum_matches_lstsq(monkeypatch, reg):
-    """Large sets take the chunked normal equations; they must land on the same minimiser."""
-    import gd_core.problems as problems_module
-
+@pytest.mark.parametrize("condition", ["well", "ill"])
+def test_least_squares_chunked_optimum_matches_lstsq(reg, condition):
+    """Sets over `chunk` rows take the chunked normal equations, or chunked QR where the normal equations would
+    square a condition number over 1e8; both must land on the minimiser the direct solve finds."""
     rng = np.random.default_rng(5)
     X = rng.standard_normal((700, 4)) * [1.0, 3.0, 0.5, 2.0] + 1.5
+    if condition == "ill":
+        X[:, 3] = X[:, 0] + 1e-6 * rng.standard_normal(700)  # cond([X, 1]) ~ 1e6: squared, 1e12
     y = X @ [1.0, -2.0, 0.5, 0.0] + 0.3 + 0.1 * rng.standard_normal(700)
     p = make_problem("least_squares", 4, reg=reg)
     direct = p.optimum(X, y)
-    monkeypatch.setattr(problems_module, "OPTIMUM_CHUNK", 128)
-    chunked = p.optimum(X, y)
-    np.testing.assert_allclose(chunked, direct, rtol=1e-9, atol=1e-12)
+    A, _ = p._normal_equations(X, y, 128)
+    assert (np.linalg.cond(A) < 1e8) == (condition == "well" or reg > 0)  # which chunked path runs
+    chunked = p.optimum(X, y, chunk=128)
+    np.testing.assert_allclose(chunked, direct, rtol=1e-6 if condition == "ill" and not reg else 1e-9, atol=1e-9)
     _, g = p.loss_and_grad(chunked, X, y)
-    assert np.abs(g).max() < 1e-10
+    assert np.abs(g).max() < 1e-9
+
+
+def test_least_squares_chunked_qr_is_the_minimiser_and_holds_no_float64_copy():
+    """The QR path on its own (ridge too), against lstsq on the whole stacked system, and its memory."""
+    import tracemalloc
+
+    rng = np.random.default_rng(2)
+    X = (rng.standard_normal((6000, 8)) * np.logspace(0, -5, 8)).astype(np.float32)
+    y = X.astype(np.float64) @ rng.standard_normal(8) + 0.01 * rng.standard_normal(6000)
+    for reg in (0.0, 0.05):
+        p = make_problem("least_squares", 8, reg=reg)
+        A = np.hstack([X.astype(np.float64), np.ones((6000, 1))])
+        if reg:
+            A = np.vstack([A, np.hstack([np.sqrt(6000 * reg) * np.eye(8), np.zeros((8, 1))])])
+        want = np.linalg.lstsq(A, np.concatenate([y, np.zeros(8 if reg else 0)]), rcond=None)[0]
+        tracemalloc.start()
+        got = p._chunked_qr(X, y, 500)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10)
+        assert peak < X.size * 8 / 4, peak  # a chunk's worth, not a float64 copy of X (384 KB)

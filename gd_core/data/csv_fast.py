@@ -1,0 +1,173 @@
+"""The fast CSV reader: one pass over the bytes, then pandas' C parser a block of rows at a time.
+
+`scan` checks the bytes and counts the rows; `read_blocks` yields (features float64, target) blocks. Either raises
+or returns None (`GiveUp`) on anything it does not take exactly as the strict reader (`csv_text.py`) would: a quote
+in the data rows, a ragged row, a missing, non-finite or too large value, a bad target, ... `csv.py` then lets the
+strict reader read the file and explain.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .csv_text import MAX_ABS, MISSING, CSVError, numeric_target, parse_target, sniff_delimiter, tokenize
+from .dataset import BLOCK_VALUES
+
+HEADER_PREFIX = 1 << 16  # bytes in which the fast reader looks for the header line
+SCAN_BYTES = 1 << 24  # the fast reader checks the file 16 MB at a time
+PARSE_VALUES = 4 * BLOCK_VALUES  # numbers in one block of rows pandas parses (4 MB of float64)
+
+
+def parse_rows(n_columns):
+    """Rows in one block the readers parse and place (~PARSE_VALUES numbers)."""
+    return max(1, PARSE_VALUES // n_columns)
+
+
+class Scan(NamedTuple):
+    """What the fast reader's pass over the bytes found: the header, the delimiter, and how many data rows."""
+    header: list[str]
+    delimiter: str
+    n_rows: int
+
+
+def as_bytes(data):
+    """A buffer's contents as bytes for the fast reader (None: leave it to the strict one)."""
+    if isinstance(data, str):
+        try:
+            return data.encode("utf-8")  # a leading U+FEFF becomes the BOM that utf-8-sig drops
+        except UnicodeEncodeError:
+            return None
+    return data if isinstance(data, bytes) else None
+
+
+def _open(source):
+    return open(source, "rb") if isinstance(source, str) else io.BytesIO(source)
+
+
+def scan_file(source, target) -> Scan | None:
+    """One pass over the bytes: None where the strict reader must decide (a NUL byte, text that is not UTF-8,
+    no header in the first 64 KB, a missing target column, a quote after the header, ...); else the header and
+    the data rows, counted as pandas will (blank lines skipped)."""
+    try:
+        f = _open(source)
+    except OSError:
+        return None
+    with f:
+        head = f.read(HEADER_PREFIX)
+        end = head.rfind(b"\n") + 1  # the prefix ends with a whole line
+        try:
+            text = head[:end].decode("utf-8-sig")
+            header, _, _ = tokenize(text, max_rows=0)
+            first = next(ln for ln in io.StringIO(text, newline="") if ln.strip())
+        except (CSVError, UnicodeDecodeError, StopIteration):
+            return None
+        at = head.find(first.encode())
+        if at < 0 or target not in header or len(header) < 2:
+            return None
+        body = at + len(first.encode())  # where the data rows start
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset, newlines, blank, tail, last = 0, 0, False, b"\n", b"\n"  # the header line ended with a newline
+        while block := f.read(SCAN_BYTES):
+            start = max(0, body - offset)  # the data rows' first byte in this block (no copies of the block)
+            if b"\x00" in block or block.find(b'"', start) != -1:
+                return None
+            if not block.isascii() or decoder.getstate()[0]:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    return None
+            if start < len(block):
+                newlines += block.count(b"\n", start)
+                edge = tail + block[start:start + 2]
+                blank = (blank or block.find(b"\n\n", start) != -1 or block.find(b"\n\r\n", start) != -1
+                         or b"\n\n" in edge or b"\n\r\n" in edge)
+                tail, last = (tail + block[max(start, len(block) - 2):])[-2:], block[-1:]
+            offset += len(block)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+        n_rows = newlines + (last != b"\n")
+        if blank:
+            f.seek(body)
+            n_rows = sum(1 for line in f if line.rstrip(b"\r\n"))
+    return Scan(header, sniff_delimiter(first), n_rows)
+
+
+def read_blocks(source, scan, target, max_rows):
+    """The data rows a block at a time: (X block (m, D) float64, target block: float64 where every value is a
+    number, else the stripped strings); raises GiveUp where the strict reader must decide."""
+    features = [c for c in scan.header if c != target]
+    dtypes = {c: np.float64 for c in features} | {target: object}
+    chunk = parse_rows(len(scan.header))
+    with _open(source) as f, warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. "Length of header or names does not match length of data"
+        try:
+            reader = pd.read_csv(f, sep=scan.delimiter, header=0, names=scan.header, index_col=False, dtype=dtypes,
+                                 na_filter=False, engine="c", encoding="utf-8-sig", nrows=max_rows,
+                                 skip_blank_lines=True, chunksize=chunk)
+            for frame in reader:
+                X = frame[features].to_numpy(np.float64)
+                lo, hi = X.min(initial=0.0), X.max(initial=0.0)  # NaN and inf propagate
+                if not (np.isfinite(lo) and np.isfinite(hi) and max(-lo, hi) <= MAX_ABS):
+                    raise GiveUp
+                values = frame[target]
+                del frame
+                # all numbers (surrounding blanks allowed): what stripping first would give; no missing marker
+                # parses as a number. Otherwise the strict reader's steps.
+                num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+                if np.isnan(num).any():
+                    values = values.str.strip()
+                    if values.str.lower().isin(MISSING).any():
+                        raise GiveUp
+                    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+                yield X, (values.to_numpy(dtype=object) if np.isnan(num).any() else num)
+        except (ValueError, TypeError, Warning, pd.errors.ParserError) as e:
+            raise GiveUp from e
+
+
+class GiveUp(Exception):
+    """The fast reader leaves this file to the strict one."""
+
+
+def block_target(parts, target, task, n):
+    """(y (n,), task, class_names) from the target blocks of `read_blocks`, as `parse_target` gives; GiveUp on a
+    target the strict reader must explain (or a mix of numeric and text blocks)."""
+    kinds = {p.dtype == object for p in parts}
+    try:
+        if kinds == {True}:
+            return parse_target(pd.Series(np.concatenate(parts)), target, task, range(1, n + 1))
+        num = np.concatenate(parts) if parts else np.empty(0)
+        if kinds == {False} or not parts:
+            if (np.isinf(num) | (np.abs(num) > MAX_ABS) | (np.abs(num) >= 2.0**53)).any():
+                raise GiveUp  # beyond 2**53 the text tells integers apart: the strict reader has it
+            return numeric_target(num, target, task)
+    except CSVError as e:
+        raise GiveUp from e
+    raise GiveUp
+
+
+def fast_parse(data, target, task, max_rows):
+    """The fast reader on whole bytes, in file order: the strict reader's (features, X, y, task, class_names)
+    for a clean file, or None for anything else. (`load_csv_dataset` puts the blocks straight into the split.)"""
+    if not isinstance(data, bytes):
+        return None
+    scan = scan_file(data, target)
+    if scan is None or min(scan.n_rows, max_rows or scan.n_rows) < 2:
+        return None
+    try:
+        blocks = list(read_blocks(data, scan, target, max_rows))
+        y, task, class_names = block_target([b[1] for b in blocks], target, task, sum(len(b[0]) for b in blocks))
+    except GiveUp:
+        return None
+    X = np.concatenate([b[0] for b in blocks])
+    if len(X) != min(scan.n_rows, max_rows or scan.n_rows) or len(X) < 2:
+        return None
+    return [c for c in scan.header if c != target], X, y, task, class_names
