@@ -84,6 +84,13 @@ def block_rows(n_features: int) -> int:
     return max(1, BLOCK_VALUES // max(1, n_features))
 
 
+def populated(nbytes: int) -> mmap.mmap:
+    """Anonymous, page-aligned memory, populated at once (every byte is written next): faster than a fault a page."""
+    if hasattr(mmap, "MAP_POPULATE"):  # Linux
+        return mmap.mmap(-1, max(1, nbytes), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
+    return mmap.mmap(-1, max(1, nbytes))
+
+
 class RawRows:
     """An (n, D) float64 array that becomes the final (n, D) array of the run's dtype in place.
 
@@ -95,12 +102,7 @@ class RawRows:
 
     def __init__(self, n: int, n_features: int):
         self.shape = (n, n_features)
-        # anonymous and page-aligned; populated at once (every byte is written next): faster than a fault a page
-        size = max(1, n * n_features * 8)
-        if hasattr(mmap, "MAP_POPULATE"):  # Linux
-            self._map = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
-        else:
-            self._map = mmap.mmap(-1, size)
+        self._map = populated(n * n_features * 8)
         self.raw = np.frombuffer(self._map, np.float64, n * n_features).reshape(self.shape)
 
     def fill(self, blocks: Iterator[np.ndarray]) -> None:
@@ -136,19 +138,19 @@ class ShiftedRows:
     (its median, and its largest |x - shift|), so float32's rounding is relative to the column's spread, not to
     its offset: the standardised values differ from `RawRows`'s by ~1e-7 of the column's std (tests/datasets).
     The statistics are those of the stored training rows (shift and scale cancel); the (near-)constant test uses
-    the original values' span. The same blocks give the same result bit for bit. `write` raises `SpreadTooWide`
-    for a value 2**100 times the first block's spread (float32's range could not keep the rest): the caller then
-    stages the rows in float64 (`RawRows`).
+    their span mapped back to the column's units. The same blocks give the same result bit for bit. `write`
+    raises `SpreadTooWide` for a value 2**100 times the first block's spread (float32's range could not keep the
+    rest): the caller then stages the rows in float64 (`RawRows`).
     """
 
     MAX_EXPONENT = 100  # stored magnitudes stay below 2**100, far from float32's 2**128
 
     def __init__(self, n_train: int, n_val: int, n_features: int):
-        self.out = np.empty((n_train + n_val, n_features), np.float32)
+        size = (n_train + n_val) * n_features
+        self.out = np.frombuffer(populated(4 * size), np.float32, size).reshape(n_train + n_val, n_features)
         self.n_train = n_train
-        self.shift = self.exponent = None
-        self.lo = np.full(n_features, np.inf)
-        self.hi = np.full(n_features, -np.inf)
+        self.shift = self.scale = None
+        self._buf = np.empty((0, n_features))  # one block of shifted rows, reused
 
     def write(self, rows: np.ndarray, X: np.ndarray) -> None:
         """out[rows] = the float64 block X, stored shifted (rows < n_train: training rows)."""
@@ -156,23 +158,26 @@ class ShiftedRows:
             return
         if self.shift is None:
             self.shift = np.median(X, axis=0)
-            self.exponent = np.frexp(np.abs(X - self.shift).max(axis=0))[1]
-        d = np.ldexp(X - self.shift, -self.exponent)
-        if not np.abs(d).max() < 2.0**self.MAX_EXPONENT:
+            self.scale = np.ldexp(1.0, -np.frexp(np.abs(X - self.shift).max(axis=0))[1])  # exact: a power of two
+        if len(self._buf) < len(X):
+            self._buf = np.empty(X.shape)
+        d = self._buf[:len(X)]
+        np.subtract(X, self.shift, out=d)
+        np.multiply(d, self.scale, out=d)
+        if not max(d.max(), -d.min()) < 2.0**self.MAX_EXPONENT:
             raise SpreadTooWide
         self.out[rows] = d
-        train = rows < self.n_train
-        if train.any():
-            np.minimum(self.lo, X[train].min(axis=0), out=self.lo)
-            np.maximum(self.hi, X[train].max(axis=0), out=self.hi)
 
     def finish(self) -> tuple[np.ndarray, np.ndarray]:
         """(X_train, X_val): views of one C-contiguous float32 array, standardised with the training statistics."""
-        stats = column_stats(self.out[:self.n_train], True, span=(self.lo, self.hi))
+        train = self.out[:self.n_train]
+        with np.errstate(over="ignore"):  # a column's span in its own units (inf only beyond float64: not constant)
+            span = (self.shift + train.min(axis=0) / self.scale, self.shift + train.max(axis=0) / self.scale)
+        stats = column_stats(train, True, span=span)
         rows = block_rows(self.out.shape[1])
         for i in range(0, len(self.out), rows):
             standardize_into(self.out[i:i + rows], self.out[i:i + rows], stats)
-        return self.out[:self.n_train], self.out[self.n_train:]
+        return train, self.out[self.n_train:]
 
 
 class SpreadTooWide(Exception):
