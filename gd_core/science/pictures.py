@@ -24,7 +24,7 @@ from ..optim.schedules import make_schedule, scale_lr
 from ..problems import Problem
 from ..train.loop import chunked_full_batch, make_advance
 from ..train.plan import optimizer_hyperparameters, total_steps
-from ..train.runner import build_problem
+from ..train.runner import EXPLODE_FACTOR, build_problem
 
 GRID_MAX = 400  # decision-region grids: at most this many points a side
 TEMPLATE_PROBLEMS = ("softmax", "svm")  # one weight per pixel and class: a template per class
@@ -44,8 +44,9 @@ def run_schedule(config: ExperimentConfig, n: int, batch_size: int, base_lr: flo
 def snapshot_weights(config: ExperimentConfig, ds: Dataset, batch_size: int, steps: Iterable[int], *,
                      seed: int | None = None, lr: float | None = None) -> dict[int, np.ndarray]:
     """{step: a copy of the weights after that many updates} of the run (seed, batch_size, lr) of `config` on `ds`
-    (defaults: the config's first seed and lr); steps beyond the run's last are clipped to it. A run that
-    diverges keeps its last finite weights for the later steps."""
+    (defaults: the config's first seed and lr); steps beyond the run's last are clipped to it. A run stops where
+    the runner calls it diverged (a batch loss past EXPLODE_FACTOR times the starting loss, or not finite): later
+    steps get the weights it stopped with."""
     n = ds.n_train
     if not isinstance(batch_size, int) or not 1 <= batch_size <= n:
         raise ConfigError(f"batch_size must be in [1, {n}] (the training examples); got {batch_size!r}")
@@ -60,6 +61,8 @@ def snapshot_weights(config: ExperimentConfig, ds: Dataset, batch_size: int, ste
     w = problem.init_params(np.random.default_rng([seed, 0]), dtype=ds.X_train.dtype)
     sampler = BatchSampler(n, batch_size, config.sampling, np.random.default_rng([seed, 1, batch_size]))
     chunked = sampler.full and chunked_full_batch(problem, n)
+    with np.errstate(all="ignore"):
+        limit = EXPLODE_FACTOR * max(abs(problem.loss(w, ds.X_train, ds.y_train)), 1.0)
     out, step = {}, 0
     with threadpool_limits(1, user_api="blas"), \
             (ThreadPoolExecutor(1) if chunked else nullcontext()) as pool, np.errstate(all="ignore"):
@@ -68,9 +71,9 @@ def snapshot_weights(config: ExperimentConfig, ds: Dataset, batch_size: int, ste
         for target in wanted:
             diverged = False
             if step < target:
-                step, _, diverged = advance(step, target, np.inf, None)
+                step, _, diverged = advance(step, target, limit, None)
             out[target] = w.copy()
-            if diverged:  # advance stopped before a non-finite step: the rest keep these weights
+            if diverged:  # advance stopped before the step past the limit: the rest keep these weights
                 out.update({t: w.copy() for t in wanted if t > target})
                 break
     return out
