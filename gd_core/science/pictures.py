@@ -133,3 +133,29 @@ def class_templates(problem: Problem, w: np.ndarray, image_shape: tuple[int, int
         raise ConfigError(f"image_shape {image_shape} has {h * wd} pixels; the model has {problem.n_features} inputs")
     W = problem.unpack(w)["W"]  # (D, C)
     return np.ascontiguousarray(W.T).reshape(problem.n_classes, h, wd)
+
+
+class Snapshot(NamedTuple):
+    step: int  # updates done
+    weights: np.ndarray
+    val_accuracy: float  # NaN without validation rows or for regression
+
+
+def training_snapshots(config: ExperimentConfig, ds: Dataset, fractions) -> dict[int, list[Snapshot]]:
+    """{batch size: one Snapshot per fraction (0..1) of the budget in examples seen} for each batch size of
+    `config` (its first seed and lr), every run replayed once (`snapshot_weights`)."""
+    fractions = [float(f) for f in fractions]
+    problem = build_problem(config, ds)
+    out = {}
+    for B in config.resolved_batch_sizes(ds.n_train):
+        steps = [steps_at_fraction(config, ds.n_train, B, f) for f in fractions]
+        weights = snapshot_weights(config, ds, B, steps)
+        out[B] = [Snapshot(s, weights[s], _accuracy(problem, weights[s], ds)) for s in steps]
+    return out
+
+
+def _accuracy(problem: Problem, w: np.ndarray, ds: Dataset) -> float:
+    if not problem.is_classifier or ds.n_val == 0:
+        return float("nan")
+    with np.errstate(all="ignore"):
+        return float(problem.accuracy(w, ds.X_val, ds.y_val))

@@ -11,6 +11,7 @@ from gd_core.science.pictures import (
     decision_grid,
     snapshot_weights,
     steps_at_fraction,
+    training_snapshots,
 )
 from gd_core.train.runner import build_problem
 
@@ -106,3 +107,18 @@ def test_a_diverging_run_stops_where_the_runner_does():
     stopped = snapshot_weights(config, ds, 800, [last])[last]
     np.testing.assert_array_equal(stopped, snaps[2000])
     assert problem.loss(stopped, ds.X_train, ds.y_train) == pytest.approx(log["train_loss"].iloc[-1], rel=1e-10)
+
+
+def test_training_snapshots_follow_the_logged_accuracy_at_the_same_examples():
+    config = ExperimentConfig(dataset="moons", problem="mlp", batch_sizes=(1, 32, "full"), budget=4, lrs=(0.1,),
+                              n_samples=500, n_checkpoints=4, noise=0.1)
+    ds, log = build_dataset(config), run_experiment(config).log
+    snaps = training_snapshots(config, ds, [0.0, 0.5, 1.0])
+    assert sorted(snaps) == [1, 32, 400]
+    for B, shots in snaps.items():
+        run = log[log["batch_size"] == B]
+        assert [s.step for s in shots] == [0, run["step"].iloc[2], run["step"].iloc[-1]]  # 2 of 4 epochs: ck 2
+        for shot in (shots[0], shots[-1]):
+            logged = run.loc[run["step"] == shot.step, "val_accuracy"].iloc[0]
+            assert shot.val_accuracy == pytest.approx(logged, abs=1e-12)
+    assert snaps[32][-1].val_accuracy > 0.8  # moons is learnt

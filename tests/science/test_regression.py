@@ -9,7 +9,7 @@ from sklearn.metrics import mean_squared_error, r2_score
 
 from gd_core import ExperimentConfig, build_dataset, make_problem, run_experiment
 from gd_core.data.real import load_real_dataset, read_real_csv
-from gd_core.science.regression import REGRESSION_COLUMNS, regression_metrics
+from gd_core.science.regression import REGRESSION_COLUMNS, regression_metrics, target_stats
 
 
 def _raw_split(name, seed, val_fraction=0.2):
@@ -25,7 +25,7 @@ def test_rmse_in_target_units_and_r2_at_the_optimum_equal_scikit_learns():
     w = problem.optimum(ds.X_train, ds.y_train)
     summary = pd.DataFrame({"problem": ["least_squares"], "final_train_loss": [problem.loss(w, ds.X_train, ds.y_train)],
                             "final_val_loss": [problem.loss(w, ds.X_val, ds.y_val)]})
-    got = regression_metrics(summary, ds, reg=0.0).iloc[0]
+    got = regression_metrics(summary, target_stats(ds), reg=0.0).iloc[0]
     Xt, yt, Xv, yv = _raw_split("diabetes", 0)  # raw units: OLS predictions do not depend on the scaling
     model = LinearRegression().fit(Xt, yt)
     assert got["final_train_rmse"] == pytest.approx(mean_squared_error(yt, model.predict(Xt)) ** 0.5, rel=1e-9)
@@ -39,14 +39,14 @@ def test_a_long_full_batch_run_reaches_scikit_learns_r2_and_other_rows_stay_blan
     config = ExperimentConfig(problem="least_squares", dataset="diabetes", batch_sizes=("full",), lrs=(0.5,),
                               budget=3000, n_checkpoints=5)
     ds = build_dataset(config)
-    got = regression_metrics(run_experiment(config).summary, ds, config.reg).iloc[0]
+    got = regression_metrics(run_experiment(config).summary, target_stats(ds), config.reg).iloc[0]
     Xt, yt, Xv, yv = _raw_split("diabetes", 0)
     model = LinearRegression().fit(Xt, yt)
     assert got["final_val_r2"] == pytest.approx(r2_score(yv, model.predict(Xv)), abs=2e-3)
-    ridge = regression_metrics(run_experiment(config.replace(reg=0.1, budget=5)).summary, ds, 0.1)
+    ridge = regression_metrics(run_experiment(config.replace(reg=0.1, budget=5)).summary, target_stats(ds), 0.1)
     assert ridge[list(REGRESSION_COLUMNS)].isna().all().all()  # the loss holds the penalty: not an RMSE
     softmax = regression_metrics(run_experiment(ExperimentConfig(batch_sizes=(32,), budget=1)).summary,
-                                 build_dataset(ExperimentConfig()), 0.0)
+                                 target_stats(build_dataset(ExperimentConfig())), 0.0)
     assert softmax[list(REGRESSION_COLUMNS)].isna().all().all()
 
 
