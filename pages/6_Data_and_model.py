@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from gd_core import ConfigError, ExperimentConfig, build_dataset
-from gd_core.data.real import REAL
+from gd_core.data.real import REAL, read_real_csv
 from gd_core.science.pictures import TEMPLATE_PROBLEMS, class_templates, data_range, decision_grid, training_snapshots
 from gd_core.train.runner import build_problem
 from ui import data_charts, nav
@@ -19,6 +19,7 @@ REGION_MODELS = ("mlp", "softmax", "svm", "logistic")
 BATCH_CHOICES = ("1", "8", "32", "128", "full")
 LRS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 EPOCHS = (1, 2, 5, 10, 20, 50)
+REGS = (0.0, 0.001, 0.01, 0.1)
 N_FRAMES = 20  # the progress slider's positions: 0, 1/20, ..., 1 of the budget
 MAX_PANELS = 4
 N_SAMPLES_2D = 600
@@ -58,17 +59,20 @@ def picked_config(**fields) -> ExperimentConfig | None:
     return config
 
 
-def common_controls(models, default_model: str, default_lr: float, default_epochs: int) -> dict:
-    c = st.columns(4)
-    problem = c[0].selectbox("Model", models, index=models.index(default_model), key="dm_problem",
+def common_controls(models, default_model: str, default_lr: float, default_epochs: int, default_reg: float) -> dict:
+    """The model and training controls; each picture keeps its own values (keys dm_<kind>_...)."""
+    c = st.columns(5)
+    problem = c[0].selectbox("Model", models, index=models.index(default_model), key=f"dm_{kind}_problem",
                              help="mlp: one hidden layer of 32 ReLU units; softmax, svm: linear; logistic: linear, "
                                   "2 classes")
     c[1].multiselect("Batch sizes (one panel each)", BATCH_CHOICES, default=["1", "32", "full"],
                      key="dm_batch_sizes", max_selections=MAX_PANELS,
                      format_func=lambda b: "full batch" if b == "full" else f"B = {b}")
-    lr = c[2].select_slider("Learning rate", LRS, value=default_lr, key="dm_lr")
-    epochs = c[3].select_slider("Epochs", EPOCHS, value=default_epochs, key="dm_epochs")
-    return dict(problem=problem, lrs=(lr,), budget=float(epochs))
+    lr = c[2].select_slider("Learning rate", LRS, value=default_lr, key=f"dm_{kind}_lr")
+    epochs = c[3].select_slider("Epochs", EPOCHS, value=default_epochs, key=f"dm_{kind}_epochs")
+    reg = c[4].select_slider("L2 reg", REGS, value=default_reg, key=f"dm_{kind}_reg",
+                             help="loss += 0.5 * reg * |W|^2: larger values give smoother templates")
+    return dict(problem=problem, lrs=(lr,), budget=float(epochs), reg=reg)
 
 
 def progress_slider(config: ExperimentConfig) -> int:
@@ -91,7 +95,7 @@ if kind == "regions":
     dataset = c[0].selectbox("Dataset", PLANAR, key="dm_dataset")
     noise = c[1].select_slider("Noise", (0.05, 0.1, 0.2, 0.3, 0.5), value=0.2, key="dm_noise")
     n_classes = c[2].slider("Classes (blobs, spiral)", 2, 5, 3, key="dm_classes")
-    fields = common_controls(REGION_MODELS, "mlp", 0.1, 10)
+    fields = common_controls(REGION_MODELS, "mlp", 0.1, 10, 0.0)
     config = picked_config(dataset=dataset, n_samples=N_SAMPLES_2D, n_features=2, n_classes=n_classes, noise=noise,
                            **fields)
     if config is not None:
@@ -111,15 +115,19 @@ if kind == "regions":
                    "logistic) can only cut the plane with straight lines, whatever the batch size.")
 else:
     info = REAL["digits"]
-    fields = common_controls(TEMPLATE_PROBLEMS, "softmax", 0.01, 5)
-    config = picked_config(dataset="digits", **fields)
+    fields = common_controls(TEMPLATE_PROBLEMS, "softmax", 0.003, 5, 0.01)
+    standardize = st.checkbox("Standardise the pixels", value=False, key="dm_templates_standardize",
+                              help="Off: the raw pixel values 0-16, so a template reads like the digits. On: each "
+                                   "pixel scaled to unit variance, which magnifies the rarely inked border pixels "
+                                   "(and allows a larger learning rate).")
+    config = picked_config(dataset="digits", standardize=standardize, **fields)
     if config is not None:
         ds, shots = snapshots(config.to_json())
-        first = [int(np.flatnonzero(ds.y_train == c)[0]) for c in range(info.n_classes)]
-        st.plotly_chart(data_charts.examples_figure(ds.X_train[first].reshape(-1, *info.image_shape),
-                                                    [ds.class_names[c] for c in range(info.n_classes)],
-                                                    title="The data: one training image per class "
-                                                          "(standardised pixels)"), key="dm_examples")
+        _, X_raw, y_raw = read_real_csv("digits")
+        first = [int(np.flatnonzero(y_raw == c)[0]) for c in range(info.n_classes)]
+        st.plotly_chart(data_charts.examples_figure(X_raw[first].reshape(-1, *info.image_shape), info.class_names,
+                                                    title="The data: the first image of each class (pixel values "
+                                                          "0-16)"), key="dm_examples")
         frame = progress_slider(config)
         problem = build_problem(config, ds)
         rows = [(panel_label(B, ds.n_train, runs[frame]),

@@ -68,7 +68,7 @@ def test_templates_one_row_per_batch_size_one_image_per_class(page):
     assert len(images) == 30 and all(np.shape(h["z"]) == (8, 8) for h in images)
     texts = [a["text"] for a in templates["layout"]["annotations"]]
     assert [f"class {d}" for d in range(10)] == texts[:10]
-    assert [t.split(":")[0] for t in texts[10:]] == ["SGD (B=1)", "B=32", "full batch (B=1438)"]
+    assert [t.split("<br>")[0] for t in texts[10:]] == ["SGD (B=1)", "B=32", "full batch (B=1438)"]
     for h in images:  # each template on its own symmetric scale
         assert h["zmin"] == -h["zmax"] and h["zmax"] == pytest.approx(np.abs(np.asarray(h["z"])).max())
 
@@ -76,7 +76,7 @@ def test_templates_one_row_per_batch_size_one_image_per_class(page):
 def test_bad_choices_get_messages_not_tracebacks():
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     at.selectbox(key="dm_dataset").set_value("blobs")
-    at.selectbox(key="dm_problem").set_value("logistic").run()
+    at.selectbox(key="dm_regions_problem").set_value("logistic").run()
     assert not at.exception and not at.get("plotly_chart")
     assert "logistic needs exactly 2 classes; got 3 classes in dataset blobs" in md_unescape(at.error[0].value)
     at.slider(key="dm_classes").set_value(2).run()

@@ -76,12 +76,12 @@ def decision_regions_figure(panels: list[tuple[str, Grid]], X: np.ndarray, y: np
 
 
 def _image_grid(rows: list[tuple[str, np.ndarray]], column_titles, *, symmetric: bool, colorscale: str,
-                title: str | None, height_per_row: int = 120) -> go.Figure:
-    """rows of images (label, (k, h, w)): one row per label, one column per image."""
+                title: str | None, height_per_row: int = 120, row_labels: bool = True) -> go.Figure:
+    """rows of images (label, (k, h, w)): one row per label (written left of the row: a label's ": " starts a
+    second line), one column per image."""
     n_cols = max((len(images) for _, images in rows), default=1)
-    fig = make_subplots(rows=max(1, len(rows)), cols=n_cols, horizontal_spacing=0.01, vertical_spacing=0.04,
-                        column_titles=[html_escape(t) for t in column_titles][:n_cols],
-                        row_titles=[html_escape(label) for label, _ in rows])
+    fig = make_subplots(rows=max(1, len(rows)), cols=n_cols, horizontal_spacing=0.01, vertical_spacing=0.06,
+                        column_titles=[html_escape(t) for t in column_titles][:n_cols])
     for r, (_, images) in enumerate(rows, start=1):
         for c, image in enumerate(images, start=1):
             image = np.asarray(image, dtype=float)
@@ -93,12 +93,18 @@ def _image_grid(rows: list[tuple[str, np.ndarray]], column_titles, *, symmetric:
             fig.add_trace(go.Heatmap(z=image, colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=False,
                                      hovertemplate="row %{y}, column %{x}: %{z:.3g}<extra></extra>"),
                           row=r, col=c)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
-                     scaleanchor="x", constrain="domain")
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="", constrain="domain")
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="", autorange="reversed",
+                     constrain="domain")
     for i in range(1, len(rows) * n_cols + 1):  # each image square: its y axis anchored to its own x axis
         fig.update_layout({f"yaxis{i if i > 1 else ''}": {"scaleanchor": f"x{i if i > 1 else ''}"}})
-    fig.update_layout(height=70 + height_per_row * max(1, len(rows)), margin={"l": 10, "r": 90, "t": 60, "b": 10},
+    for r, (label, _) in enumerate(rows if row_labels else []):
+        axis = fig.layout[f"yaxis{r * n_cols + 1 if r else ''}"]
+        fig.add_annotation(text="<br>".join(html_escape(part) for part in label.split(": ", 1)), xref="paper",
+                           yref="paper", x=-0.005, y=sum(axis.domain) / 2, xanchor="right", showarrow=False,
+                           align="right", font={"size": 12})
+    fig.update_layout(height=70 + height_per_row * max(1, len(rows)),
+                      margin={"l": 190 if row_labels else 10, "r": 10, "t": 60, "b": 10},
                       title=html_escape(title) if title else None, plot_bgcolor="white")
     return fig
 
@@ -112,7 +118,7 @@ def templates_figure(rows: list[tuple[str, np.ndarray]], class_names, title: str
 def examples_figure(images: np.ndarray, labels, title: str | None = None) -> go.Figure:
     """A row of example images (k, h, w) from the data, each titled by its class."""
     return _image_grid([("data", images)], [f"class {c}" for c in labels], symmetric=False, colorscale="Greys",
-                       title=title, height_per_row=110)
+                       title=title, height_per_row=110, row_labels=False)
 
 
 REGRESSION_HEADERS = {"final_train_rmse": "train RMSE", "final_val_rmse": "val RMSE",
