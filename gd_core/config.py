@@ -107,7 +107,7 @@ class ExperimentConfig:
         if unknown:
             raise ConfigError(f"unknown config field(s) {', '.join(map(repr, unknown))}; allowed: "
                               f"{', '.join(FIELD_KINDS)}")
-        clashes = fixed_size_clashes(d)
+        clashes = list(fixed_size_clashes(d).values())
         if clashes:
             raise ConfigError(f"{clashes[0]}: leave the field out or give the set's value")
         return cls(**d)
@@ -142,7 +142,7 @@ class ExperimentConfig:
                 values[key] = coerce_field(key, params[key])
             except ConfigError as e:
                 errors.append(str(e))
-        for message in fixed_size_clashes(values):
+        for message in fixed_size_clashes(values).values():
             errors.append(f"{message} (the link's value is ignored)")
         try:
             return cls(**values), errors
@@ -180,14 +180,14 @@ class ExperimentConfig:
         return out
 
 
-def fixed_size_clashes(values: dict) -> list[str]:
-    """Messages for the sizes in `values` that differ from those its real dataset fixes (empty for generated
-    data, a CSV or a bad dataset name). `values` holds raw or coerced field values."""
+def fixed_size_clashes(values: dict) -> dict[str, str]:
+    """{field: message} for the sizes in `values` that differ from those its real dataset fixes (empty for
+    generated data, a CSV or a bad dataset name). `values` holds raw or coerced field values."""
     name = values.get("dataset")
     name = name.strip().lower() if isinstance(name, str) else name
     if name not in REAL_DATASETS:
-        return []
-    out = []
+        return {}
+    out = {}
     for field, fixed in fixed_sizes(name).items():
         if field in values:
             try:
@@ -195,7 +195,7 @@ def fixed_size_clashes(values: dict) -> list[str]:
             except ConfigError:
                 given = values[field]
             if given != fixed:
-                out.append(f"{field} is fixed at {fixed} by the real dataset {name}; got {shown(values[field])}")
+                out[field] = f"{field} is fixed at {fixed} by the real dataset {name}; got {shown(values[field])}"
     return out
 
 
@@ -421,8 +421,6 @@ def check_problem_fits(problem: str, task: str | None, n_classes: int | None, da
         hint = "use softmax" + ("" if dataset in REAL_DATASETS else ", or n_classes=2")
         raise ConfigError(f"problem logistic needs exactly 2 classes; got {n_classes} classes in dataset "
                           f"{dataset} ({hint})")
-
-
 
 
 def _names(task: str) -> list[str]:

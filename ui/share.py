@@ -68,9 +68,9 @@ def read_query(params: Mapping) -> tuple[ExperimentConfig, list[str]]:
     params, link_messages = link_values(params)
     messages = [*link_messages,
                 *(f"{k} cannot be set from a link; ignored" for k in URL_FORBIDDEN if params.pop(k, None))]
-    for clash in fixed_size_clashes(params):  # a real dataset's own sizes win over the link's
+    for field, clash in fixed_size_clashes(params).items():  # a real dataset's own sizes win over the link's
         messages.append(f"{clash} (the link's value is ignored)")
-        params.pop(clash.split(" ", 1)[0])
+        del params[field]
     notes = _fit_query_batch_sizes(params)
     config, errors = ExperimentConfig.from_query(params)
     config, capped = host_limits(config)
