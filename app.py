@@ -8,7 +8,9 @@ was run (ui.share).
 import streamlit as st
 
 from gd_core import summarize, to_csv
-from ui import cache, chart_controls, charts, controls, form_state, nav, presets, share
+from gd_core.science.regression import regression_metrics
+from ui import cache, chart_controls, charts, controls, data_charts, form_state, nav, presets, share
+from ui.colors import batch_size_label
 from ui.figure_cache import cached_figure
 from ui.text import md_escape
 
@@ -89,11 +91,17 @@ if st.toggle("Show validation loss, accuracy and gradient norm", key="view_metri
 st.subheader("Summary")
 target, metric = chart_controls.target_controls(results.summary, config)
 summary = summarize(log, target, metric)
+if config.problem == "least_squares":  # RMSE in the target's units and R², in the table below and the CSV
+    summary = regression_metrics(summary, cache.regression_stats(results.config, csv_bytes), results.config.reg)
 # Markdown, not st.table / st.dataframe / st.code: those pull ~0.9 MB (table), ~1.4 MB (glide grid) and ~1.5 MB
 # (syntax highlighter) of JS into a cold browser for a 4-row table and one line of text (benchmarks/DASHBOARD.md).
 summary_md = charts.summary_markdown(charts.summary_table(summary, charts.infer_n_train(log)))
 # a wide table scrolls sideways inside the column instead of running past it
 st.markdown(f'<div style="overflow-x: auto">\n\n{summary_md}\n\n</div>', unsafe_allow_html=True)
+if config.problem == "least_squares":
+    labels = [batch_size_label(int(b), charts.infer_n_train(log)) for b in summary["batch_size"]]
+    st.markdown(data_charts.regression_markdown(summary, labels))
+    st.caption(data_charts.regression_caption(results.config))
 
 st.subheader("Share and download")
 st.caption("Append to this app's address to reproduce these runs exactly (only non-default fields; "

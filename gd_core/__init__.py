@@ -13,6 +13,7 @@ _EXPORTS = {  # public name -> the module that defines it
     "to_csv": "results",
     "Dataset": "data.dataset", "DATASETS": "data.synthetic", "dataset_info": "data.synthetic",
     "make_dataset": "data.synthetic", "load_csv_dataset": "data.csv", "read_csv_columns": "data.csv",
+    "REAL_DATASETS": "data.real", "load_real_dataset": "data.real",
     "BatchSampler": "data.batching", "sample_training_data": "data.batching",
     "PROBLEMS": "problems", "make_problem": "problems",
     "gradient_check": "problems.gradcheck", "numerical_gradient": "problems.gradcheck",

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, fields
 
 from .data.dataset import MAX_FEATURES
+from .data.real import REAL_DATASETS, fixed_sizes
 from .data.synthetic import DATASETS, dataset_info
 from .optim.optimizers import OPTIMIZERS
 from .optim.schedules import LR_SCALING, SCHEDULES
@@ -38,7 +39,8 @@ class ExperimentConfig:
     problem: str = "softmax"
     hidden: int = 32  # MLP hidden width
     reg: float = 0.0  # L2 strength: loss += 0.5 * reg * |W|^2 (biases excluded)
-    # -- the data (n_samples counts train + validation)
+    # -- the data (n_samples counts train + validation); a real dataset (REAL_DATASETS) fixes n_samples,
+    # n_features and n_classes to its own: the config holds the set's values whatever was given
     dataset: str = "blobs"
     n_samples: int = 1000
     n_features: int = 2
@@ -84,6 +86,9 @@ class ExperimentConfig:
     def __post_init__(self):
         for f in fields(self):
             object.__setattr__(self, f.name, coerce_field(f.name, getattr(self, f.name)))
+        if self.dataset in REAL_DATASETS:
+            for name, value in fixed_sizes(self.dataset).items():
+                object.__setattr__(self, name, value)
         _check_relations(self)
 
     # -- round trips
@@ -102,6 +107,9 @@ class ExperimentConfig:
         if unknown:
             raise ConfigError(f"unknown config field(s) {', '.join(map(repr, unknown))}; allowed: "
                               f"{', '.join(FIELD_KINDS)}")
+        clashes = list(fixed_size_clashes(d).values())
+        if clashes:
+            raise ConfigError(f"{clashes[0]}: leave the field out or give the set's value")
         return cls(**d)
 
     @classmethod
@@ -119,8 +127,9 @@ class ExperimentConfig:
     def to_query(self) -> dict[str, str]:
         """URL parameters for the fields that differ from the defaults (values are strings)."""
         default = ExperimentConfig()
+        fixed = fixed_sizes(self.dataset) if self.dataset in REAL_DATASETS else {}  # the dataset's name says them
         return {f.name: format_field(getattr(self, f.name)) for f in fields(self)
-                if getattr(self, f.name) != getattr(default, f.name)}
+                if getattr(self, f.name) != getattr(default, f.name) and f.name not in fixed}
 
     @classmethod
     def from_query(cls, params) -> tuple[ExperimentConfig, list[str]]:
@@ -133,6 +142,8 @@ class ExperimentConfig:
                 values[key] = coerce_field(key, params[key])
             except ConfigError as e:
                 errors.append(str(e))
+        for message in fixed_size_clashes(values).values():
+            errors.append(f"{message} (the link's value is ignored)")
         try:
             return cls(**values), errors
         except ConfigError as e:
@@ -169,11 +180,30 @@ class ExperimentConfig:
         return out
 
 
+def fixed_size_clashes(values: dict) -> dict[str, str]:
+    """{field: message} for the sizes in `values` that differ from those its real dataset fixes (empty for
+    generated data, a CSV or a bad dataset name). `values` holds raw or coerced field values."""
+    name = values.get("dataset")
+    name = name.strip().lower() if isinstance(name, str) else name
+    if name not in REAL_DATASETS:
+        return {}
+    out = {}
+    for field, fixed in fixed_sizes(name).items():
+        if field in values:
+            try:
+                given = coerce_field(field, values[field])
+            except ConfigError:
+                given = values[field]
+            if given != fixed:
+                out[field] = f"{field} is fixed at {fixed} by the real dataset {name}; got {shown(values[field])}"
+    return out
+
+
 # -- field kinds and coercion (shared by JSON, URL and CLI) -------------------------------------------
 
 FIELD_KINDS = {
     "problem": ("choice", PROBLEMS), "hidden": ("int", 1, 1024), "reg": ("float", 0.0, 1e3),
-    "dataset": ("choice", (*DATASETS, "csv")), "n_samples": ("int", 2, MAX_SAMPLES),
+    "dataset": ("choice", (*DATASETS, *REAL_DATASETS, "csv")), "n_samples": ("int", 2, MAX_SAMPLES),
     "n_features": ("int", 1, MAX_FEATURES), "n_classes": ("int", 2, 100), "noise": ("float", 0.0, 100.0),
     "condition_number": ("float", 1.0, 1e8), "n_unique": ("opt_int", 1, MAX_SAMPLES),
     "label_noise": ("float", 0.0, 0.99), "val_fraction": ("float", 0.0, 0.9), "standardize": ("bool",),
@@ -382,13 +412,17 @@ def check_problem_fits(problem: str, task: str | None, n_classes: int | None, da
     if task is None:
         return
     if problem == "least_squares" and task != "regression":
-        raise ConfigError(f"problem least_squares needs a regression dataset (linear, or a CSV with a numeric "
-                          f"target); got dataset {dataset} ({task})")
+        raise ConfigError(f"problem least_squares needs a regression dataset ({', '.join(_names('regression'))}, "
+                          f"or a CSV with a numeric target); got dataset {dataset} ({task})")
     if problem != "least_squares" and task != "classification":
-        raise ConfigError(f"problem {problem} needs a classification dataset (blobs, spiral, moons, circles, "
-                          f"xor); got dataset {dataset} (regression)")
+        raise ConfigError(f"problem {problem} needs a classification dataset "
+                          f"({', '.join(_names('classification'))}); got dataset {dataset} (regression)")
     if problem == "logistic" and n_classes != 2:
+        hint = "use softmax" + ("" if dataset in REAL_DATASETS else ", or n_classes=2")
         raise ConfigError(f"problem logistic needs exactly 2 classes; got {n_classes} classes in dataset "
-                          f"{dataset} (use softmax, or n_classes=2)")
+                          f"{dataset} ({hint})")
 
 
+def _names(task: str) -> list[str]:
+    """The generated and real datasets of a task."""
+    return [n for n in (*DATASETS, *REAL_DATASETS) if dataset_info(n).task == task]

@@ -6,8 +6,9 @@ import sys
 import gd_core
 
 PUBLIC = ["BatchSampler", "ConfigError", "DATASETS", "Dataset", "ExperimentConfig", "LOG_COLUMNS", "LR_SCALING",
-          "OPTIMIZERS", "Optimizer", "PROBLEMS", "Results", "SCHEDULES", "build_dataset", "dataset_info",
-          "gradient_check", "load_csv_dataset", "make_dataset", "make_optimizer", "make_problem", "make_schedule",
+          "OPTIMIZERS", "Optimizer", "PROBLEMS", "REAL_DATASETS", "Results", "SCHEDULES", "build_dataset",
+          "dataset_info", "gradient_check", "load_csv_dataset", "load_real_dataset", "make_dataset", "make_optimizer",
+          "make_problem", "make_schedule",
           "numerical_gradient", "read_csv_columns", "read_log_csv", "run_experiment", "sample_training_data",
           "scale_lr", "summarize", "to_csv"]
 

@@ -30,6 +30,7 @@ import streamlit as st
 
 from gd_core import ExperimentConfig, Results, build_dataset, read_csv_columns, run_experiment, summarize
 from gd_core.data.csv import MAX_COLUMNS, CSVError
+from gd_core.science.regression import target_stats
 from gd_core.train.limits import check_work_budget
 from gd_core.train.plan import eval_size, plan_runs, total_steps
 from gd_core.train.runner import build_problem
@@ -271,3 +272,14 @@ def run(config: ExperimentConfig, csv_bytes: bytes | None = None, label: str = "
 def cached_run(config_json: str, csv_bytes: bytes | None = None) -> Results:
     """`run` for a config given as JSON (no progress bar)."""
     return _copy(results_for(ExperimentConfig.from_json(config_json), csv_bytes))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _target_stats(key: str, _config: ExperimentConfig, _csv_bytes: bytes | None):
+    return target_stats(load_dataset(_config, _csv_bytes))
+
+
+def regression_stats(config: ExperimentConfig, csv_bytes: bytes | None):
+    """`gd_core.science.regression.target_stats` of the config's data (a few numbers, cached by config and
+    upload), for the RMSE and R² of a regression summary; None for classification."""
+    return _target_stats(cache_key(config, csv_bytes), config, csv_bytes)

@@ -15,8 +15,18 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from gd_core import DATASETS, LR_SCALING, OPTIMIZERS, PROBLEMS, SCHEDULES, ExperimentConfig, read_csv_columns
+from gd_core import (
+    DATASETS,
+    LR_SCALING,
+    OPTIMIZERS,
+    PROBLEMS,
+    REAL_DATASETS,
+    SCHEDULES,
+    ExperimentConfig,
+    read_csv_columns,
+)
 from gd_core.config import BUDGET_UNITS, DTYPES, SAMPLING, training_examples
+from gd_core.data.real import REAL
 from gd_core.optim.optimizers import hyperparameters
 from ui.cache import load_dataset
 from ui.form_state import CUSTOM, batch_size_label, on_preset, on_submit, saved_values
@@ -113,18 +123,20 @@ def experiment_form(columns: list[str]) -> None:
 
 def _problem_fields(columns: list[str]) -> None:
     st.selectbox("Problem", PROBLEMS, key="cfg_problem",
-                 help="least_squares needs dataset linear; logistic needs 2 classes.")
-    st.selectbox("Dataset", (*DATASETS, "csv"), key="cfg_dataset")
+                 help="least_squares needs a regression dataset (linear, diabetes); logistic needs 2 classes "
+                      "(moons, circles, xor, breast_cancer, or blobs/spiral with 2).")
+    st.selectbox("Dataset", (*DATASETS, *REAL_DATASETS, "csv"), key="cfg_dataset", format_func=dataset_label,
+                 help=REAL_DATASET_HELP)
     st.selectbox("Target column (csv)", columns, key="cfg_target")
     c1, c2 = st.columns(2)
     with c1:
-        _num("Samples (train + val)", "cfg_n_samples", 2, HOSTED_MAX_SAMPLES, 100, "%d")
-        _num("Classes", "cfg_n_classes", 2, 100, 1, "%d")
+        _num("Samples (train + val)", "cfg_n_samples", 2, HOSTED_MAX_SAMPLES, 100, "%d", help=FIXED_HELP)
+        _num("Classes", "cfg_n_classes", 2, 100, 1, "%d", help=FIXED_HELP)
         _num("Condition number", "cfg_condition_number", 1.0, 1e8, 10.0, help="linear only: kappa of X^T X / N")
         _num("Label noise", "cfg_label_noise", 0.0, 0.99, 0.05, help="fraction of training labels replaced at random")
         _num("MLP hidden units", "cfg_hidden", 1, 1024, 8, "%d")
     with c2:
-        _num("Features", "cfg_n_features", 1, 1000, 1, "%d")
+        _num("Features", "cfg_n_features", 1, 1000, 1, "%d", help=FIXED_HELP)
         _num("Noise", "cfg_noise", 0.0, 100.0, 0.1)
         _num("Unique examples", "cfg_n_unique", 1, HOSTED_MAX_SAMPLES, 1, "%d",
              help="Redundancy: the training set is this many examples repeated (empty = all unique).")
@@ -180,6 +192,22 @@ def _advanced_fields() -> None:
     _num("Evaluation examples", "cfg_eval_examples", 100, HOSTED_MAX_SAMPLES, 1000, "%d")
 
 
+REAL_DATASET_HELP = ("Generated: linear (regression), blobs, spiral, moons, circles, xor. Real (shipped with the "
+                     "lab; sources and licences in gd_core/data/real_csv/PROVENANCE.md): " + "; ".join(
+                         f"{name}: {s.title}, {s.n_samples:,} examples" for name, s in REAL.items()) +
+                     ". A real dataset fixes samples, features and classes: the form's values for them are "
+                     "not used, and show the set's after Run.")
+FIXED_HELP = "A real dataset (iris, wine, breast_cancer, digits, diabetes) fixes this: the set's own value is used."
+
+
+def dataset_label(name: str) -> str:
+    """The dataset picker's label: real sets say so, with their size."""
+    if name in REAL:
+        s = REAL[name]
+        return f"{name} (real, {s.n_samples:,} x {s.n_features})"
+    return "your CSV" if name == "csv" else name
+
+
 # The closed expanders of the form: (label, expander key, widgets; SECTION_KEYS lists their keys). Their
 # widgets are drawn only once the expander has been opened in this session; until then the saved keys hold them.
 # "Problem and data" comes first, under the caption that summarises it; its widgets take the CSV's columns.
@@ -199,6 +227,13 @@ def problem_summary(v: Mapping) -> str:
     if dataset == "csv":
         target = v["cfg_target"]
         parts = [f"{head} on **your CSV**", f"target {md_code(target)}" if target else "no target yet"]
+    elif dataset in REAL:
+        s = REAL[dataset]
+        parts = [f"{head} on the real **{dataset}** set", f"{s.n_samples:,} examples",
+                 f"{s.n_features} features" + (" ({}x{} pixels)".format(*s.image_shape) if s.image_shape else "")]
+        parts += [f"{s.n_classes} classes"] if s.n_classes else [f"target: {s.target}"]
+        if v["cfg_n_unique"]:
+            parts.append(f"{int(v['cfg_n_unique']):,} unique")
     else:
         parts = [f"{head} on **{dataset}**", f"{int(v['cfg_n_samples']):,} examples",
                  f"{v['cfg_n_features']} feature{'s' if v['cfg_n_features'] != 1 else ''}"]
@@ -222,7 +257,8 @@ def batch_options(v: Mapping) -> tuple[str, ...]:
     "full" (a CSV's size is known once it is read: larger sizes then run as full batch, with a note)."""
     if v["cfg_dataset"] == "csv":
         return BATCH_OPTIONS
-    n_train = training_examples(int(v["cfg_n_samples"]), float(v["cfg_val_fraction"]))
+    n_samples = REAL[v["cfg_dataset"]].n_samples if v["cfg_dataset"] in REAL else int(v["cfg_n_samples"])
+    n_train = training_examples(n_samples, float(v["cfg_val_fraction"]))
     return tuple(o for o in BATCH_OPTIONS if o == "full" or int(o) <= n_train)
 
 

@@ -14,6 +14,7 @@ PAGES = (
     ("pages/3_Optimizers_and_learning_rate.py", "Optimizers and learning rate"),
     ("pages/4_Runs.py", "Runs"),
     ("pages/5_Batch_size_scaling.py", "Batch-size scaling"),
+    ("pages/6_Data_and_model.py", "Data and model"),
 )
 
 

@@ -17,6 +17,7 @@ from gd_core.config import (
     ConfigError,
     coerce_field,
     fit_batch_sizes,
+    fixed_size_clashes,
     format_field,
     shown,
     training_examples,
@@ -67,6 +68,9 @@ def read_query(params: Mapping) -> tuple[ExperimentConfig, list[str]]:
     params, link_messages = link_values(params)
     messages = [*link_messages,
                 *(f"{k} cannot be set from a link; ignored" for k in URL_FORBIDDEN if params.pop(k, None))]
+    for field, clash in fixed_size_clashes(params).items():  # a real dataset's own sizes win over the link's
+        messages.append(f"{clash} (the link's value is ignored)")
+        del params[field]
     notes = _fit_query_batch_sizes(params)
     config, errors = ExperimentConfig.from_query(params)
     config, capped = host_limits(config)

@@ -12,8 +12,9 @@ import sys
 
 from ..config import ExperimentConfig
 from ..results import to_csv
+from ..science.regression import regression_metrics, target_stats
 from ..train.limits import check_memory, memory_error_message
-from ..train.runner import run_experiment
+from ..train.runner import build_dataset, run_experiment
 from . import sweep
 from .io import EXIT_INTERRUPTED, FLAGS, ProgressBar, StopOnInterrupt, check_outputs, error_line, values_from_args
 
@@ -72,7 +73,10 @@ def main(argv=None) -> int:
             results = run_experiment(config, progress=bar, should_stop=lambda: interrupt.stopped)
         to_csv(results.log, args.out)
         if args.summary:
-            to_csv(results.summary, args.summary)
+            summary = results.summary
+            if config.problem == "least_squares":  # RMSE in the target's units and R²
+                summary = regression_metrics(summary, target_stats(build_dataset(config)), config.reg)
+            to_csv(summary, args.summary)
     except KeyboardInterrupt:  # before the run started, or a second Ctrl-C
         bar.clear()
         sys.stderr.write("error: interrupted; nothing was written\n")

@@ -36,6 +36,7 @@ class Dataset:
     n_classes: int | None  # None for regression
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...] | None  # label of class index i; None for regression
+    target_scale: float | None = None  # regression: one unit of y is this much of the raw target (None: unknown)
 
     @property
     def n_train(self) -> int:
@@ -77,6 +78,35 @@ def finish_targets(y_train, y_val, task, standardize, dtype):
         y_train, y_val = (a[:, 0] for a in standardize_columns(y_train[:, None], y_val[:, None], False))
     with np.errstate(over="ignore"):  # callers check finiteness after a float32 cast
         return np.ascontiguousarray(y_train, dtype), np.ascontiguousarray(y_val, dtype)
+
+
+def target_scale(y_train, task, standardize) -> float | None:
+    """A regression target's raw standard deviation when `finish_targets` standardises it (1.0 when it does not,
+    or the target is constant); None for classification. RMSE in the target's units = RMSE of y * this."""
+    if task != "regression":
+        return None
+    y = np.asarray(y_train, np.float64)
+    if not standardize or len(y) == 0 or np.ptp(y) <= 1e-12 * np.max(np.abs(y)):
+        return 1.0
+    return float(y.std())
+
+
+def tile_index(rng, k: int, n: int) -> np.ndarray:
+    """Rows 0..k-1 repeated to n rows and shuffled (n_unique: every minibatch sees the repeats)."""
+    return rng.permutation(np.resize(np.arange(k), n))
+
+
+def flip_labels(rng, y_train: np.ndarray, label_noise: float, task: str, n_classes: int | None) -> None:
+    """In place: round(label_noise * n) training labels become a uniformly random *other* class; for regression
+    those targets are shuffled among themselves (the X-y link broken, the targets' mean and std unchanged)."""
+    n = len(y_train)
+    n_flip = round(label_noise * n)
+    if n_flip:
+        idx = rng.choice(n, size=n_flip, replace=False)
+        if task == "classification":
+            y_train[idx] = (y_train[idx] + rng.integers(1, n_classes, size=n_flip)) % n_classes
+        else:
+            y_train[idx] = y_train[rng.permutation(idx)]  # same multiset: target statistics unchanged
 
 
 def block_rows(n_features: int) -> int:

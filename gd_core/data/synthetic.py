@@ -1,5 +1,6 @@
 """Synthetic datasets for the lab: `make_dataset` draws train and validation sets from one seeded distribution.
 
+`make_dataset` also loads the real sets of `real.py` by name (`REAL_DATASETS`), and `dataset_info` describes both.
 Each generator writes its rows into the shared pipeline of `dataset.py` (the `Dataset` type every loader returns);
 a user's CSV becomes the same `Dataset` through `csv.load_csv_dataset`.
 """
@@ -18,10 +19,14 @@ from .dataset import (
     check_dtype,
     column_stats,
     finish_targets,
+    flip_labels,
     is_int,
     is_real,
     standardize_into,
+    target_scale,
+    tile_index,
 )
+from .real import REAL_DATASETS, load_real_dataset, real_set
 
 DATASETS = ("linear", "blobs", "spiral", "moons", "circles", "xor")
 
@@ -43,9 +48,12 @@ _INFO = {
 
 
 def dataset_info(name: str) -> DatasetInfo:
-    """Task, fixed class count and intrinsic dimension of a generator, without generating anything."""
+    """Task, fixed class count and intrinsic dimension of a generator or a real set, without making anything."""
+    if name in REAL_DATASETS:
+        s = real_set(name)
+        return DatasetInfo(s.task, s.n_classes, None)
     if name not in _INFO:
-        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}; got {name!r}")
+        raise ValueError(f"dataset must be one of {', '.join((*DATASETS, *REAL_DATASETS))}; got {name!r}")
     return _INFO[name]
 
 
@@ -73,7 +81,14 @@ def make_dataset(name, n_samples=1000, n_features=2, n_classes=3, *, noise=0.1, 
     standardize: features get train mean/std (constant columns become 0). For `linear` features are only
     centered: per-feature scaling would undo the designed conditioning (centering keeps it and decouples
     the bias). Regression targets are standardised too (so loss scales agree across datasets).
+
+    A real set's name (`REAL_DATASETS`: iris, wine, breast_cancer, digits, diabetes) loads that set
+    (`real.load_real_dataset`): it fixes its own size, so n_samples, n_features, n_classes, noise and
+    condition_number are ignored.
     """
+    if name in REAL_DATASETS:
+        return load_real_dataset(name, label_noise=label_noise, n_unique=n_unique, val_fraction=val_fraction,
+                                 standardize=standardize, seed=seed, dtype=dtype)
     n_train, n_val = _check_args(name, n_samples, n_features, n_classes, noise, condition_number,
                                  n_unique, label_noise, val_fraction, seed)
     dtype = check_dtype(dtype)
@@ -92,7 +107,7 @@ def make_dataset(name, n_samples=1000, n_features=2, n_classes=3, *, noise=0.1, 
     if k < n_train:  # tile the k unique rows, then shuffle so every minibatch sees the repeats
         unique = np.concatenate(list(draw.blocks(rows)))  # (k, D)
         y_unique = draw.labels()
-        idx = rng.permutation(np.resize(np.arange(k), n_train))
+        idx = tile_index(rng, k, n_train)
         for i in range(0, n_train, rows):
             np.take(unique, idx[i:i + rows], axis=0, out=X_train.raw[i:i + rows])
         y_train = y_unique[idx]
@@ -107,18 +122,14 @@ def make_dataset(name, n_samples=1000, n_features=2, n_classes=3, *, noise=0.1, 
         standardize_into(X_val[i:i + len(block)], block, stats)
     y_val = draw.labels()
 
-    n_flip = round(label_noise * n_train)
-    if n_flip:
-        idx = rng.choice(n_train, size=n_flip, replace=False)
-        if info.task == "classification":
-            y_train[idx] = (y_train[idx] + rng.integers(1, n_classes, size=n_flip)) % n_classes
-        else:
-            y_train[idx] = y_train[rng.permutation(idx)]  # same multiset: target statistics unchanged
+    flip_labels(rng, y_train, label_noise, info.task, n_classes)
 
     names = tuple(f"x{i}" for i in range(n_features))
     classes = None if n_classes is None else tuple(str(c) for c in range(n_classes))
+    scale = target_scale(y_train, info.task, standardize)
     y_train, y_val = finish_targets(y_train, y_val, info.task, standardize, dtype)
-    return Dataset(name, X_train.finish(stats, dtype), y_train, X_val, y_val, info.task, n_classes, names, classes)
+    return Dataset(name, X_train.finish(stats, dtype), y_train, X_val, y_val, info.task, n_classes, names, classes,
+                   scale)
 
 
 def _balanced_labels(rng, n, n_classes):

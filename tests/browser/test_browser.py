@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 120_000
 # "/" (the home page) is covered by test_home_page_renders_default_charts.
 PAGES = {"Loss_landscape": "Loss landscape", "Gradient_check": "Gradient check",
-         "Optimizers_and_learning_rate": "Optimizers", "Runs": "Runs", "Batch_size_scaling": "Batch-size scaling"}
+         "Optimizers_and_learning_rate": "Optimizers", "Runs": "Runs", "Batch_size_scaling": "Batch-size scaling",
+         "Data_and_model": "Data and model"}
 SHARE_QUERY = "batch_sizes=1,32&budget=3.0"
 IDLE_JS = """() => {
     const app = document.querySelector("[data-testid='stApp']");

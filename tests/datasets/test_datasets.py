@@ -121,7 +121,8 @@ def test_planar_generators_append_nuisance_columns():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"name": "foo"}, r"dataset must be one of linear, blobs, spiral, moons, circles, xor; got 'foo'"),
+    ({"name": "foo"}, r"dataset must be one of linear, blobs, spiral, moons, circles, xor, iris, wine, "
+                      r"breast_cancer, digits, diabetes; got 'foo'"),
     ({"n_samples": 1}, r"n_samples must be an integer >= 2; got 1"),
     ({"n_samples": 10.0}, r"n_samples .*got 10\.0"),
     ({"name": "moons", "n_features": 1}, r"n_features must be an integer >= 2 .*'moons'; got 1"),
