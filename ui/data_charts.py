@@ -143,7 +143,7 @@ def regression_caption(config: ExperimentConfig) -> str:
     if config.dataset in REAL:
         units = f"the target's units ({REAL[config.dataset].target})"
     elif config.dataset == "csv":
-        units = "the target's units; blank for an uploaded CSV, whose target scale is not kept"
+        units = "the units of the CSV's target column"
     else:
         units = "the generated target's units"
     text = (f"RMSE: root-mean-square error of the final weights' predictions, in {units}. R²: 1 - MSE / variance "

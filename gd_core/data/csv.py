@@ -38,6 +38,7 @@ from .dataset import (
     finish_targets,
     is_int,
     is_real,
+    target_scale,
 )
 
 __all__ = ["MAX_AUTO_CLASSES", "MAX_COLUMNS", "CSVError", "load_csv_dataset", "read_csv_columns"]
@@ -145,10 +146,11 @@ def _finish(rows, X, y, task, class_names, features, target, split):
     _, _, standardize, dtype, name = split
     n_val, perm = rows.n_val, rows.perm
     X_train, X_val = X
-    y_train, y_val = finish_targets(y[perm[n_val:]], y[perm[:n_val]], task, standardize, dtype)
+    y_raw = y[perm[n_val:]]
+    y_train, y_val = finish_targets(y_raw, y[perm[:n_val]], task, standardize, dtype)
     n_classes = None if class_names is None else len(class_names)
     ds = Dataset(name, X_train, y_train, X_val, y_val, task, n_classes, tuple(features),
-                 None if class_names is None else tuple(class_names))
+                 None if class_names is None else tuple(class_names), target_scale(y_raw, task, standardize))
     if dtype == np.float32 and not standardize:
         _check_range(ds, features, target, dtype)
     return ds

@@ -20,7 +20,7 @@ REGRESSION_COLUMNS = ("final_train_rmse", "final_val_rmse", "final_train_r2", "f
 
 class TargetStats(NamedTuple):
     """What RMSE and R² need from a regression dataset: small, so a page can cache it."""
-    scale: float | None  # Dataset.target_scale: raw units per standardised unit (None: unknown, e.g. a CSV)
+    scale: float | None  # Dataset.target_scale: raw units per standardised unit (None: unknown)
     var_train: float  # variance of the (standardised) training targets
     var_val: float  # of the validation targets (NaN without validation rows)
 

@@ -411,3 +411,17 @@ def test_strict_reader_memory_is_bounded_by_the_data_not_its_tokens():
         peaks[block_rows] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     assert peaks[csv_text.STRICT_BLOCK_ROWS] < 4 * X.nbytes < peaks[10**9] / 2, peaks  # measured: 10 MB, 13, 40
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_csv_regression_keeps_its_target_scale_for_rmse_in_the_targets_units(dtype):
+    """The dashboard's RMSE column is sqrt(2 L) * target_scale: for a CSV, the raw training targets' std."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=200)
+    y = 50.0 * x + 3.0 + rng.normal(size=200)
+    text = "x,price\n" + "".join(f"{a:.17g},{b:.17g}\n" for a, b in zip(x, y, strict=True))
+    ds = load_csv_dataset(io.BytesIO(text.encode()), "price", task="regression", seed=2, dtype=dtype)
+    train = np.random.default_rng(2).permutation(200)[round(200 * 0.2):]
+    assert ds.target_scale == pytest.approx(y[train].std(), rel=1e-12)
+    raw = load_csv_dataset(io.BytesIO(text.encode()), "price", task="regression", seed=2, standardize=False)
+    assert raw.target_scale == 1.0
