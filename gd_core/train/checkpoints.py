@@ -38,13 +38,19 @@ def checkpoint_steps(steps: int, n: int, batch_size: int, sampling: str, count: 
     out = {0, steps}
     for k in range(1, count):
         out.add(min(steps, steps_for_examples(total * k / count, n, batch_size, sampling)))
-    out.update(_log_spaced(min(steps, 10 * math.ceil(steps / count)), count // 3, count // 5))
+    out.update(_log_spaced(min(steps, 10 * math.ceil(steps / count)), extra_checkpoints(count), count // 5))
     return sorted(out)
 
 
+def extra_checkpoints(count: int) -> int:
+    """The log-spaced checkpoints `checkpoint_steps` may add to its `count` evenly spaced ones: count // 3."""
+    return count // 3
+
+
 def max_checkpoints(count: int) -> int:
-    """The most checkpoints `checkpoint_steps(..., count)` returns: what the work and eval-size estimates count."""
-    return count + count // 3 + 2
+    """The most checkpoints `checkpoint_steps(..., count)` returns (with step 0 and the last step): what the
+    work estimate counts."""
+    return count + extra_checkpoints(count) + 2
 
 
 def _log_spaced(end: int, m: int, dense: int) -> list[int]:

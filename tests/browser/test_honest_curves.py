@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
-from test_browser import TIMEOUT_MS, assert_no_exception, charts, legend_texts, open_app
+from test_browser import TIMEOUT_MS, assert_no_exception, charts, legend_texts, open_app, rerun_and_wait
 
 pytestmark = pytest.mark.browser
 
@@ -13,8 +13,8 @@ NAMES = ["SGD (B=1)", "B=32", "B=256", "full batch (B=800)"]
 
 
 def tick_labels(page: Page, axis: str) -> list[str]:
-    """The drawn tick labels of one axis (plotly's `g.<axis>tick text`, e.g. axis = "x2", "y")."""
-    return page.locator(f".js-plotly-plot g.{axis}tick text").evaluate_all("els => els.map(e => e.textContent)")
+    """The drawn tick labels of one axis of the first chart (plotly's `g.<axis>tick text`, axis "x2", "y")."""
+    return charts(page).first.locator(f"g.{axis}tick text").evaluate_all("els => els.map(e => e.textContent)")
 
 
 def number(label: str) -> float:
@@ -53,10 +53,8 @@ def test_home_chart_log_ticks_legend_and_markers(page: Page, app_url):
 def test_log_y_labels_every_tick(page: Page, app_url):
     open_app(page, app_url)
     expect(charts(page).first).to_be_visible(timeout=TIMEOUT_MS)
-    page.get_by_text("Log y axis").click()
-    page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot g.ytick text')].length > 1
-        && document.querySelector('.js-plotly-plot .yaxislayer-above') !== null""", timeout=TIMEOUT_MS)
-    page.wait_for_timeout(1_500)
+    rerun_and_wait(page, lambda: page.get_by_text("Log y axis").click())
+    expect(charts(page)).to_have_count(1, timeout=TIMEOUT_MS)  # the restyled chart alone, not beside the old one
     labels = tick_labels(page, "y")
     values = [number(t) for t in labels]
     assert len(values) >= 2 and values == sorted(values) and len(set(values)) == len(values), labels
