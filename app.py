@@ -74,9 +74,9 @@ if stopped or not_started:
 view = chart_controls.view_controls()
 style = dict(log_y=view["log_y"], smoothing=view["smoothing"], band=view["band"])
 st.subheader("Training loss: per epoch, per update, per second")
-st.caption("Faint lines: the loss of the mini-batch each update saw (its wiggle shrinks as B grows). "
-           "x: a diverged run, where it stopped. On the log-scaled updates and time axes, the "
-           "start (update 0, 0 s) sits at the left edge.")
+st.caption("Each curve is the loss measured on the whole training set (or a fixed sample of it), never smoothed; "
+           "dots mark measurements where they are sparse, and a gap means none there. x: a diverged run, where it "
+           "stopped. On the log-scaled updates and time axes, the start (update 0, 0 s) sits at the left edge.")
 # built once per (log, options) for all sessions (ui/figure_cache.py): ~160 ms of plotly validation a rerun otherwise
 st.plotly_chart(cached_figure("loss_panels", log, charts.loss_panels, show_batch_loss=view["show_batch_loss"], **style),
                 key="chart_loss")
@@ -86,7 +86,8 @@ st.subheader("Validation, accuracy and gradient norm")
 if st.toggle("Show validation loss, accuracy and gradient norm", key="view_metrics"):
     st.caption("Dotted: the training counterpart. Curves that part are over- (or under-) fitting.")
     metric_x = chart_controls.metric_x_picker()
-    st.plotly_chart(cached_figure("metric_grid", log, charts.metric_grid, x=metric_x, **style), key="chart_metrics")
+    st.plotly_chart(cached_figure("metric_grid", log, charts.metric_grid, x=metric_x, log_y=view["log_y"],
+                                  band=view["band"]), key="chart_metrics")
 
 st.subheader("Summary")
 target, metric = chart_controls.target_controls(results.summary, config)

@@ -76,7 +76,7 @@ class ExperimentConfig:
     sampling: str = "shuffle"  # epoch shuffle without replacement, or independent draws with replacement
     budget_unit: str = "epochs"
     budget: float = 10.0
-    n_checkpoints: int = 200  # metric rows per run, evenly spaced in examples seen
+    n_checkpoints: int = 200  # metric rows per run: half evenly spaced in examples, half log-spaced updates
     eval_examples: int = 50_000  # checkpoints evaluate at most this many examples (fixed seeded subsample)
     dtype: str = "float64"
     target_loss: float | None = None  # summary: steps/examples/seconds to reach it

@@ -8,6 +8,7 @@ from gd_core.optim.optimizers import describe
 from gd_core.science.gradient_checks import DATASET_FOR
 from gd_core.science.lr_sweep import (
     DEFAULT_LRS,
+    FINAL_SHARE,
     STABILITY_FACTORS,
     TOO_LOW_FRACTION,
     VARIANTS,
@@ -20,7 +21,13 @@ from gd_core.science.lr_sweep import (
     variant_configs,
 )
 from ui import cache, nav
-from ui.optimizer_charts import UPDATE_RULES_LATEX, lr_sweep_chart, optimizer_curves_chart, stability_chart
+from ui.optimizer_charts import (
+    UPDATE_RULES_LATEX,
+    formula_rows,
+    lr_sweep_chart,
+    optimizer_curves_chart,
+    stability_chart,
+)
 
 LR_CHOICES = [1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
 BATCHES = [1, 8, 32, 128, "full"]
@@ -58,11 +65,10 @@ n_train = base.n_train()
 b_label = f"full batch (B={n_train})" if batch == "full" else f"batch size B={batch}"
 logs = {v: run_log(cfg.to_json()) for v, cfg in variant_configs(base, lrs).items()}
 st.plotly_chart(optimizer_curves_chart(combine_variants(logs), b_label), key="opt_curves")
-cols = st.columns(3)
-for i, v in enumerate(VARIANTS):
-    with cols[i % 3]:
-        st.markdown(f"**{v}**")
-        st.latex(UPDATE_RULES_LATEX[v])
+for row in formula_rows(VARIANTS):  # one st.columns per row: a row's formulas start level, whatever the height above
+    for col, v in zip(st.columns(3), row, strict=False):
+        col.markdown(f"**{v}**")
+        col.latex(UPDATE_RULES_LATEX[v])
 with st.expander("The rules exactly as the engine implements them (torch.optim's notation)"):
     st.markdown("\n".join(f"- **{o}**: `{describe(o)}`" for o in ("sgd", "adagrad", "rmsprop", "adam")))
 
@@ -71,7 +77,9 @@ sweep_cfg = variant_configs(base, {sweep_variant: center})[sweep_variant].replac
 sweep_log = run_log(sweep_cfg.to_json())
 st.plotly_chart(lr_sweep_chart(sweep_log, classify_lr_curves(sweep_log),
                                f"{sweep_variant}, {b_label}: loss per learning rate"), key="opt_sweep")
-st.caption(f"Verdicts: a run that diverges or ends above its starting loss is *too high*. Otherwise it is "
+st.caption(f"Verdicts read each run's final level, the median loss over its last {FINAL_SHARE:.0%} of steps (one "
+           "noisy last point decides nothing): a run that diverges or ends above its starting loss is *too high*. "
+           "Otherwise it is "
            f"*good* if its loss fell by at least {TOO_LOW_FRACTION:.0%} of the largest fall in the sweep; "
            "runs that fell less are *too low* below the best learning rate (too slow) and *too high* above "
            "it (quick at first, then stuck on a higher plateau), as in cs231n's picture.")

@@ -43,7 +43,7 @@ st.caption(f"{log['run_id'].nunique()} run(s) from {md_escape(', '.join(loaded.s
 
 c1, c2, c3 = st.columns(3)
 log_y = c1.toggle("Log y axis", key="runs_log_y")
-show_batch_loss = c2.toggle("Mini-batch loss (faint)", value=True, key="runs_batch_loss")
+show_batch_loss = c2.toggle("Mini-batch loss (faint)", key="runs_batch_loss")
 metric_x = c3.selectbox("Metrics against", runs.X_AXES, key="runs_metric_x")
 st.subheader("Training loss: per epoch, per update, per second")
 st.plotly_chart(runs.overlay(charts.loss_panels, log, log_y=log_y, show_batch_loss=show_batch_loss),

@@ -301,7 +301,7 @@ def test_preset_applied_while_expanders_are_closed():
     set_open(at, "exp_budget", True)
     assert at.selectbox(key="cfg_optimizer").value == "adam"
     assert at.number_input(key="cfg_momentum").value == 0.0  # not the 0.9 edited before the preset
-    assert at.number_input(key="cfg_budget").value == 200.0
+    assert at.number_input(key="cfg_budget").value == cfg.budget == 300.0
     submit(at)
     assert at.session_state["home_config"] == cfg
 

@@ -8,6 +8,7 @@ import pytest
 
 from benchmarks import bench_engine as be
 from gd_core import ExperimentConfig, make_problem, run_experiment
+from gd_core.train.checkpoints import checkpoint_steps
 
 N, D, C, STEPS = 2000, 5, 3, 70  # 70 steps of B = 32 cross an epoch boundary (63 steps): reshuffle + partial batch
 
@@ -136,7 +137,9 @@ def test_checkpoint_timer_counts_each_measurement_once(pool, monkeypatch):
                            budget=1.0, n_checkpoints=10)
     with be.timed_checkpoints() as spent:
         run_experiment(cfg)  # the two lrs stacked: one `many` call of both runs per checkpoint
-    assert spent[1] == 11 and spent[0] > 0  # steps 0, 1/10 .. 10/10 of the epoch
+    # steps 0, 1/10 .. 10/10 of the epoch (20 steps of B = 8 on 160 examples), and update 1 (checkpoint_steps'
+    # first log-spaced updates are 1 and 2, and 2 is already a tenth)
+    assert spent[1] == len(checkpoint_steps(20, 160, 8, "shuffle", 10)) == 12 and spent[0] > 0
 
 
 # -- benchmarks/bench_e2e.py: whole processes ------------------------------------------------------------------

@@ -47,8 +47,22 @@ def test_infer_n_train(log):
     assert charts.infer_n_train(log) == N_TRAIN
 
 
+def test_ema_smooth_by_x_distance():
+    # evenly spaced x: the plain EMA
+    np.testing.assert_allclose(charts.ema_smooth([1.0, 2.0, 3.0], 0.5, x=[0, 10, 20]),
+                               charts.ema_smooth([1.0, 2.0, 3.0], 0.5))
+    # x = 0, 1, 3 (mean gap 1.5): decays 0.5**(1/1.5) then 0.5**(2/1.5); weighted mean of the points so far
+    d1, d2 = 0.5 ** (1 / 1.5), 0.5 ** (2 / 1.5)
+    expect = [1.0, (d1 * 1 + 2) / (d1 + 1), (d2 * (d1 * 1 + 2) + 3) / (d2 * (d1 + 1) + 1)]
+    np.testing.assert_allclose(charts.ema_smooth([1.0, 2.0, 3.0], 0.5, x=[0, 1, 3]), expect)
+    # a NaN is skipped, but the distance across it still decays what came before
+    out = charts.ema_smooth([1.0, np.nan, 3.0], 0.5, x=[0, 1, 2])
+    np.testing.assert_allclose(out[[0, 2]], [1.0, (0.25 * 1 + 3) / (0.25 + 1)])
+
+
 def test_loss_curves_names_and_colours_per_batch_size(log):
-    fig = charts.loss_curves(log)
+    assert not [t for t in charts.loss_curves(log).data if "mini-batch" in t.name]  # off by default
+    fig = charts.loss_curves(log, show_batch_loss=True)
     lines = [t for t in fig.data if t.showlegend is not False]
     assert [t.name for t in lines] == [batch_size_label(b, N_TRAIN) for b in (1, 16, N_TRAIN)]
     assert [t.line.color for t in lines] == [batch_size_color(b, N_TRAIN) for b in (1, 16, N_TRAIN)]
@@ -64,7 +78,8 @@ def test_x_axes_and_log_y(log):
     for x in ("epoch", "step", "wall_time_s", "examples_seen"):
         fig = charts.loss_curves(log, x=x)
         b1 = next(t for t in fig.data if t.name == "SGD (B=1)")
-        np.testing.assert_allclose(b1.x, log.loc[log["batch_size"] == 1, x].to_numpy())
+        drawn = np.asarray(b1.x, dtype=float)  # NaN: a blank where no checkpoint measured (a pause in time)
+        np.testing.assert_allclose(drawn[np.isfinite(drawn)], log.loc[log["batch_size"] == 1, x].to_numpy())
     assert charts.loss_curves(log).layout.yaxis.type != "log"
     assert charts.loss_curves(log, log_y=True).layout.yaxis.type == "log"
     panels = charts.loss_panels(log, log_y=True)
@@ -93,11 +108,47 @@ def test_log_x_panels_draw_the_start_at_the_left_edge(log, seeds_log):
     assert charts.loss_curves(log, x="step").data[-1].x[0] == 0
 
 
-def test_smoothing_applies_to_the_curve(log):
-    raw = next(t for t in charts.loss_curves(log).data if t.name == "B=16")
-    smooth = next(t for t in charts.loss_curves(log, smoothing=0.8).data if t.name == "B=16")
-    np.testing.assert_allclose(smooth.y, charts.ema_smooth(np.asarray(raw.y), 0.8))
-    assert not np.allclose(smooth.y, raw.y)
+def test_smoothing_applies_to_the_mini_batch_loss_only(log):
+    # the curves are exact losses on fixed evaluation sets: smoothing them moved full batch's 0.839 to 0.93
+    raw = charts.loss_curves(log, show_batch_loss=True)
+    smooth = charts.loss_curves(log, show_batch_loss=True, smoothing=0.8)
+    for a, b in zip(raw.data, smooth.data, strict=True):
+        if "mini-batch" not in a.name:
+            np.testing.assert_array_equal(np.asarray(a.y, float), np.asarray(b.y, float))
+    faint = next(t for t in smooth.data if t.name == "B=16 mini-batch")
+    g = log[log["batch_size"] == 16]
+    np.testing.assert_allclose(faint.y, charts.ema_smooth(g["batch_loss"].to_numpy(), 0.8, x=g["epoch"].to_numpy()))
+    assert not np.allclose(faint.y, g["batch_loss"])
+    curve = next(t for t in smooth.data if t.name == "B=16")
+    np.testing.assert_allclose(np.asarray(curve.y, float)[np.isfinite(np.asarray(curve.y, float))], g["train_loss"])
+
+
+def test_no_line_where_no_checkpoint_measured(log):
+    # drop the B = 1 checkpoints between 0.2 and 1.5 epochs: a straight line there showed a loss nobody measured
+    sparse = log[~((log["batch_size"] == 1) & log["epoch"].between(0.2, 1.5))]
+    fig = charts.loss_curves(sparse)
+    b1 = next(t for t in fig.data if t.name == "SGD (B=1)")
+    x = np.asarray(b1.x, dtype=float)
+    gap = np.flatnonzero(np.isnan(x))
+    assert len(gap) == 1 and x[gap[0] - 1] < 0.2 and x[gap[0] + 1] > 1.5
+    sizes = np.asarray(b1.marker.size)
+    assert sizes[gap[0] - 1] > 0 and sizes[gap[0] + 1] > 0  # the measured points either side are marked
+    full = next(t for t in fig.data if t.name.startswith("full batch"))
+    assert (np.asarray(full.marker.size) > 0).all()  # a curve of 3 points shows each of them
+    assert not np.isnan(np.asarray(full.x, float)).any()  # its updates are consecutive: nothing unmeasured
+    # the complete log: no blank on the epoch axis, and its 41 points drawn as a line without markers
+    whole = next(t for t in charts.loss_curves(log).data if t.name == "SGD (B=1)")
+    assert not np.isnan(np.asarray(whole.x, float)).any() and len(whole.x) > charts.SPARSE
+    assert not np.asarray(whole.marker.size).any()
+
+
+def test_log_axes_label_every_tick_in_full(log):
+    panels = charts.loss_panels(log, log_y=True)
+    for axis in ("xaxis2", "xaxis3", "yaxis", "yaxis2", "yaxis3"):
+        assert panels.layout[axis].type == "log" and panels.layout[axis].tickformat == "~g", axis
+    assert panels.layout.xaxis.tickformat is None  # the linear epochs axis keeps plotly's labels
+    grid = charts.metric_grid(log, log_y=True)
+    assert grid.layout.yaxis.tickformat == "~g" and grid.layout.yaxis2.tickformat is None  # accuracy: linear
 
 
 def test_downsampled(log):

@@ -13,13 +13,14 @@ from gd_core.science.lr_sweep import (
     VARIANTS,
     classify_lr_curves,
     combine_variants,
+    final_level,
     lr_grid,
     stability_config,
     stable_lr_limit,
     sweep_summary,
     variant_configs,
 )
-from ui.optimizer_charts import lr_colors
+from ui.optimizer_charts import UPDATE_RULES_LATEX, formula_rows, lr_colors
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_Optimizers_and_learning_rate.py")
 
@@ -47,6 +48,14 @@ def test_page_runs_and_draws_three_charts(at):
     assert [t["name"] for t in limit["data"]] == ["converges", "diverges"]
     assert any(s["type"] == "line" and s["x0"] == s["x1"] for s in limit["layout"]["shapes"])
     assert len(at.latex) == len(VARIANTS)
+    # the formula grid: one row of columns per three rules, so each row's formulas start level
+    rows = [b for b in at.main.children.values() if b.type in ("horizontal", "flex_container")
+            and any(e.type == "latex" for c in b.children.values() for e in c.children.values())]
+    assert [[e.value.strip("$\n") for c in r.children.values() for e in c.children.values() if e.type == "latex"]
+            for r in rows] == [[UPDATE_RULES_LATEX[v] for v in row] for row in formula_rows(VARIANTS)]
+    assert formula_rows(VARIANTS) == [list(VARIANTS)[:3], list(VARIANTS)[3:]]
+    for chart in (curves, sweep, limit):  # log axes label every tick in full
+        assert chart["layout"]["yaxis"]["tickformat"] == "~g"
 
 
 def test_submitting_the_form_reruns_with_the_new_setup(at):
@@ -96,6 +105,17 @@ def test_classifier_rule_on_hand_made_curves():
                        10.0: [1.0, 3.0], 100.0: [1.0, 0.5]}, diverged=(100.0,))
     assert classify_lr_curves(log) == {1e-3: "too low", 1e-2: "good", 1e-1: "good", 1.0: "too high",
                                        10.0: "too high", 100.0: "too high"}
+
+
+def test_verdict_reads_the_final_level_not_one_noisy_final_point():
+    # 21 checkpoints: the run settled at 0.2 (as good as the best) but its last point bounced to 0.7. Read at
+    # the last point alone it fell 0.3 of the best's 0.8: "too high"; its last 10% of steps says 0.21: "good"
+    bouncy = [1.0, *np.linspace(0.9, 0.2, 17), 0.2, 0.21, 0.7]
+    log = _fake_sweep({1e-2: [1.0, *np.linspace(0.9, 0.2, 20)], 1e-1: bouncy})
+    assert classify_lr_curves(log) == {1e-2: "good", 1e-1: "good"}
+    assert final_level(np.arange(21), np.array(bouncy)) == pytest.approx(0.21)  # median of steps 18, 19, 20
+    assert final_level(np.arange(3), np.array([1.0, 0.5, np.nan])) == np.inf  # blew up at the end
+    assert final_level(np.array([0, 5]), np.array([1.0, 0.4])) == 0.4  # the last checkpoint at least
 
 
 def test_variant_configs_map_to_the_engine_optimizers():

@@ -13,10 +13,15 @@ from gd_core.config import TARGET_METRICS
 
 
 def view_controls() -> dict:
+    """The home chart's view. The curves are measured losses and are never smoothed: the smoothing (an EMA by
+    x-distance) is for the noisy mini-batch loss, drawn faint behind them on request."""
     c1, c2, c3 = st.columns(3)
+    shown = c1.toggle("Mini-batch loss (faint)", key="view_batch_loss",
+                      help="The loss of the batch each update saw: noisy for small B (its wiggle shrinks as B grows).")
     return dict(log_y=c1.toggle("Log y axis", key="view_log_y"),
-                show_batch_loss=c1.toggle("Mini-batch loss (faint)", value=True, key="view_batch_loss"),
-                smoothing=c2.slider("Smoothing (EMA)", 0.0, 0.99, 0.0, 0.01, key="view_smoothing"),
+                show_batch_loss=shown,
+                smoothing=c2.slider("Mini-batch loss smoothing (EMA)", 0.0, 0.99, 0.0, 0.01, key="view_smoothing",
+                                    disabled=not shown),
                 band=c3.radio("Seeds", ("minmax", "std", "none"), key="view_band", horizontal=True,
                               format_func={"minmax": "mean, min-max", "std": "mean ± std", "none": "mean"}.get))
 

@@ -2,21 +2,24 @@
 
 Public API (every builder colours by batch size with `ui.colors` and names traces with `batch_size_label`):
 
-    ema_smooth(values, weight) -> np.ndarray
-        TensorBoard's debiased EMA: ema_t = a*ema_{t-1} + (1-a)*x_t, shown as ema_t / (1 - a^t).
+    ema_smooth(values, weight, x=None) -> np.ndarray
+        TensorBoard's debiased EMA: ema_t = a*ema_{t-1} + (1-a)*x_t, shown as ema_t / (1 - a^t); with x, the
+        decay goes by x-distance. Only the mini-batch loss is smoothed: every other curve is measured exactly.
     infer_n_train(log) -> int | None                 examples per epoch, read back from the log
     aggregate_seeds(log, x, y) -> DataFrame           mean/min/max/std over seeds per (batch_size, base_lr, step)
     loss_curves(log, x="epoch", y="train_loss", *, log_y=False, log_x=False, smoothing=0.0, band="none",
-                show_batch_loss=True, n_train=None, max_points=300, title=None) -> go.Figure
+                show_batch_loss=False, n_train=None, max_points=300, title=None) -> go.Figure
         x: "epoch" | "step" | "wall_time_s" | "examples_seen"; band: "none" | "minmax" | "std".
     loss_panels(log, xs=("epoch", "step", "wall_time_s"), y="train_loss", **loss_curves kwargs) -> go.Figure
         the same curves side by side, one panel per x axis (equal data / equal updates / equal time).
     metric_grid(log, metrics=("val_loss", "val_accuracy", "grad_norm"), x="epoch", *, pair_train=True,
-                log_y=False, smoothing=0.0, band="none", n_train=None, max_points=300) -> go.Figure
+                log_y=False, band="none", n_train=None, max_points=300) -> go.Figure
         one panel per metric; metrics with no values (accuracy for regression) say so in the panel.
     summary_table(summary, n_train=None) -> DataFrame   readable columns for `st.table` / `st.dataframe`.
 
-Traces are SVG `go.Scatter` (not WebGL) and every curve is downsampled to `max_points` points.
+Traces are SVG `go.Scatter` (not WebGL) and every curve is downsampled to `max_points` points. No line is drawn
+across a stretch of a panel that no checkpoint measured (markers on the points either side); log axes label
+every tick in full (`ui.figures.label_log_ticks`).
 A diverged run ends with an "x" marker whose hover text says where it stopped. A log x axis cannot show x = 0:
 there every run's start (update 0, 0 s) is drawn at the axis' left edge (`log_x_start`), and hover shows x = 0.
 """
@@ -29,6 +32,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ui.colors import batch_size_color, batch_size_label
+from ui.figures import label_log_ticks
 
 AXIS_TITLES = {"epoch": "epochs (equal data)", "step": "updates (equal steps)",
                "wall_time_s": "wall-clock time (s)", "examples_seen": "examples seen",
@@ -41,24 +45,35 @@ DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 RUN_GROUP = ["batch_size", "base_lr"]
 
 
-def ema_smooth(values, weight: float) -> np.ndarray:
+def ema_smooth(values, weight: float, x=None) -> np.ndarray:
     """Debiased EMA of `values` (n,) with weight a in [0, 1): ema_t = a*ema_{t-1} + (1-a)*x_t, / (1 - a^t).
 
+    With `x` (the points' drawn positions, increasing) the decay goes by x-distance, not by point: a gap of
+    dx weighs earlier points down by a**(dx / mean gap), so densely measured stretches (the first updates) are
+    not smoothed over a longer x-span than sparse ones. Evenly spaced x gives the plain EMA above. The result
+    is sum_i d_ti v_i / sum_i d_ti with d_ti the decay from point i to t, which is TensorBoard's debiasing.
     Non-finite values are passed through and do not enter the average (as TensorBoard does).
     """
-    x = np.asarray(values, dtype=float)
+    v = np.asarray(values, dtype=float)
     if not 0.0 <= weight < 1.0:
         raise ValueError(f"smoothing weight must be in [0, 1); got {weight}")
     if weight == 0.0:
-        return x.copy()
-    out, last, t = np.empty_like(x), 0.0, 0
-    for i, v in enumerate(x):
-        if not np.isfinite(v):
-            out[i] = v
+        return v.copy()
+    if x is None:
+        decay = np.full(len(v), weight)
+    else:
+        pos = np.asarray(x, dtype=float)
+        gaps = np.diff(pos, prepend=pos[0] if len(pos) else 0.0)
+        mean_gap = (pos[-1] - pos[0]) / (len(pos) - 1) if len(pos) > 1 and pos[-1] > pos[0] else 1.0
+        decay = weight ** (gaps / mean_gap)
+    out, num, den, carry = np.empty_like(v), 0.0, 0.0, 1.0
+    for i, value in enumerate(v):
+        if not np.isfinite(value):  # by x, the distance across it still counts; by point it does not
+            out[i], carry = value, carry * (decay[i] if x is not None else 1.0)
             continue
-        t += 1
-        last = weight * last + (1.0 - weight) * v
-        out[i] = last / (1.0 - weight ** t)
+        d, carry = decay[i] * carry, 1.0
+        num, den = d * num + value, d * den + 1.0
+        out[i] = num / den
     return out
 
 
@@ -78,14 +93,19 @@ def aggregate_seeds(log: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _downsample(df: pd.DataFrame, max_points: int) -> pd.DataFrame:
-    if len(df) <= max_points:
-        return df
-    idx = np.unique(np.linspace(0, len(df) - 1, max_points).round().astype(int))
-    return df.iloc[idx]
+def _downsample(pos: np.ndarray, max_points: int, keep=()) -> np.ndarray:
+    """Indices of at most `max_points` points (plus `keep`) spread evenly over the drawn positions `pos`
+    (increasing; log10 on a log axis), so dense stretches (the first updates) are thinned and sparse ones kept."""
+    n = len(pos)
+    finite = np.isfinite(pos)
+    if n <= max_points or finite.sum() < 2:
+        return np.arange(n)
+    lo, hi = pos[finite].min(), pos[finite].max()
+    idx = np.searchsorted(np.where(finite, pos, lo), np.linspace(lo, hi, max_points))
+    return np.unique(np.r_[np.clip(idx, 0, n - 1), np.asarray(keep, dtype=int), n - 1])
 
 
-def _runs(log: pd.DataFrame, x: str, y: str, band: str, max_points: int):
+def _runs(log: pd.DataFrame, x: str, y: str, band: str):
     """Yield (batch_size, base_lr, frame with columns x, y, lo, hi, std, diverged) per curve, in plot order."""
     many_seeds = log["seed"].nunique() > 1
     if band not in BANDS:
@@ -93,7 +113,7 @@ def _runs(log: pd.DataFrame, x: str, y: str, band: str, max_points: int):
     data = aggregate_seeds(log, x, y) if many_seeds else log.assign(
         x=log[x], y=log[y], lo=log[y], hi=log[y], std=0.0, n_seeds=1)
     for (b, lr), g in data.groupby(RUN_GROUP, sort=True):
-        yield int(b), float(lr), _downsample(g.sort_values("step"), max_points)
+        yield int(b), float(lr), g.sort_values("step")
 
 
 def _name(b: int, lr: float, n_train: int | None, several_lrs: bool) -> str:
@@ -115,35 +135,69 @@ def log_x_start(log: pd.DataFrame, x: str) -> float | None:
     return float(v.min()) / 2 if len(v) else None
 
 
+GAP = 0.06  # no line across more than this share of a panel's width where updates went unmeasured
+SPARSE = 25  # a curve of at most this many points shows each one as a marker
+
+
+def _gap_breaks(pos: np.ndarray, steps: np.ndarray, span: float) -> np.ndarray:
+    """Indices i where the line from point i-1 to i is not drawn: it would cross more than GAP of the panel
+    (`pos`: drawn positions, log10 on a log axis; `span`: the panel's drawn width) over updates nobody
+    measured (steps more than one apart). A straight line there showed a loss no checkpoint saw."""
+    if len(pos) < 2 or not span > 0:
+        return np.array([], dtype=int)
+    return np.flatnonzero((np.diff(pos) > GAP * span) & (np.diff(steps) > 1)) + 1
+
+
+def _drawn(values, log_x: bool) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    if not log_x:
+        return v
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(v)
+
+
 def _add_curves(fig, log, x, y, *, row=None, col=None, smoothing=0.0, band="none", show_batch_loss=False,
-                n_train=None, max_points=300, showlegend=True, dash=None, zero_at=None) -> list[float]:
+                n_train=None, max_points=300, showlegend=True, dash=None, log_x=False) -> list[float]:
     """Draw every run of `log` as y against x; returns the finite y values of runs that did not diverge.
 
-    `zero_at` (log x axes, see `log_x_start`): where points with x <= 0 are drawn; hover shows the true x."""
+    The curves are the measured values, never smoothed; `smoothing` (EMA by x-distance, `ema_smooth`) applies
+    to the noisy mini-batch loss only. A stretch the checkpoints did not measure (`_gap_breaks`) is left
+    blank, with markers on the points either side; a curve of few points marks every point. On a log x axis
+    (`log_x`) points with x <= 0 are drawn at `log_x_start`; hover shows the true x."""
     n_train = n_train or infer_n_train(log)
+    zero_at = log_x_start(log, x) if log_x else None
 
     def xs(values) -> np.ndarray:
         v = np.asarray(values, dtype=float)
         return v if zero_at is None else np.where(v > 0, v, zero_at)
 
+    every = _drawn(xs(log[x]), log_x)
+    every = every[np.isfinite(every)]
+    span = float(every.max() - every.min()) if len(every) else 0.0
     lrs = sorted(log["base_lr"].unique())
     kept: list[float] = []
     where = {"row": row, "col": col} if row is not None else {}
-    for b, lr, g in _runs(log, x, y, band, max_points):
+    for b, lr, g in _runs(log, x, y, band):
+        drawn = _drawn(xs(g["x"]), log_x)
+        blanks = _gap_breaks(drawn, g["step"].to_numpy(), span)  # found before thinning, kept through it
+        shown = _downsample(drawn, max_points, keep=np.r_[blanks - 1, blanks])
+        g, breaks = g.iloc[shown], np.searchsorted(shown, blanks)
         color, name = batch_size_color(b, n_train), _name(b, lr, n_train, len(lrs) > 1)
         group = f"B={b} lr={lr:g}"
         line = {"color": color, "width": 2, "dash": dash or DASHES[lrs.index(lr) % len(DASHES)]}
-        ys = ema_smooth(g["y"].to_numpy(), smoothing)
+        ys = g["y"].to_numpy(dtype=float)
         full = n_train is not None and b >= n_train  # its mini-batch loss is the training loss
         if show_batch_loss and not full and "batch_loss" in log and g["n_seeds"].max() == 1:
             raw = log[(log["batch_size"] == b) & (log["base_lr"] == lr)].sort_values("step")
-            raw = _downsample(raw, max_points)
-            fig.add_trace(go.Scatter(x=xs(raw[x]), y=raw["batch_loss"], mode="lines", name=f"{name} mini-batch",
-                                     legendgroup=group, showlegend=False, opacity=0.3,
+            bx = xs(raw[x])
+            by = ema_smooth(raw["batch_loss"].to_numpy(dtype=float), smoothing, x=_drawn(bx, log_x))
+            thin = _downsample(_drawn(bx, log_x), max_points)  # smoothed at full resolution, then thinned
+            fig.add_trace(go.Scatter(x=bx[thin], y=by[thin], mode="lines", name=f"{name} mini-batch", legendgroup=group,
+                                     showlegend=False, opacity=0.6 if smoothing else 0.3,
                                      line={"color": color, "width": 1}, hoverinfo="skip"), **where)
         if band != "none" and g["n_seeds"].max() > 1:
             lo, hi = ((g["lo"], g["hi"]) if band == "minmax" else (g["y"] - g["std"], g["y"] + g["std"]))
-            lo, hi = ema_smooth(lo.to_numpy(), smoothing), ema_smooth(hi.to_numpy(), smoothing)
+            lo, hi = lo.to_numpy(dtype=float), hi.to_numpy(dtype=float)
             if not g["diverged"].any():
                 kept.extend(v for v in (*lo, *hi) if np.isfinite(v))
             fig.add_trace(go.Scatter(x=xs(g["x"]), y=hi, mode="lines", line={"width": 0}, legendgroup=group,
@@ -151,8 +205,13 @@ def _add_curves(fig, log, x, y, *, row=None, col=None, smoothing=0.0, band="none
             fig.add_trace(go.Scatter(x=xs(g["x"]), y=lo, mode="lines", line={"width": 0}, fill="tonexty",
                                      fillcolor=_rgba(color, 0.18), legendgroup=group, showlegend=False,
                                      hoverinfo="skip", name=f"{name} band {band}"), **where)
-        fig.add_trace(go.Scatter(x=xs(g["x"]), y=ys, mode="lines", name=name, legendgroup=group,
-                                 showlegend=showlegend, line=line, customdata=g["x"].to_numpy(),
+        px = xs(g["x"])
+        sizes = np.zeros(len(ys)) if len(ys) > SPARSE else np.full(len(ys), 5.0)
+        sizes[np.r_[breaks - 1, breaks].astype(int)] = 5.0  # the measured points either side of a blank
+        fig.add_trace(go.Scatter(x=np.insert(px, breaks, np.nan), y=np.insert(ys, breaks, np.nan),
+                                 mode="lines+markers", name=name, legendgroup=group, showlegend=showlegend,
+                                 line=line, marker={"size": np.insert(sizes, breaks, 0.0).tolist(), "color": color},
+                                 customdata=np.insert(g["x"].to_numpy(dtype=float), breaks, np.nan),
                                  hovertemplate=f"{name}<br>{x}=%{{customdata:.4g}}<br>{y}=%{{y:.4g}}<extra></extra>"),
                       **where)
         finite = np.isfinite(ys)
@@ -187,17 +246,17 @@ def _layout(fig: go.Figure, title: str | None, log_y: bool) -> go.Figure:
                       hovermode="closest", template="plotly_white")
     if log_y:
         fig.update_yaxes(type="log")
-    return fig
+    return label_log_ticks(fig)
 
 
 def loss_curves(log: pd.DataFrame, x: str = "epoch", y: str = "train_loss", *, log_y: bool = False,
-                log_x: bool = False, smoothing: float = 0.0, band: str = "none", show_batch_loss: bool = True,
+                log_x: bool = False, smoothing: float = 0.0, band: str = "none", show_batch_loss: bool = False,
                 n_train: int | None = None, max_points: int = 300, title: str | None = None) -> go.Figure:
-    """One curve per (batch size, lr): y against x, mini-batch loss faint behind (y == train_loss only)."""
+    """One curve per (batch size, lr): y against x; on request the mini-batch loss faint behind it (y ==
+    train_loss only), EMA-smoothed by `smoothing`."""
     fig = go.Figure()
     kept = _add_curves(fig, log, x, y, smoothing=smoothing, band=band, n_train=n_train, max_points=max_points,
-                       show_batch_loss=show_batch_loss and y == "train_loss",
-                       zero_at=log_x_start(log, x) if log_x else None)
+                       show_batch_loss=show_batch_loss and y == "train_loss", log_x=log_x)
     fig.update_xaxes(title=AXIS_TITLES.get(x, x), type="log" if log_x else None)
     fig.update_yaxes(title=AXIS_TITLES.get(y, y))
     _clip_range(fig, kept, log_y)
@@ -206,7 +265,7 @@ def loss_curves(log: pd.DataFrame, x: str = "epoch", y: str = "train_loss", *, l
 
 def loss_panels(log: pd.DataFrame, xs=("epoch", "step", "wall_time_s"), y: str = "train_loss", *,
                 log_y: bool = False, log_x_for=("step", "wall_time_s"), smoothing: float = 0.0,
-                band: str = "none", show_batch_loss: bool = True, n_train: int | None = None,
+                band: str = "none", show_batch_loss: bool = False, n_train: int | None = None,
                 max_points: int = 300, title: str | None = None) -> go.Figure:
     """`loss_curves` against several x axes side by side (shared y); steps and time on log x by default."""
     fig = make_subplots(rows=1, cols=len(xs), shared_yaxes=True, horizontal_spacing=0.03,
@@ -215,8 +274,7 @@ def loss_panels(log: pd.DataFrame, xs=("epoch", "step", "wall_time_s"), y: str =
     for i, x in enumerate(xs, start=1):
         kept += _add_curves(fig, log, x, y, row=1, col=i, smoothing=smoothing, band=band, n_train=n_train,
                             max_points=max_points, showlegend=i == 1,
-                            show_batch_loss=show_batch_loss and y == "train_loss",
-                            zero_at=log_x_start(log, x) if x in log_x_for else None)
+                            show_batch_loss=show_batch_loss and y == "train_loss", log_x=x in log_x_for)
         fig.update_xaxes(type="log" if x in log_x_for else None, row=1, col=i)
     fig.update_yaxes(title=AXIS_TITLES.get(y, y), row=1, col=1)
     _clip_range(fig, kept, log_y)
@@ -224,7 +282,7 @@ def loss_panels(log: pd.DataFrame, xs=("epoch", "step", "wall_time_s"), y: str =
 
 
 def metric_grid(log: pd.DataFrame, metrics=("val_loss", "val_accuracy", "grad_norm"), x: str = "epoch", *,
-                pair_train: bool = True, log_y: bool = False, smoothing: float = 0.0, band: str = "none",
+                pair_train: bool = True, log_y: bool = False, band: str = "none",
                 n_train: int | None = None, max_points: int = 300, title: str | None = None) -> go.Figure:
     """One panel per metric against x; with `pair_train`, val_* panels also show train_* dotted."""
     fig = make_subplots(rows=1, cols=len(metrics), horizontal_spacing=0.06,
@@ -235,17 +293,17 @@ def metric_grid(log: pd.DataFrame, metrics=("val_loss", "val_accuracy", "grad_no
                                else "no values", showarrow=False, xref="paper", yref="paper", y=0.5,
                                x=float(np.mean(fig.layout[f"xaxis{i if i > 1 else ''}"].domain)))
             continue
-        kept = _add_curves(fig, log, x, m, row=1, col=i, smoothing=smoothing, band=band, n_train=n_train,
+        kept = _add_curves(fig, log, x, m, row=1, col=i, band=band, n_train=n_train,
                            max_points=max_points, showlegend=i == 1)
         train = m.replace("val_", "train_")
         if pair_train and m.startswith("val_") and train in log:
-            kept += _add_curves(fig, log, x, train, row=1, col=i, smoothing=smoothing, n_train=n_train,
+            kept += _add_curves(fig, log, x, train, row=1, col=i, n_train=n_train,
                                 max_points=max_points, showlegend=False, dash="dot")
         if "accuracy" not in m:  # accuracy stays in its natural autorange, never on a log axis
             fig.update_yaxes(type="log" if log_y else None, row=1, col=i)
             _clip_range(fig, kept, log_y, row=1, col=i)
         fig.update_xaxes(title=AXIS_TITLES.get(x, x), row=1, col=i)
-    return _layout(fig, title, log_y=False)
+    return _layout(fig, title, log_y=False)  # its log y axes set per panel above
 
 
 SUMMARY_COLUMNS = {

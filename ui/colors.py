@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 
-# Plotly's "D3" qualitative palette minus its grey, which is kept for "full".
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
-           "#17becf", "#aec7e8", "#ffbb78", "#98df8a")
+# B = 1, 2, 4, ..., 512, then again from B = 1024. Ten saturated colours of mid lightness (visible as thin lines
+# on white), picked greedily for the largest smallest CIEDE2000 distance to each other, near-black and white,
+# then ordered so that batch sizes within a factor of 8 (cyclically: B = 1 next to B = 512) are the furthest
+# apart (tests/test_colors.py measures both). Plotly's D3 palette had B = 1 and B = 512 in two blues of one hue.
+PALETTE = ("#0088dd", "#aa2255", "#dd00ff", "#ff2200", "#009900", "#cc9900", "#555599", "#ff7799", "#00bbbb",
+           "#775511")
 FULL_COLOR = "#222222"
 
 

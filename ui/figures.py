@@ -20,3 +20,12 @@ def log_vline(fig: go.Figure, x: float, text: str | None = None, *, color: str =
         xref = "x" if not col or col == 1 else f"x{col}"
         fig.add_annotation(x=math.log10(x), xref=xref, y=y, yref="paper", text=text, showarrow=False,
                            xanchor=xanchor, yanchor="bottom", font={"size": 11, "color": color})
+
+
+def label_log_ticks(fig: go.Figure) -> go.Figure:
+    """Every tick of every log axis labelled in full ("0.3", "2", "5e-05"): left to itself plotly labels the
+    ticks between powers of ten with their first digit alone ("4 3 2 1 9 8"), which says nothing of the
+    magnitude. Apply after the axis types are set; returns `fig`."""
+    fig.update_xaxes(tickformat="~g", selector={"type": "log"})
+    fig.update_yaxes(tickformat="~g", selector={"type": "log"})
+    return fig

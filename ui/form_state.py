@@ -18,7 +18,7 @@ from collections.abc import Mapping, MutableMapping
 
 from gd_core import ConfigError, ExperimentConfig
 from gd_core.config import coerce_field
-from ui.presets import PRESETS, preset_for
+from ui.presets import PRESETS, preset_for, preset_view
 from ui.share import fit_host_budget, fit_to_data, host_limits, read_query
 
 CUSTOM = "custom"  # the scenario picker's entry for "your settings"
@@ -122,6 +122,8 @@ def init_state(state: MutableMapping, query_params) -> None:
                                       if hasattr(query_params, "get_all") else query_params)
         state["home_config"], state["home_messages"], state["home_error"] = config, messages, None
         state["cfg_preset"] = preset_for(config) or CUSTOM
+        if state["cfg_preset"] in PRESETS:  # a link to a preset opens on its lesson's view too
+            state.update(preset_view(state["cfg_preset"]))
     for k, v in config_to_state(state["home_config"]).items():
         state.setdefault(SAVED + k, v)
     live = live_keys(state)
@@ -143,6 +145,7 @@ def on_preset(state: MutableMapping) -> None:
     key = state["cfg_preset"]
     if key in PRESETS:
         _apply(state, PRESETS[key].config)
+        state.update(preset_view(key))
 
 
 def on_submit(state: MutableMapping) -> None:

@@ -89,11 +89,11 @@ def landscape_chart(w1s, w2s, Z, paths: dict[int, np.ndarray], n_train: int, ste
                     param_names=("w1", "w2"), arrows=()) -> go.Figure:
     """Full-data contour with one path per batch size. paths: batch size -> weights (steps+1, 2).
 
-    Each path is a line+marker trace named by `batch_size_label`; its position at `step` is a bigger marker
-    (trace name "now: <label>"). NaN rows (a diverged run) end the line.
+    Each path is a line+marker trace named by `batch_size_label`, drawn whole; its position at `step` is a bigger,
+    white-ringed marker (trace name "now: <label>"), and the start (white square) is drawn over them. NaN rows (a
+    diverged run) end the line.
     """
     fig = go.Figure(contour_trace(w1s, w2s, Z, name="full loss"))
-    fig.add_trace(_marker(w0, "start", "square", "white", size=11))
     for B, W in sorted(paths.items()):
         color, label = batch_size_color(B, n_train), batch_size_label(B, n_train)
         fig.add_trace(go.Scatter(x=W[:, 0], y=W[:, 1], mode="lines+markers", name=label, legendgroup=label,
@@ -107,8 +107,10 @@ def landscape_chart(w1s, w2s, Z, paths: dict[int, np.ndarray], n_train: int, ste
                                  legendgroup=label, showlegend=False,
                                  marker=dict(color=color, size=14, line=dict(color="white", width=2))))
     fig.add_traces(_arrow_traces(arrows))
+    # the start on top of the paths: at step 0 every run's "now" marker sits on it and hid it
+    fig.add_trace(_marker(w0, "start", "square", "white", size=11))
     fig.add_trace(_marker(w_star, "optimum (full data)", "star", "gold", size=18))
-    return _layout(fig, w1s, w2s, param_names, f"Full-data loss: paths up to step {step}")
+    return _layout(fig, w1s, w2s, param_names, f"Full-data loss: whole paths, each run ringed at step {step}")
 
 
 def batch_surface_chart(w1s, w2s, Zb, w, batch_min, w_star, color: str, label: str, step: int,

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
-from ui.figures import log_vline
+from ui.figures import label_log_ticks, log_vline
 
 OPTIMIZER_COLORS = dict(zip(("sgd", "sgd+momentum", "nesterov", "adagrad", "rmsprop", "adam"),
                             qualitative.Dark2, strict=False))
@@ -31,6 +31,13 @@ UPDATE_RULES_LATEX = {
             r"(1-\beta_2)\, g^2 \\ \hat m &= m / (1-\beta_1^t) \\ \hat v &= v / (1-\beta_2^t) \\ "
             r"w &\leftarrow w - \eta\, \hat m / (\sqrt{\hat v} + \epsilon) \end{aligned}",
 }
+
+
+def formula_rows(variants, per_row: int = 3) -> list[list[str]]:
+    """The update rules in rows of `per_row`, drawn one `st.columns` per row. Columns filled down (rule i in
+    column i % 3) put the second row's formulas at different heights under formulas of 1 and 2 lines."""
+    names = list(variants)
+    return [names[i:i + per_row] for i in range(0, len(names), per_row)]
 
 
 def _loss_range(values: np.ndarray, start: float, headroom: float) -> list[float]:
@@ -57,7 +64,7 @@ def optimizer_curves_chart(df: pd.DataFrame, batch_label: str, metric: str = "tr
                      range=_loss_range(df[metric].to_numpy(dtype=float), float(df[metric].iloc[0]), 1.3))
     fig.update_xaxes(title=x.replace("_", " "))
     fig.update_layout(title=f"Update rules compared at {batch_label}", legend_title="update rule", height=440)
-    return fig
+    return label_log_ticks(fig)
 
 
 def lr_colors(lrs) -> dict[float, str]:
@@ -86,7 +93,7 @@ def lr_sweep_chart(log: pd.DataFrame, verdicts: dict[float, str], title: str, me
                      range=_loss_range(log[metric].to_numpy(dtype=float), float(log[metric].iloc[0]), 3.0))
     fig.update_xaxes(title=x.replace("_", " "))
     fig.update_layout(title=title, legend_title="learning rate", height=440)
-    return fig
+    return label_log_ticks(fig)
 
 
 def stability_chart(summary: pd.DataFrame, limit: float, fastest: float | None = None,
@@ -112,6 +119,6 @@ def stability_chart(summary: pd.DataFrame, limit: float, fastest: float | None =
     for x, text, color, dash, y, side in lines:
         log_vline(fig, x, text, color=color, dash=dash, y=y, xanchor=side)
     fig.update_xaxes(title="learning rate", type="log")
-    fig.update_yaxes(title="final train loss", type="log", exponentformat="power")
+    fig.update_yaxes(title="final train loss", type="log")
     fig.update_layout(title=title, legend_title="full-batch GD", height=420)
-    return fig
+    return label_log_ticks(fig)

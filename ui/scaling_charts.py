@@ -10,11 +10,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ui.colors import batch_size_color, batch_size_label
-from ui.figures import log_vline
+from ui.figures import label_log_ticks, log_vline
 
 RULE_COLORS = {"fixed lr": "#636efa", "linear + warmup": "#ef553b", "sqrt": "#00a67e"}
 VARIANT_DASH = {"decay lr": "solid", "grow batch": "dash"}
 GREY = "#7f7f7f"
+# below the plot and horizontal, a legend wraps onto as many rows as its entries need; at the right (plotly's
+# default) it was cut at the chart's height (the noise chart's ended after B=32)
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0}
 
 
 def _b_markers(fig, B, y, n_train, name_fmt, row=None, col=None, showlegend=True, error=None):
@@ -47,9 +50,10 @@ def relative_noise_chart(df: pd.DataFrame, n_train: int, sampling: str = "shuffl
     _b_markers(fig, df["batch_size"].to_numpy(), df["measured"].to_numpy(), n_train,
                "B=%{x}: measured %{y:.3g}<extra></extra>", error=df["measured_se"].fillna(0).to_numpy())
     fig.update_xaxes(type="log", title="batch size B")
-    fig.update_yaxes(type="log", title="relative noise |G_B − G|² / |G|²", exponentformat="power")
-    fig.update_layout(title=f"Gradient noise vs batch size (B_simple = {b_simple:.3g})", height=420)
-    return fig
+    fig.update_yaxes(type="log", title="relative noise |G_B − G|² / |G|²")
+    fig.update_layout(title=f"Gradient noise vs batch size (B_simple = {b_simple:.3g})", height=520,
+                      legend=LEGEND_BELOW, margin={"b": 150})
+    return label_log_ticks(fig)
 
 
 def noise_during_training_chart(df: pd.DataFrame) -> go.Figure:
@@ -62,7 +66,7 @@ def noise_during_training_chart(df: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title="epochs")
     fig.update_yaxes(type="log")
     fig.update_layout(height=360, showlegend=False, title="Noise scale during training")
-    return fig
+    return label_log_ticks(fig)
 
 
 def steps_to_target_chart(summary: pd.DataFrame, fit, n_train: int, b_simple: float | None = None) -> go.Figure:
@@ -93,8 +97,9 @@ def steps_to_target_chart(summary: pd.DataFrame, fit, n_train: int, b_simple: fl
                           row=1, col=col, y=0.92 if label == "B_crit" else 0.84)
     fig.update_xaxes(type="log", title="batch size B")
     fig.update_yaxes(type="log")
-    fig.update_layout(height=430, title="Steps and examples to reach the target (lr tuned per batch size)")
-    return fig
+    fig.update_layout(height=520, title="Steps and examples to reach the target (lr tuned per batch size)",
+                      legend=LEGEND_BELOW, margin={"b": 150})
+    return label_log_ticks(fig)
 
 
 def tuned_lr_chart(summary: pd.DataFrame, lrs, n_train: int) -> go.Figure:
@@ -111,7 +116,7 @@ def tuned_lr_chart(summary: pd.DataFrame, lrs, n_train: int) -> go.Figure:
     fig.update_yaxes(type="log", title="tuned learning rate")
     fig.update_layout(height=360, title="Tuned learning rate per batch size (dotted: the grid's ends)",
                       showlegend=False)
-    return fig
+    return label_log_ticks(fig)
 
 
 def scaling_rules_chart(table: pd.DataFrame, b_crit: float | None = None, ref_batch_size: int | None = None
@@ -138,7 +143,7 @@ def scaling_rules_chart(table: pd.DataFrame, b_crit: float | None = None, ref_ba
     fig.update_xaxes(type="log", title="batch size B")
     fig.update_yaxes(type="log", title="final training loss (equal epochs)")
     fig.update_layout(height=420, title="Learning-rate scaling rules at equal epochs")
-    return fig
+    return label_log_ticks(fig)
 
 
 def decay_vs_grow_chart(df: pd.DataFrame, metric: str = "train_loss") -> go.Figure:
@@ -160,4 +165,4 @@ def decay_vs_grow_chart(df: pd.DataFrame, metric: str = "train_loss") -> go.Figu
                      row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)
     fig.update_layout(height=400, title="Decay the learning rate, or grow the batch (Smith et al. 2017)")
-    return fig
+    return label_log_ticks(fig)

@@ -50,13 +50,24 @@ def lr_sweep(config: ExperimentConfig, lrs) -> pd.DataFrame:
 
 
 TOO_LOW_FRACTION = 0.8
+FINAL_SHARE = 0.1  # a run's final level: the median of its checkpoints in the last 10% of its steps
+
+
+def final_level(steps: np.ndarray, loss: np.ndarray, share: float = FINAL_SHARE) -> float:
+    """The median loss over the checkpoints in the last `share` of a run's steps (the last one at least): one
+    noisy final checkpoint (a mini-batch run bouncing on its plateau) does not decide a verdict. NaN/inf count
+    as +inf, so a run that blew up stays above its start."""
+    steps, loss = np.asarray(steps, dtype=float), np.asarray(loss, dtype=float)
+    tail = loss[steps >= steps[-1] * (1 - share)] if len(steps) else loss
+    return float(np.median(np.where(np.isfinite(tail), tail, np.inf))) if len(tail) else float("nan")
 
 
 def classify_lr_curves(log: pd.DataFrame, metric: str = "train_loss",
                        too_low_fraction: float = TOO_LOW_FRACTION) -> dict[float, str]:
     """Label each base_lr of a one-batch-size sweep "too low", "good" or "too high" (cs231n's picture).
 
-    Rule, per run (first seed): `drop = initial - final` loss.
+    Rule, per run (first seed): `drop = initial - final` loss, final = `final_level` (the median over the last
+    10% of the run, not the last checkpoint alone).
       1. diverged, non-finite, or final >= initial -> "too high";
       2. drop >= too_low_fraction * (largest drop of any run) -> "good";
       3. otherwise the run fell short: "too low" if its lr is below the best run's lr (too slow to get
@@ -66,7 +77,7 @@ def classify_lr_curves(log: pd.DataFrame, metric: str = "train_loss",
     for lr, g in log.groupby("base_lr", sort=True):
         g = g[g["seed"] == g["seed"].iloc[0]]
         loss = g[metric].to_numpy(dtype=float)
-        stats[float(lr)] = (loss[0], loss[-1], bool(g["diverged"].any()))
+        stats[float(lr)] = (loss[0], final_level(g["step"].to_numpy(), loss), bool(g["diverged"].any()))
     drops = {lr: a - b for lr, (a, b, div) in stats.items() if not div and np.isfinite(b) and b < a}
     best_lr = max(drops, key=drops.get) if drops else None
     out = {}

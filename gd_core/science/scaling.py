@@ -5,7 +5,8 @@ batch instead of decaying the lr" (Smith et al. 2017) in `phases.py`.
 
 Steps to target are read from the run log's checkpoints and *interpolated* (in log loss) between the last
 checkpoint above the target and the first one at or below it, so their precision does not hinge on the
-checkpoint spacing: with >= 100 checkpoints per run the spacing is <= 1% of the run, and the interpolation
+checkpoint spacing: with >= 100 checkpoints per run the spacing is <= 1% of the run (`checkpoint_steps` adds
+log-spaced ones over the first updates, never removes these), and the interpolation
 error is a small fraction of one spacing on these smooth curves.
 """
 
@@ -23,6 +24,7 @@ import pandas as pd
 
 from ..config import ConfigError, ExperimentConfig
 from ..results import summarize
+from ..train.checkpoints import max_checkpoints
 from ..train.runner import build_dataset, build_problem, run_experiment
 from .lr_sweep import stable_lr_limit
 from .noise import noise_stats
@@ -89,7 +91,8 @@ def estimate_work(spec: SweepSpec, n_train: int, n_params: int) -> float:
     total = 0.0
     for b in spec.batch_sizes:
         steps = spec.steps(b, n_train)
-        total += len(spec.lrs) * (steps * (b + WORK_OVERHEAD) + 3 * min(steps, spec.n_checkpoints) * n_train)
+        measured = min(steps + 1, max_checkpoints(min(steps, spec.n_checkpoints)))  # as checkpoint_steps
+        total += len(spec.lrs) * (steps * (b + WORK_OVERHEAD) + 3 * measured * n_train)
     return total * n_params
 
 

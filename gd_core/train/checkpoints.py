@@ -5,6 +5,8 @@ run; their size is `plan.eval_size`), one at a time or pooled (`Evaluator.many`)
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..data.batching import examples_after, steps_for_examples
@@ -18,12 +20,50 @@ POOL_MAX_ROWS = 4096  # on sets this small a measurement is mostly per-call over
 
 
 def checkpoint_steps(steps: int, n: int, batch_size: int, sampling: str, count: int) -> list[int]:
-    """Steps at which to measure: evenly spaced in examples seen, always 0 and the last step."""
+    """Steps at which to measure, so that every x axis a chart draws is sampled where it is drawn: 0, the last
+    step, and the union of
+
+    - `count` steps evenly spaced in examples seen (the epoch and examples axes, linear time, and the
+      steps-to-target interpolation of `gd_core.science.scaling`);
+    - `count // 3` update counts log-spaced where the even ones are sparse on a log axis (the updates and time
+      axes): each of the first `count // 5` updates, then geometrically up to ten even spacings. Without them
+      B = 1's first point after the start sat at update steps/count (40 by default), and a straight line over
+      updates 1-40 hid its early loss.
+
+    All steps when steps <= count; never more than `max_checkpoints(count)` steps.
+    """
+    if steps <= count:
+        return list(range(steps + 1))
     total = examples_after(steps, n, batch_size, sampling)
     out = {0, steps}
     for k in range(1, count):
         out.add(min(steps, steps_for_examples(total * k / count, n, batch_size, sampling)))
+    out.update(_log_spaced(min(steps, 10 * math.ceil(steps / count)), extra_checkpoints(count), count // 5))
     return sorted(out)
+
+
+def extra_checkpoints(count: int) -> int:
+    """The log-spaced checkpoints `checkpoint_steps` may add to its `count` evenly spaced ones: count // 3."""
+    return count // 3
+
+
+def max_checkpoints(count: int) -> int:
+    """The most checkpoints `checkpoint_steps(..., count)` returns (with step 0 and the last step): what the
+    work estimate counts."""
+    return count + extra_checkpoints(count) + 2
+
+
+def _log_spaced(end: int, m: int, dense: int) -> list[int]:
+    """At most m distinct update counts in [1, end]: 1, 2, ..., d (d = min(dense, m, end)), then m - d
+    counts geometrically spaced from d to end (rounded; every gap at least one update, so none repeat)."""
+    d = min(dense, m, end)
+    out = list(range(1, d + 1))
+    if m <= d or d >= end:
+        return out
+    start = max(d, 1)
+    ratio = (end / start) ** (1.0 / (m - d))
+    tail = np.round(start * ratio ** np.arange(1, m - d + 1)).astype(np.int64)
+    return out + [int(v) for v in np.unique(np.clip(tail, 1, end))]
 
 
 class Evaluator:

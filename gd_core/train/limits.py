@@ -23,6 +23,7 @@ from ..data.batching import examples_after
 from ..data.csv import MAX_AUTO_CLASSES as CSV_CLASSES  # a CSV classifier's outputs, sized before it is read
 from ..data.csv import CSVError
 from ..data.synthetic import dataset_info
+from .checkpoints import max_checkpoints
 from .plan import eval_size, plan_runs, total_steps
 
 STEP_OVERHEAD = 20_000  # work units one optimizer step costs beyond its arithmetic (~50-80 us of Python on 2 cores)
@@ -49,7 +50,7 @@ def estimate_work(config: ExperimentConfig, n_train: int, n_features: int, n_par
     n_eval = min(n_train, eval_size(config, n_train, specs))
     n_val = round(n_train * config.val_fraction / max(1e-12, 1 - config.val_fraction))
     per_checkpoint = (n_eval + min(n_val, n_eval)) * per_example * EVAL_PASSES
-    work += len(specs) * (config.n_checkpoints + 2) * per_checkpoint
+    work += len(specs) * max_checkpoints(config.n_checkpoints) * per_checkpoint
     return work + (n_train + n_val) * n_features
 
 

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from ..config import ConfigError, ExperimentConfig
 from ..data.batching import examples_after, steps_for_examples
+from .checkpoints import extra_checkpoints
 
 EVAL_SHARE = 0.1  # checkpoint metrics on a subsample may cost about this share of training
 MIN_EVAL = 256  # a subsample never smaller than this: one fixed subset, so the curve stays smooth; its level
@@ -61,12 +62,13 @@ def eval_size(config: ExperimentConfig, n_train: int, specs: list[RunSpec]) -> i
     """How many examples each checkpoint measures on.
 
     Sets of at most `eval_examples` are measured whole. Larger ones use one fixed seeded subsample, shared
-    by every run, sized so that ~n_checkpoints measurements (each about three passes over the subsample:
-    loss and gradient, accuracy, validation) cost about EVAL_SHARE of the shortest run's training.
+    by every run, sized so that a run's checkpoints (n_checkpoints and the log-spaced ones
+    `checkpoints.extra_checkpoints` adds; each about three passes over the subsample: loss and gradient,
+    accuracy, validation) cost about EVAL_SHARE of the shortest run's training.
     """
     if n_train <= config.eval_examples:
         return config.eval_examples
     trained = min(examples_after(total_steps(config, n_train, s.batch_size), n_train, s.batch_size, config.sampling)
                   for s in specs)
-    affordable = int(EVAL_SHARE * trained / (3 * config.n_checkpoints))
+    affordable = int(EVAL_SHARE * trained / (3 * (config.n_checkpoints + extra_checkpoints(config.n_checkpoints))))
     return max(MIN_EVAL, min(config.eval_examples, affordable))

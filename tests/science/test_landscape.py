@@ -189,6 +189,15 @@ def test_landscape_chart_has_contour_and_one_coloured_path_per_batch_size():
     assert "full batch" in batch_size_label(n, n) and batch_size_color(n, n) == "#222222"
     assert not any(t.type == "scattergl" for t in fig.data)
     assert fig.layout.yaxis.scaleanchor == "x"
+    # the title says what is drawn: whole paths (not "paths up to step t"), each run ringed at step t
+    assert "up to step" not in fig.layout.title.text and "whole paths" in fig.layout.title.text
+    assert len(path_traces[0].x) == len(paths[1])
+    # the page's caption names the start's white square: drawn after (over) the "now" markers, which at step
+    # 0 all sit on the start and hid it
+    names = [t.name for t in fig.data]
+    start = names.index("start")
+    assert fig.data[start].marker.symbol == "square" and fig.data[start].marker.color == "white"
+    assert all(start > i for i, name in enumerate(names) if name and name.startswith("now: "))
 
 
 def test_batch_surface_chart_and_arrows():

@@ -6,7 +6,6 @@ import pytest
 from numeric import assert_decreases_to_rounding_level
 
 from gd_core import LOG_COLUMNS, ConfigError, ExperimentConfig, run_experiment
-from gd_core.train.checkpoints import checkpoint_steps
 from gd_core.train.runner import build_dataset, build_problem
 
 LSQ = dict(problem="least_squares", dataset="linear", n_samples=200, n_features=3, noise=0.5)
@@ -57,17 +56,6 @@ def test_same_config_gives_identical_numbers():
     c = ExperimentConfig(n_samples=200, batch_sizes=(1, 16, "full"), seeds=(3,), budget=2, sampling="replacement")
     a, b = run_experiment(c).log, run_experiment(c).log
     pd.testing.assert_frame_equal(a.drop(columns="wall_time_s"), b.drop(columns="wall_time_s"))
-
-
-def test_checkpoints_are_evenly_spaced_in_examples_and_include_ends():
-    steps = checkpoint_steps(1000, n=100, batch_size=10, sampling="shuffle", count=10)
-    assert steps == list(range(0, 1001, 100))
-    c = ExperimentConfig(n_samples=250, batch_sizes=(1, 7, "full"), budget=4, n_checkpoints=8)
-    log = run_experiment(c).log
-    for _, g in log.groupby("batch_size"):
-        assert g["step"].iloc[0] == 0 and g["epoch"].iloc[-1] == pytest.approx(4.0)
-    # curves line up: the B = 1 checkpoints sit at multiples of half an epoch
-    np.testing.assert_allclose(log.query("batch_size == 1")["epoch"], np.arange(9) * 0.5)
 
 
 @pytest.mark.parametrize("unit, budget, expect", [("steps", 7, 7), ("examples", 95, 10)])
