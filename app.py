@@ -76,8 +76,9 @@ st.caption("Faint lines: the loss of the mini-batch each update saw (its wiggle 
            "x: a diverged run, where it stopped. On the log-scaled updates and time axes, the "
            "start (update 0, 0 s) sits at the left edge.")
 # built once per (log, options) for all sessions (ui/figure_cache.py): ~160 ms of plotly validation a rerun otherwise
-st.plotly_chart(cached_figure("loss_panels", log, charts.loss_panels, show_batch_loss=view["show_batch_loss"], **style),
-                key="chart_loss")
+# playable: Play / Pause replay the curves in the browser (ui/animation.py), no rerun per frame
+st.plotly_chart(cached_figure("loss_panels", log, charts.playable_loss_panels,
+                              show_batch_loss=view["show_batch_loss"], **style), key="chart_loss")
 st.subheader("Validation, accuracy and gradient norm")
 # Drawn on request: a second figure (20 traces) on the first paint costs a cold browser more than it shows at a
 # glance (benchmarks/DASHBOARD.md). The toggle keeps its state across reruns.

@@ -14,7 +14,9 @@ from gd_core.config import TARGET_METRICS
 
 def view_controls() -> dict:
     c1, c2, c3 = st.columns(3)
-    return dict(log_y=c1.toggle("Log y axis", key="view_log_y"),
+    # log / linear y: the chart's own buttons, in the browser (ui/animation.py); `view_log_y` (a preset may set it)
+    # only picks the axis the chart starts with
+    return dict(log_y=bool(st.session_state.get("view_log_y", False)),
                 show_batch_loss=c1.toggle("Mini-batch loss (faint)", value=True, key="view_batch_loss"),
                 smoothing=c2.slider("Smoothing (EMA)", 0.0, 0.99, 0.0, 0.01, key="view_smoothing"),
                 band=c3.radio("Seeds", ("minmax", "std", "none"), key="view_band", horizontal=True,
