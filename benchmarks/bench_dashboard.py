@@ -51,7 +51,7 @@ st.plotly_chart(go.Figure(go.Scatter(x=list(range(50)), y=[i * i for i in range(
 '''
 FIRST_CHART_JS = """() => {
     const seen = () => [...document.querySelectorAll(".js-plotly-plot")].some(
-        p => p.offsetParent !== null && p.querySelector(".main-svg .plot"));
+        p => p.offsetParent !== null && p.querySelector(".main-svg"));
     const timer = setInterval(() => {
         if (seen()) { window.__firstChartMs = performance.now(); clearInterval(timer); }
     }, 10);
