@@ -71,6 +71,7 @@ left, right = st.columns(2)
 # built once per config for all sessions (its frames cost more than the page's other charts together)
 race = cached_figure_for("race", cfg, lambda: charts.race_chart(ls.w1s, ls.w2s, ls.Z, paths, n, ls.w_star, ls.w0,
                                                                 ls.param_names))
+left.markdown(f"**{charts.RACE_TITLE}**")
 left.plotly_chart(race, key="ls_full_chart")
 left.caption("Full-batch descent follows −∇ of this surface across the contours; smaller batches wander "
              "around it, and the wander grows as the batch shrinks.")

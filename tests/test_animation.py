@@ -138,3 +138,11 @@ def test_scale_buttons_on_a_log_chart_start_on_log():
     scale_buttons(fig)
     assert menu(fig, "scale").active == 1
     assert menu(fig, "scale").buttons[1].args[0]["yaxis.range"] == pytest.approx(list(fig.layout.yaxis.range))
+
+
+def test_a_chart_with_a_contour_redraws_each_frame():
+    """Plotly's scatter-only transition wipes a contour layer: the race chart plays with full redraws."""
+    W = np.column_stack([np.arange(5.0), np.arange(5.0)])
+    fig = go.Figure([go.Contour(z=[[0, 1], [1, 2]]), go.Scatter(x=W[:, 0], y=W[:, 1]), go.Scatter(x=[4.0], y=[4.0])])
+    race_frames(fig, [W], [1], [2])
+    assert menu(fig, PLAY_MENU).buttons[0].args[1]["frame"]["redraw"] is True

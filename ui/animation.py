@@ -92,22 +92,26 @@ def _fix_ranges(fig: go.Figure) -> None:
 
 
 def _controls(fig: go.Figure, names: Sequence[str], labels: Sequence[str], prefix: str) -> None:
-    """Play / Pause buttons and a slider with one step per frame (a step: click or drag it, or arrow keys)."""
-    play = dict(frame=dict(duration=FRAME_MS, redraw=False), transition=dict(duration=0), fromcurrent=True,
+    """Play / Pause buttons and a slider with one step per frame (a step: click or drag it, or arrow keys).
+
+    Scatter-only charts play without a full redraw per frame; a chart with other traces (the landscape's
+    contour) needs one: Plotly's scatter-only transition wipes the contour layer."""
+    redraw = any(not isinstance(t, go.Scatter) for t in fig.data)
+    play = dict(frame=dict(duration=FRAME_MS, redraw=redraw), transition=dict(duration=0), fromcurrent=True,
                 mode="immediate")
-    pause = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
+    pause = dict(frame=dict(duration=0, redraw=redraw), transition=dict(duration=0), mode="immediate")
     menus = [m for m in fig.layout.updatemenus if m.name != PLAY_MENU]
     fig.update_layout(
         updatemenus=[*menus, dict(name=PLAY_MENU, type="buttons", direction="left", showactive=False,
-                                  x=0, xanchor="left", y=0, yanchor="top", pad=dict(t=45, r=10),
+                                  x=0, xanchor="left", y=0, yanchor="top", pad=dict(t=120, r=10),
                                   buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                            dict(label="❚❚ Pause", method="animate", args=[[None], pause])])],
-        sliders=[dict(active=len(names) - 1, x=0.16, len=0.84, y=0, yanchor="top", pad=dict(t=35),
+        sliders=[dict(active=len(names) - 1, x=0, len=1, y=0, yanchor="top", pad=dict(t=50),
                       currentvalue=dict(prefix=prefix, font=dict(size=12)),
                       steps=[dict(label=lab, method="animate", args=[[name], pause])
                              for name, lab in zip(names, labels, strict=True)])])
     margin = fig.layout.margin
-    fig.update_layout(margin=dict(b=max(margin.b or 0, 110)))
+    fig.update_layout(margin=dict(b=max(margin.b or 0, 170)))
 
 
 def _compact(y: np.ndarray, exact: bool) -> np.ndarray:
@@ -209,7 +213,7 @@ def scale_buttons(fig: go.Figure) -> go.Figure:
     menus = [m for m in fig.layout.updatemenus if m.name != "scale"]
     fig.update_layout(updatemenus=[*menus, dict(
         name="scale", type="buttons", direction="left", showactive=True, active=1 if current == "log" else 0,
-        x=1, xanchor="right", y=0, yanchor="top", pad=dict(t=45),
+        x=1, xanchor="right", y=1, yanchor="bottom", pad=dict(b=4),
         buttons=[dict(label="linear y", method="relayout", args=[relayout("linear")]),
                  dict(label="log y", method="relayout", args=[relayout("log")])])])
     return fig

@@ -17,6 +17,7 @@ from ui.colors import FULL_COLOR, batch_size_color, batch_size_label
 
 SURFACE_COLORS = [[0.0, "#ffffff"], [1.0, "#9fa8b3"]]  # pale: the coloured paths stay readable on it
 N_LEVELS = 24
+RACE_TITLE = "Full-data loss: every batch size from one start"  # the page writes it above the chart's legend
 ARROW_SHARE = 0.22  # the longer gradient arrow spans this share of the view
 
 
@@ -114,7 +115,9 @@ def race_chart(w1s, w2s, Z, paths: dict[int, np.ndarray], n_train: int, w_star, 
                                  legendgroup=label, showlegend=False, hoverinfo="skip",
                                  marker=dict(color=color, size=14, line=dict(color="white", width=2))))
     fig.add_trace(_marker(w_star, "optimum (full data)", "star", "gold", size=18))
-    _layout(fig, w1s, w2s, param_names, "Full-data loss: every batch size from the same start (press Play)")
+    _layout(fig, w1s, w2s, param_names, RACE_TITLE)
+    fig.update_layout(title=None, height=640, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+                      margin=dict(t=70))
     return race_frames(fig, [W for _, W in ordered], path_traces, marker_traces, n_frames)
 
 

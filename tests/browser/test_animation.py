@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 STATE_JS = """(i) => {
     const p = document.querySelectorAll('.js-plotly-plot')[i];
     const slider = (p._fullLayout.sliders || [])[0];
-    return {active: slider ? slider.active : null, lengths: p._fullData.map(t => t._length),
+    return {active: slider ? slider.active : null, lengths: p._fullData.map(t => t._length || 0),
             frames: (p._transitionData && p._transitionData._frames || []).length};
 }"""
 
@@ -39,6 +39,8 @@ def click_menu(page: Page, chart: int, label: str) -> None:
 def play_pause(page: Page, url: str, chart: int, tmp_path, shot: str | None = None) -> None:
     """Play, see frames advance with no websocket message either way and no rerun; Pause, see them stop."""
     counts = count_messages(page)  # before the page opens its socket
+    if shot:
+        page.set_viewport_size({"width": 1400, "height": 1250})  # the page's top and both charts
     open_app(page, url)
     before = chart_state(page, chart)
     assert before["frames"] >= 2 and before["active"] == before["frames"] - 1, before  # drawn as the whole chart
@@ -55,7 +57,6 @@ def play_pause(page: Page, url: str, chart: int, tmp_path, shot: str | None = No
     page.wait_for_timeout(600)
     assert chart_state(page, chart)["active"] == paused["active"] < before["active"]
     if shot:
-        page.locator(".js-plotly-plot").nth(chart).scroll_into_view_if_needed()
         page.screenshot(path=str(screenshot_path(shot, tmp_path)))
     assert (counts["sent"], counts["received"]) == (sent, received), counts  # nothing went to or came from the server
     assert page.locator("[data-testid='stApp']").get_attribute("data-test-script-state") != "running"
