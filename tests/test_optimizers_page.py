@@ -46,6 +46,14 @@ def test_page_runs_and_draws_three_charts(at):
     assert limit["layout"]["xaxis"]["type"] == "log"
     assert [t["name"] for t in limit["data"]] == ["converges", "diverges"]
     assert any(s["type"] == "line" and s["x0"] == s["x1"] for s in limit["layout"]["shapes"])
+    assert not at.latex  # the formulas are drawn once their expander is opened (no KaTeX on the first paint)
+
+
+def test_formulas_drawn_once_opened():
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.session_state["opt_formulas"] = True  # what a click on the expander does
+    at.run()
+    assert not at.exception
     assert len(at.latex) == len(VARIANTS)
 
 
