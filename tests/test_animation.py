@@ -8,7 +8,16 @@ import pytest
 
 from gd_core import ExperimentConfig, run_experiment
 from ui import animation, charts
-from ui.animation import FRAME_BUDGET, MAX_FRAMES, PLAY_MENU, frame_count, growing_frames, race_frames, scale_buttons
+from ui.animation import (
+    FRAME_BUDGET,
+    MAX_FRAMES,
+    PLAY_MENU,
+    PLAY_MS,
+    frame_count,
+    growing_frames,
+    race_frames,
+    scale_buttons,
+)
 
 
 def menu(fig: go.Figure, name: str):
@@ -69,6 +78,7 @@ def test_playable_loss_panels_frames_are_bounded_prefixes_ending_in_the_chart(ho
     assert [b.label for b in play.buttons] == ["▶ Play", "❚❚ Pause"]
     assert play.buttons[0].args[0] is None and play.buttons[0].args[1]["fromcurrent"]
     assert play.buttons[0].args[1]["frame"]["redraw"] is False  # scatter frames: no full redraw per frame
+    assert play.buttons[0].args[1]["frame"]["duration"] == int(min(150, max(40, PLAY_MS / n)))  # one replay: ~PLAY_MS
     assert list(play.buttons[1].args[0]) == [None]  # Plotly's pause: animate to no frame, immediately
     steps = fig.layout.sliders[0].steps
     assert [list(s.args[0])[0] for s in steps] == [f.name for f in fig.frames] and fig.layout.sliders[0].active == n - 1

@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 
 MAX_FRAMES = 120
 FRAME_BUDGET = 40_000  # numbers in all frames together: bytes, and the time st.plotly_chart takes to copy them
-FRAME_MS = 80
+PLAY_MS = 4000  # a whole replay, whatever the number of frames (each frame 40-150 ms)
 PLAY_MENU = "play"  # updatemenus' name: tests and the page find the buttons by it
 
 
@@ -97,7 +97,8 @@ def _controls(fig: go.Figure, names: Sequence[str], labels: Sequence[str], prefi
     Scatter-only charts play without a full redraw per frame; a chart with other traces (the landscape's
     contour) needs one: Plotly's scatter-only transition wipes the contour layer."""
     redraw = any(not isinstance(t, go.Scatter) for t in fig.data)
-    play = dict(frame=dict(duration=FRAME_MS, redraw=redraw), transition=dict(duration=0), fromcurrent=True,
+    frame_ms = int(min(150, max(40, PLAY_MS / len(names))))
+    play = dict(frame=dict(duration=frame_ms, redraw=redraw), transition=dict(duration=0), fromcurrent=True,
                 mode="immediate")
     pause = dict(frame=dict(duration=0, redraw=redraw), transition=dict(duration=0), mode="immediate")
     menus = [m for m in fig.layout.updatemenus if m.name != PLAY_MENU]
