@@ -156,3 +156,15 @@ def test_a_chart_with_a_contour_redraws_each_frame():
     fig = go.Figure([go.Contour(z=[[0, 1], [1, 2]]), go.Scatter(x=W[:, 0], y=W[:, 1]), go.Scatter(x=[4.0], y=[4.0])])
     race_frames(fig, [W], [1], [2])
     assert menu(fig, PLAY_MENU).buttons[0].args[1]["frame"]["redraw"] is True
+
+
+def test_shared_axes_get_one_range_for_the_whole_group(home_log):
+    """loss_panels shares y across panels (`matches`): the fixed range covers every panel's lines."""
+    fig = charts.playable_loss_panels(home_log, log_y=True)
+    ys = np.concatenate([np.asarray(t.y, dtype=float) for t in fig.data])
+    ys = np.log10(ys[np.isfinite(ys) & (ys > 0)])
+    lo, hi = fig.layout.yaxis.range
+    assert lo <= ys.min() and hi >= ys.max()
+    assert fig.layout.yaxis2.matches == "y" and fig.layout.yaxis2.range is None
+    log_button = menu(fig, "scale").buttons[1].args[0]
+    assert set(log_button) == {"yaxis.type", "yaxis2.type", "yaxis3.type", "yaxis.range"}  # one range for all

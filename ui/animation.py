@@ -83,11 +83,17 @@ def _span(values: np.ndarray, log: bool) -> list[float] | None:
 
 
 def _fix_ranges(fig: go.Figure) -> None:
-    """Set every autoranged axis to the span of its data, so frames do not rescale it."""
+    """Set every autoranged axis to the span of its data, so frames do not rescale it. Axes that match another
+    (shared subplot axes) take the span of the whole group."""
     for letter in "xy":
+        groups: dict[str, list[np.ndarray]] = {}
         for name, values in _axis_values(fig, letter).items():
-            axis = fig.layout[name]
-            if axis is not None and axis.range is None and (rng := _span(values, axis.type == "log")):
+            matches = fig.layout[name].matches if fig.layout[name] is not None else None
+            root = f"{letter}axis{matches[1:]}" if matches else name
+            groups.setdefault(root, []).append(values)
+        for root, parts in groups.items():
+            axis = fig.layout[root]
+            if axis is not None and axis.range is None and (rng := _span(np.concatenate(parts), axis.type == "log")):
                 axis.range = rng
 
 
@@ -197,15 +203,19 @@ def scale_buttons(fig: go.Figure) -> go.Figure:
     """Linear / log y buttons applied in the browser (every y axis with data; no rerun). Each button sets the axis
     type and a fixed range: the figure's own for its current type, else the data's span."""
     values = _axis_values(fig, "y")
-    names = [n for n in values if fig.layout[n] is not None]
+    typed = [n for n in values if fig.layout[n] is not None]  # every y axis changes type
+    names = [n for n in typed if not fig.layout[n].matches]  # ranges: the matched axes follow theirs
+    for n in values:
+        if fig.layout[n] is not None and fig.layout[n].matches:  # a shared axis: its group's span
+            root = f"yaxis{fig.layout[n].matches[1:]}"
+            values[root] = np.concatenate([values.get(root, np.array([])), values[n]])
 
     def relayout(kind: str) -> dict:
-        out = {}
+        out = {f"{name}.type": kind for name in typed}
         for name in names:
             axis = fig.layout[name]
             same = (axis.type == "log") == (kind == "log")
             rng = list(axis.range) if same and axis.range is not None else _span(values[name], kind == "log")
-            out[f"{name}.type"] = kind
             if rng is not None:
                 out[f"{name}.range"] = rng
         return out
