@@ -5,13 +5,14 @@ round trip per frame, no script rerun). A frame only sends the `y` arrays of the
 of the static chart's arrays: Plotly draws min(len(x), len(y)) points, so the full `x`, `customdata` and hover
 text stay in the trace and still belong to the points shown. The last frame is the static chart itself.
 
-    growing_frames(fig, n_frames=MAX_FRAMES, *, label="frame") -> fig
+    growing_frames(fig, n_frames=None, *, label="frame", stop_format="{:.3g}") -> fig
         each line grows along its own x axis: frame k shows the points with x up to the k-th of n evenly
         spaced stops over that axis (log-spaced on a log axis); panels side by side grow together.
-    race_frames(fig, paths, path_traces, marker_traces, n_frames=MAX_FRAMES) -> fig
+    race_frames(fig, paths, path_traces, marker_traces, n_frames=None) -> fig
         paths (steps + 1, 2) drawn up to step t and one marker per path at w_t: every batch size racing.
     scale_buttons(fig) -> fig            client-side linear / log y buttons (no rerun)
     frame_count(points, max_frames, budget) -> int     how many frames fit a budget of numbers sent
+    (n_frames=None: as many as `frame_count` allows, at most MAX_FRAMES and one per point or step)
 
 Axis ranges are fixed to the whole chart's before playing, so the axes stand still while the lines grow.
 """
@@ -32,7 +33,7 @@ PLAY_MENU = "play"  # updatemenus' name: tests and the page find the buttons by 
 def frame_count(points: int, max_frames: int = MAX_FRAMES, budget: int = FRAME_BUDGET) -> int:
     """Frames whose prefixes (on average half of `points` numbers each) fit `budget`, at least 2."""
     if points <= 0:
-        return max(2, min(max_frames, 2))
+        return 2
     return int(max(2, min(max_frames, 2 * budget // points)))
 
 
