@@ -16,7 +16,7 @@ first load computes it on the server (what Run does after picking the preset), t
 First paint (`--first-paint-repeats K`, default 3; `--first-paint-only` skips the rest): every page of
 `ui.nav.PAGES` served by the home server (its path, e.g. /Loss_landscape), each load right after a load of the
 one-chart page (the floor, served by its own server in the same run), timed in a new Chromium from navigation
-start to the first chart drawn (a `.js-plotly-plot` with its plot SVG) and to idle with every chart drawn; a page
+start to the first chart drawn (a `.js-plotly-plot` with its main SVG) and to idle with every chart drawn; a page
 that draws no chart by default (Runs, before an upload) is timed to idle. The first load of each page (cold
 server caches) is reported apart; medians are over the later loads.
 `--variant NAME=SCRIPT[@CHARTS]` (repeatable) also serves SCRIPT (run from the repo root, so it can import `ui`
