@@ -78,8 +78,9 @@ st.caption("Each curve is the loss measured on the whole training set (or a fixe
            "dots mark measurements where they are sparse, and a gap means none there. x: a diverged run, where it "
            "stopped. On the log-scaled updates and time axes, the start (update 0, 0 s) sits at the left edge.")
 # built once per (log, options) for all sessions (ui/figure_cache.py): ~160 ms of plotly validation a rerun otherwise
-st.plotly_chart(cached_figure("loss_panels", log, charts.loss_panels, show_batch_loss=view["show_batch_loss"], **style),
-                key="chart_loss")
+# playable: Play / Pause replay the curves in the browser (ui/animation.py), no rerun per frame
+st.plotly_chart(cached_figure("loss_panels", log, charts.playable_loss_panels,
+                              show_batch_loss=view["show_batch_loss"], **style), key="chart_loss")
 st.subheader("Validation, accuracy and gradient norm")
 # Drawn on request: a second figure (20 traces) on the first paint costs a cold browser more than it shows at a
 # glance (benchmarks/DASHBOARD.md). The toggle keeps its state across reruns.

@@ -13,6 +13,12 @@ Chromium processes spent from `goto` to ready: other jobs on the host inflate it
 is the steadier A/B signal on a busy machine. Same-run ratios; no assertions.
 The notes'-scale preset (200,000 x 64, B = 256) is loaded twice by its share link after the alternation: the
 first load computes it on the server (what Run does after picking the preset), the second finds it cached.
+First paint (`--first-paint-repeats K`, default 3; `--first-paint-only` skips the rest): every page of
+`ui.nav.PAGES` served by the home server (its path, e.g. /Loss_landscape), each load right after a load of the
+one-chart page (the floor, served by its own server in the same run), timed in a new Chromium from navigation
+start to the first chart drawn (a `.js-plotly-plot` with its main SVG) and to idle with every chart drawn; a page
+that draws no chart by default (Runs, before an upload) is timed to idle. The first load of each page (cold
+server caches) is reported apart; medians are over the later loads.
 `--variant NAME=SCRIPT[@CHARTS]` (repeatable) also serves SCRIPT (run from the repo root, so it can import `ui`
 or exec app.py) and loads it in the same alternation, waiting for CHARTS charts (default: as many as the home
 page): a same-run A/B of a change against the home page.
@@ -36,12 +42,20 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, _free_port, _healthy  # 
 from conftest import stop_server as stop  # noqa: E402
 
 HOME_CHARTS = 1  # app.py: the loss panels (the metric grid is drawn on request)
+FIRST_PAINT_TARGET = 1.5  # each page's median time to its first chart / the one-chart page's
 MINIMAL_PAGE = '''import plotly.graph_objects as go
 import streamlit as st
 
 st.title("One chart")
 st.plotly_chart(go.Figure(go.Scatter(x=list(range(50)), y=[i * i for i in range(50)], mode="lines")), key="c")
 '''
+FIRST_CHART_JS = """() => {
+    const seen = () => [...document.querySelectorAll(".js-plotly-plot")].some(
+        p => p.offsetParent !== null && p.querySelector(".main-svg"));
+    const timer = setInterval(() => {
+        if (seen()) { window.__firstChartMs = performance.now(); clearInterval(timer); }
+    }, 10);
+}"""
 READY_JS = """(n) => {
     const app = document.querySelector("[data-testid='stApp']");
     if (!app || ["initial", "running", "rerunRequested"].includes(app.dataset.testScriptState)) return false;
@@ -131,6 +145,94 @@ def cold_load(pw, url: str, n_charts: int) -> dict:
     return {"launch_s": t0 - t_launch, "app_s": t_app, "ready_s": t_ready, **stats}
 
 
+def first_paint_load(pw, url: str) -> dict:
+    """One load in a new browser process: seconds from navigation start to the first chart drawn (None for a page
+    that draws none by default) and to idle (script run over, every chart it drew drawn)."""
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        page = browser.new_page(viewport=VIEWPORT)
+        page.add_init_script(f"({FIRST_CHART_JS})()")
+        page.goto(url, wait_until="commit", timeout=180_000)
+        page.wait_for_function(READY_JS, arg=0, timeout=180_000, polling=20)
+        charts = page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
+        page.wait_for_function(READY_JS, arg=charts, timeout=180_000, polling=20)
+        page.wait_for_timeout(50)  # the first-chart timer ticks every 10 ms
+        first_ms, idle_ms = page.evaluate("[window.__firstChartMs ?? null, performance.now()]")
+        if page.locator("[data-testid='stException']").count():
+            raise RuntimeError(f"{url}: {page.locator('[data-testid=stException]').first.inner_text()}")
+    finally:
+        browser.close()
+    return {"first_s": None if first_ms is None else first_ms / 1000, "idle_s": idle_ms / 1000 - 0.05,
+            "charts": charts}
+
+
+def page_urls(home_url: str) -> list[tuple[str, str]]:
+    """(label, URL) of every page in ui.nav.PAGES: a page's URL path is its file name minus "N_" and ".py"."""
+    from ui.nav import PAGES
+
+    return [(label, home_url if path == "app.py" else f"{home_url}/{Path(path).stem.split('_', 1)[1]}")
+            for path, label in PAGES]
+
+
+def first_paint(pw, home_url: str, floor_url: str, repeats: int) -> list[str]:
+    """The page-load table: each page against the one-chart floor page, loads alternating, in one run."""
+    pages = page_urls(home_url)
+    firsts = {label: first_paint_load(pw, url) for label, url in pages}  # cold server caches
+    loads: dict[str, list[dict]] = {label: [] for label, _ in [("one-chart page (floor)", None), *pages]}
+    for i in range(repeats):
+        for label, url in pages if i % 2 == 0 else pages[::-1]:
+            loads["one-chart page (floor)"].append(first_paint_load(pw, floor_url))
+            loads[label].append(first_paint_load(pw, url))
+
+    def when(r: dict) -> float:
+        return r["idle_s"] if r["first_s"] is None else r["first_s"]
+
+    med = {k: statistics.median(when(r) for r in v) for k, v in loads.items()}
+    med_idle = {k: statistics.median(r["idle_s"] for r in v) for k, v in loads.items()}
+    floor = med["one-chart page (floor)"]
+    lines = [f"{repeats} cold-browser loads of each page, each right after a load of the floor page (median; the "
+             f"floor's median is over all {repeats * len(pages)} of its loads). Target: every page <= "
+             f"{FIRST_PAINT_TARGET}x the floor.", "",
+             "| page | first load (s) | median to first chart (s) | x floor | median to idle (s) | charts |",
+             "|---|---|---|---|---|---|"]
+    for label, runs in loads.items():
+        first = firsts.get(label)
+        ok = "" if label.startswith("one-chart") else (" ✓" if med[label] <= FIRST_PAINT_TARGET * floor else " ✗")
+        charts = runs[-1]["charts"]
+        lines.append(f"| {label} | {'' if first is None else f'{when(first):.2f}'} | {med[label]:.2f} | "
+                     f"{med[label] / floor:.2f}{ok} | {med_idle[label]:.2f} | "
+                     f"{charts if charts else '0 (timed to idle)'} |")
+    return lines
+
+
+def write_first_paint(args) -> list[str]:
+    """Serve the app and the floor page, time the first paint of every page, print (and write) the table."""
+    from playwright.sync_api import sync_playwright
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_first_paint_"))
+    (tmp / "one_chart.py").write_text(MINIMAL_PAGE)
+    home, home_url = start_server(ROOT / "app.py", ROOT, tmp / "home.log")
+    try:
+        floor, floor_url = start_server(tmp / "one_chart.py", tmp, tmp / "floor.log")
+        try:
+            with sync_playwright() as pw:
+                first_paint_load(pw, floor_url)  # warms the OS file cache for chromium
+                lines = first_paint(pw, home_url, floor_url, max(1, args.first_paint_repeats))
+        finally:
+            stop(floor)
+    finally:
+        stop(home)
+    head = (f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"load average {os.getloadavg()[0]:.1f} at the end")
+    print("\n".join([head, "", *lines]))
+    if args.first_paint_out:
+        Path(args.first_paint_out).write_text(
+            "# First paint: every page against the one-chart page\n\n```\npython -m benchmarks.bench_dashboard "
+            f"--first-paint-only --first-paint-repeats {args.first_paint_repeats} --first-paint-out "
+            f"{args.first_paint_out}\n```\n\n" + "\n".join([head, "", *lines]) + "\n")
+    return lines
+
+
 def compute_seconds(repeats: int) -> list[float]:
     """The default home experiment (what app.py runs on first load), computed alone, no cache."""
     from gd_core import ExperimentConfig
@@ -214,7 +316,16 @@ def main(argv=None) -> None:
                     "from the first '## ' heading on are kept)")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=SCRIPT[@CHARTS]",
                     help="also load this page (a home-page variant) in the same alternation")
+    ap.add_argument("--first-paint-repeats", type=int, default=3, help="cold loads of each page for the "
+                    "first-paint table (0: skip it)")
+    ap.add_argument("--first-paint-only", action="store_true", help="only the first-paint table")
+    ap.add_argument("--first-paint-out", default=None, help="also write the first-paint table to this file")
     args = ap.parse_args(argv)
+    if args.repeats < 1 or args.first_paint_repeats < 0:
+        ap.error("--repeats must be >= 1 and --first-paint-repeats >= 0")
+    if args.first_paint_only:
+        write_first_paint(args)
+        return
     variants = [tuple(v.split("=", 1)) for v in args.variant]
     from playwright.sync_api import sync_playwright
 
@@ -244,6 +355,7 @@ def main(argv=None) -> None:
                     loads[name].append(cold_load(pw, url, n))
             # the notes' scale: the first load computes the preset (a cache miss), the second finds it cached
             notes = [cold_load(pw, notes_scale_url(home_url), HOME_CHARTS) for _ in range(2)]
+            paint = first_paint(pw, home_url, min_url, args.first_paint_repeats) if args.first_paint_repeats else []
         rss_end = rss_mb(home.pid)
     finally:
         for proc in extra:
@@ -301,6 +413,8 @@ def main(argv=None) -> None:
                      f"strict reader {mem['strict'][1]:.0f} -> {mem['strict'][2]:.0f} MB "
                      f"({(mem['strict'][2] - mem['strict'][1]) / max(1.0, mem['fast'][2] - mem['fast'][1]):.1f}x "
                      "the fast reader's growth)")
+    if paint:
+        lines += ["", "First paint, every page:", "", *paint]
     text = "\n".join(lines)
     print(text)
     if args.out:

@@ -13,6 +13,7 @@ from gd_core.science.landscape import (
 from ui import landscape_charts as charts
 from ui import nav
 from ui.colors import batch_size_color, batch_size_label
+from ui.figure_cache import cached_figure_for
 from ui.text import md_escape
 
 PROBLEMS = {"least_squares": "Least squares: slope w, intercept b (1-D linear data)",
@@ -24,8 +25,9 @@ st.set_page_config(page_title="Loss landscape · Gradient Descent Lab", layout="
 nav.page_links()
 st.title("Loss landscape")
 st.caption("A problem with two parameters, so the whole loss surface fits on one picture. Every batch size "
-           "starts at the same point (white square); scrub the step slider and compare the full-data surface "
-           "with the surface of the single mini-batch that step used.")
+           "starts at the same point (white square): press Play to watch them race to the optimum (played in "
+           "your browser; drag the chart's slider to step through), then pick a step below to compare the "
+           "full-data surface with the surface of the single mini-batch that step used.")
 
 c = st.columns([3, 3, 2, 2])
 problem = c[0].selectbox("Problem", PROBLEMS, format_func=PROBLEMS.get, key="ls_problem")
@@ -64,24 +66,28 @@ if st.session_state.get("ls_step", 0) > steps - 1:  # fewer steps than before: k
     st.session_state["ls_step"] = steps - 1
 if st.session_state.get("ls_show_batch") not in runs:
     st.session_state["ls_show_batch"] = runs[0]
-c = st.columns([3, 1])
-step = c[0].slider("Step t (the update from w_t to w_t+1)", 0, steps - 1, 0, key="ls_step")
-shown = c[1].selectbox("Mini-batch of", runs, format_func=lambda B: batch_size_label(B, n), key="ls_show_batch")
-
+paths = {B: tr.weights for B, tr in ls.trajectories.items()}
+left, right = st.columns(2)
+# built once per config for all sessions (its frames cost more than the page's other charts together)
+race = cached_figure_for("race", cfg, lambda: charts.race_chart(ls.w1s, ls.w2s, ls.Z, paths, n, ls.w_star, ls.w0,
+                                                                ls.param_names))
+left.markdown(f"**{charts.RACE_TITLE}**")
+left.plotly_chart(race, key="ls_full_chart")
+left.caption("Full-batch descent follows −∇ of this surface across the contours; smaller batches wander "
+             "around it, and the wander grows as the batch shrinks.")
+with right:
+    c = st.columns([3, 2])
+    step = c[0].slider("Step t (the update from w_t to w_t+1)", 0, steps - 1, 0, key="ls_step")
+    shown = c[1].selectbox("Mini-batch of", runs, format_func=lambda B: batch_size_label(B, n), key="ls_show_batch")
 view = step_view(ls, shown, step)
 color, label = batch_size_color(shown, n), batch_size_label(shown, n)
 arrows = charts.gradient_arrows(view.w, view.full_grad, view.batch_grad, ls.w1s[-1] - ls.w1s[0], color, label)
-paths = {B: tr.weights for B, tr in ls.trajectories.items()}
-left, right = st.columns(2)
-left.plotly_chart(charts.landscape_chart(ls.w1s, ls.w2s, ls.Z, paths, n, step, ls.w_star, ls.w0,
-                                         ls.param_names, arrows), key="ls_full_chart")
-left.caption("Full-batch descent follows −∇ of this surface (dotted arrow) across the contours; smaller "
-             "batches wander around it, and the wander grows as the batch shrinks.")
 right.plotly_chart(charts.batch_surface_chart(ls.w1s, ls.w2s, view.Zb, view.w, view.batch_min, ls.w_star, color,
                                               label, view.step, ls.param_names, arrows), key="ls_batch_chart")
 k = len(view.batch_indices)
 right.caption(f"This mini-batch ({k} example{'s' * (k != 1)}) has its own surface whose minimum "
-              "(diamond) is elsewhere: its step points there, not at the star.")
+              "(diamond) is elsewhere: its step (solid arrow) points there, not at the star; the dotted arrow is "
+              "the full-data step at the same point.")
 
 curvature, exact = curvature_limit(ls.problem, ls.X)
 warn, note = charts.stability_note(curvature, exact, lr, optimizer, stable_lr(curvature, optimizer, momentum))
@@ -89,5 +95,5 @@ warn, note = charts.stability_note(curvature, exact, lr, optimizer, stable_lr(cu
 diverged = [batch_size_label(B, n) for B, tr in ls.trajectories.items() if tr.diverged_at is not None]
 if diverged:
     st.warning(f"Diverged (path cut where the loss exploded): {', '.join(diverged)}.")
-st.plotly_chart(charts.loss_curves_chart({B: tr.losses for B, tr in ls.trajectories.items()}, n, step),
-                key="ls_loss_chart")
+st.plotly_chart(cached_figure_for("loss_curves", (cfg, step), lambda: charts.loss_curves_chart(
+    {B: tr.losses for B, tr in ls.trajectories.items()}, n, step)), key="ls_loss_chart")

@@ -6,7 +6,7 @@ import streamlit as st
 from gd_core import PROBLEMS
 from gd_core.science.gradient_checks import DATASET_FOR, gradcheck_setup, gradcheck_table, h_sweep, time_gradients
 from ui import nav
-from ui.gradcheck_charts import h_sweep_chart, rel_error_chart
+from ui.gradcheck_charts import h_sweep_chart, rel_error_chart, table_markdown
 
 H_CHOICES = [10.0 ** -k for k in range(1, 11)]
 
@@ -42,9 +42,7 @@ st.plotly_chart(rel_error_chart(table, f"Relative error per parameter (max {wors
 st.caption("Thresholds (cs231n, float64, smooth losses): below 1e-7 good, below 1e-4 ok, "
            "below 1e-2 uncomfortable, above 1e-2 probably wrong. An exact 0 is drawn at 1e-17.")
 st.markdown("**Worst parameters**")
-st.dataframe(worst.head(8), hide_index=True, key="gc_worst",
-             column_config={k: st.column_config.NumberColumn(format="%.3e")
-                            for k in ("analytic", "numerical", "abs_error", "rel_error")})
+st.markdown(table_markdown(worst.head(8)))  # Markdown, not st.dataframe: no grid JavaScript beside the first chart
 
 st.header("The step h: truncation vs round-off")
 sweeps = [h_sweep(*gradcheck_setup(problem, n_features, hidden=hidden, reg=reg, dtype=dt, point=point))

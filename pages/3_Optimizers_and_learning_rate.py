@@ -65,10 +65,13 @@ n_train = base.n_train()
 b_label = f"full batch (B={n_train})" if batch == "full" else f"batch size B={batch}"
 logs = {v: run_log(cfg.to_json()) for v, cfg in variant_configs(base, lrs).items()}
 st.plotly_chart(optimizer_curves_chart(combine_variants(logs), b_label), key="opt_curves")
-for row in formula_rows(VARIANTS):  # one st.columns per row: a row's formulas start level, whatever the height above
-    for col, v in zip(st.columns(3), row, strict=False):
-        col.markdown(f"**{v}**")
-        col.latex(UPDATE_RULES_LATEX[v])
+# Drawn once opened: KaTeX is ~260 KB of JavaScript and fonts a cold browser would load beside the first chart.
+with st.expander("The six update rules as formulas", key="opt_formulas", on_change="rerun") as formulas:
+    if formulas.open:
+        for row in formula_rows(VARIANTS):  # one st.columns per row: a row's formulas start level
+            for col, v in zip(st.columns(3), row, strict=False):
+                col.markdown(f"**{v}**")
+                col.latex(UPDATE_RULES_LATEX[v])
 with st.expander("The rules exactly as the engine implements them (torch.optim's notation)"):
     st.markdown("\n".join(f"- **{o}**: `{describe(o)}`" for o in ("sgd", "adagrad", "rmsprop", "adam")))
 

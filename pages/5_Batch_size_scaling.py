@@ -31,6 +31,9 @@ from ui.scaling_charts import (
 )
 
 PAGE_WORK_BUDGET = 3e8  # parameter-example products (estimate_work): ~1.7x the default sweep
+# Sections 3 and 4 are computed and drawn once opened (lazy expanders): a cold browser's first paint then draws
+# four charts, not six.
+LAZY_LABEL = "Open to run this section"
 # Figures are built once per (data, options) for all sessions (ui/figure_cache.py): ~240 ms of a warm rerun otherwise.
 
 st.set_page_config(page_title="Batch-size scaling · Gradient Descent Lab", layout="wide")
@@ -108,31 +111,35 @@ else:
     st.plotly_chart(cached_figure("scaling_lr", summary, tuned_lr_chart, lrs=spec.lrs, n_train=n_train), key="sweep_lr")
 
 st.header("3. Scaling the learning rate with the batch size")
-with st.form("rules_form"):
-    c = st.columns(3)
-    ref_b = c[0].select_slider("Reference batch size", [2, 4, 8, 16], value=4, key="rules_ref_b")
-    rule_epochs = c[1].select_slider("Epochs", [1, 2, 5, 10], value=2, key="rules_epochs")
-    warmup = c[2].select_slider("Warmup epochs (linear rule)", [0.0, 0.5, 1.0], value=0.5, key="rules_warmup")
-    st.form_submit_button("Run", key="rules_run")
-tuned = summary.set_index("batch_size")["best_lr"].get(ref_b, np.nan) if summary is not None else np.nan
-ref_lr = float(tuned) if np.isfinite(tuned) else 0.02
-logs = {rule: cache.run(cfg, label=rule).log for rule, cfg in rule_configs(
-    base, ref_b, ref_lr, spec.batch_sizes, rule_epochs, warmup).items()}
-st.plotly_chart(cached_figure("scaling_rules", rules_table(logs, None), scaling_rules_chart,
-                             b_crit=getattr(fit, "b_crit", None), ref_batch_size=ref_b), key="rules_chart")
-st.caption(f"lr tuned at B_ref = {ref_b} (lr {ref_lr:.3g}, from section 2), then fixed, × B/B_ref (with warmup) "
-           "or × √(B/B_ref). Linear scaling keeps the loss per epoch until B nears B_crit; past it the scaled lr "
-           "exceeds what the curvature allows (2/λ_max) and the runs diverge.")
+with st.expander(LAZY_LABEL, key="open_rules", on_change="rerun") as open_rules:
+    if open_rules.open:
+        with st.form("rules_form"):
+            c = st.columns(3)
+            ref_b = c[0].select_slider("Reference batch size", [2, 4, 8, 16], value=4, key="rules_ref_b")
+            rule_epochs = c[1].select_slider("Epochs", [1, 2, 5, 10], value=2, key="rules_epochs")
+            warmup = c[2].select_slider("Warmup epochs (linear rule)", [0.0, 0.5, 1.0], value=0.5, key="rules_warmup")
+            st.form_submit_button("Run", key="rules_run")
+        tuned = summary.set_index("batch_size")["best_lr"].get(ref_b, np.nan) if summary is not None else np.nan
+        ref_lr = float(tuned) if np.isfinite(tuned) else 0.02
+        logs = {rule: cache.run(cfg, label=rule).log for rule, cfg in rule_configs(
+            base, ref_b, ref_lr, spec.batch_sizes, rule_epochs, warmup).items()}
+        st.plotly_chart(cached_figure("scaling_rules", rules_table(logs, None), scaling_rules_chart,
+                                     b_crit=getattr(fit, "b_crit", None), ref_batch_size=ref_b), key="rules_chart")
+        st.caption(f"lr tuned at B_ref = {ref_b} (lr {ref_lr:.3g}, from section 2), then fixed, × B/B_ref (with "
+                   "warmup) or × √(B/B_ref). Linear scaling keeps the loss per epoch until B nears B_crit; past it "
+                   "the scaled lr exceeds what the curvature allows (2/λ_max) and the runs diverge.")
 
 st.header("4. Increase the batch instead of decaying the learning rate")
-with st.form("smith_form"):
-    c = st.columns(3)
-    b_start = c[0].select_slider("Starting batch size", [1, 2, 4, 8], value=2, key="smith_b")
-    factor = c[1].select_slider("Factor", [2, 3, 5], value=3, key="smith_factor")
-    every = c[2].select_slider("Every (epochs)", [1, 2, 3], value=2, key="smith_every")
-    st.form_submit_button("Run", key="smith_run")
-smith = st.cache_data(decay_vs_grow, max_entries=8, show_spinner="Training...")(
-    base, b_start, 0.02 * b_start, factor, every, 4 * every)
-st.plotly_chart(cached_figure("scaling_smith", smith, decay_vs_grow_chart), key="smith_chart")
-st.caption("Same examples budget and start. Against epochs the two curves nearly coincide (same noise scale "
-           "lr·N/B); against steps the growing batch gets there in far fewer updates.")
+with st.expander(LAZY_LABEL, key="open_smith", on_change="rerun") as open_smith:
+    if open_smith.open:
+        with st.form("smith_form"):
+            c = st.columns(3)
+            b_start = c[0].select_slider("Starting batch size", [1, 2, 4, 8], value=2, key="smith_b")
+            factor = c[1].select_slider("Factor", [2, 3, 5], value=3, key="smith_factor")
+            every = c[2].select_slider("Every (epochs)", [1, 2, 3], value=2, key="smith_every")
+            st.form_submit_button("Run", key="smith_run")
+        smith = st.cache_data(decay_vs_grow, max_entries=8, show_spinner="Training...")(
+            base, b_start, 0.02 * b_start, factor, every, 4 * every)
+        st.plotly_chart(cached_figure("scaling_smith", smith, decay_vs_grow_chart), key="smith_chart")
+        st.caption("Same examples budget and start. Against epochs the two curves nearly coincide (same noise scale "
+                   "lr·N/B); against steps the growing batch gets there in far fewer updates.")

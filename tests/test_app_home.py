@@ -87,11 +87,19 @@ def test_default_experiment_is_computed_and_charted(home):
         "**softmax** on **blobs** · 1,000 examples · 2 features · 3 classes · noise 0.5 · 20% validation")
 
 
-def test_log_y_toggle_restyles(home):
-    assert charts(home)[0]["layout"]["yaxis"].get("type") != "log"
-    home.toggle(key="view_log_y").set_value(True).run()
+def test_log_y_is_a_chart_button_and_view_state_picks_the_start(home):
+    """Log / linear y switch in the browser (the chart's buttons, no rerun); `view_log_y` (a preset's view) only
+    picks the axis the chart starts with."""
+    layout = charts(home)[0]["layout"]
+    assert layout["yaxis"].get("type") != "log"
+    scale = next(m for m in layout["updatemenus"] if m["name"] == "scale")
+    assert [b["args"][0]["yaxis.type"] for b in scale["buttons"]] == ["linear", "log"]
+    assert not home.get("toggle") or "view_log_y" not in {t.key for t in home.get("toggle")}
+    home.session_state["view_log_y"] = True
+    home.run()
     assert charts(home)[0]["layout"]["yaxis"]["type"] == "log"
-    home.toggle(key="view_log_y").set_value(False).run()
+    home.session_state["view_log_y"] = False
+    home.run()
 
 
 def test_target_loss_updates_the_summary_without_rerun(home):

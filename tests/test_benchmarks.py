@@ -232,6 +232,24 @@ def test_dashboard_notes_scale_link_carries_the_preset():
     assert json.loads(config.to_json())["n_samples"] == 200_000
 
 
+def test_first_paint_loads_every_page_by_its_url_path():
+    """The first-paint table covers ui.nav.PAGES, each at the path Streamlit serves it (file name minus "N_")."""
+    import json
+    import subprocess
+    import sys
+
+    from benchmarks.bench_e2e import ROOT
+    from ui.nav import PAGES
+
+    code = "import json; from benchmarks.bench_dashboard import page_urls; print(json.dumps(page_urls('http://h:1')))"
+    urls = json.loads(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                                     check=True).stdout)
+    assert [label for label, _ in urls] == [label for _, label in PAGES]
+    assert [u for _, u in urls] == ["http://h:1", "http://h:1/Loss_landscape", "http://h:1/Gradient_check",
+                                    "http://h:1/Optimizers_and_learning_rate", "http://h:1/Runs",
+                                    "http://h:1/Batch_size_scaling", "http://h:1/Data_and_model"]
+
+
 def test_compare_presets_ignores_wall_time_and_names_any_other_difference(tmp_path, capsys):
     from benchmarks.compare_presets import compare, main
 

@@ -81,13 +81,17 @@ def test_home_page_draws_the_shared_figure_without_changing_it(store):
 def test_scaling_page_shares_its_six_figures_between_sessions(monkeypatch):
     s = FigureStore(max_entries=16)
     monkeypatch.setattr(figure_cache, "_store", lambda: s)
-    at = AppTest.from_file(SCALING, default_timeout=120).run()
+    at = AppTest.from_file(SCALING, default_timeout=120)
+    at.session_state["open_rules"] = at.session_state["open_smith"] = True  # its lazy sections 3 and 4 opened
+    at.run()
     assert not at.exception
     names = sorted(json.loads(k)[0] for k in s._items)
     assert names == ["scaling_lr", "scaling_noise", "scaling_noise_training", "scaling_rules", "scaling_smith",
                      "scaling_steps"]
     before = {k: f.to_dict() for k, f in s._items.items()}
-    again = AppTest.from_file(SCALING, default_timeout=120).run()  # a second session: six hits
+    again = AppTest.from_file(SCALING, default_timeout=120)  # a second session: six hits
+    again.session_state["open_rules"] = again.session_state["open_smith"] = True
+    again.run()
     assert len(s) == 6 and {k: f.to_dict() for k, f in s._items.items()} == before
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert [json.loads(c.proto.spec) for c in again.get("plotly_chart")] == specs and len(specs) == 6

@@ -4,12 +4,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from gd_core import PROBLEMS
 from gd_core.problems.gradcheck import classify_rel_error
 from gd_core.science.gradient_checks import gradcheck_setup, gradcheck_table, h_sweep, parameter_names, time_gradients
+from ui.gradcheck_charts import table_markdown
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_Gradient_check.py")
 
@@ -120,3 +122,20 @@ def test_timing_counts_two_loss_evaluations_per_parameter():
     assert t["loss_evaluations"] == 2 * prob.n_params
     assert t["numerical_ms"] > t["analytic_ms"] > 0 and t["ratio"] > 1
     np.testing.assert_array_equal(w, w0)
+
+
+def test_worst_parameters_are_a_markdown_table(at):
+    """No st.dataframe on the first paint (its grid's JavaScript); the worst rows as Markdown, numbers as %.3e."""
+    assert not at.get("arrow_data_frame")
+    table = next(m.value for m in at.markdown if m.value.startswith("| parameter |"))
+    rows = table.splitlines()
+    assert len(rows) == 2 + 8 and rows[1].count("---:") == 4
+    first = [c.strip() for c in rows[2].strip("|").split("|")]
+    assert all("e" in first[i] and len(first[i].split("e")[0].lstrip("-")) == 5 for i in (1, 2, 3, 4)), first
+    assert "\\[" in first[0]  # parameter names escaped: W[0,1] is not Markdown link syntax
+
+
+def test_table_markdown_formats_and_escapes():
+    md = table_markdown(pd.DataFrame({"parameter": ["*b*"], "analytic": [1.23456e-7], "numerical": [0.0],
+                                      "abs_error": [1.0], "rel_error": [0.5], "verdict": ["good"]}))
+    assert md.splitlines()[2] == "| \\*b\\* | 1.235e-07 | 0.000e+00 | 1.000e+00 | 5.000e-01 | good |"

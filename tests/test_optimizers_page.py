@@ -47,15 +47,28 @@ def test_page_runs_and_draws_three_charts(at):
     assert limit["layout"]["xaxis"]["type"] == "log"
     assert [t["name"] for t in limit["data"]] == ["converges", "diverges"]
     assert any(s["type"] == "line" and s["x0"] == s["x1"] for s in limit["layout"]["shapes"])
+    assert not at.latex  # the formulas are drawn once their expander is opened (no KaTeX on the first paint)
+    for chart in (curves, sweep, limit):  # log axes label every tick in full
+        assert chart["layout"]["yaxis"]["tickformat"] == "~g"
+
+
+def test_formulas_drawn_once_opened():
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.session_state["opt_formulas"] = True  # what a click on the expander does
+    at.run()
+    assert not at.exception
     assert len(at.latex) == len(VARIANTS)
     # the formula grid: one row of columns per three rules, so each row's formulas start level
-    rows = [b for b in at.main.children.values() if b.type in ("horizontal", "flex_container")
+    def blocks(node):
+        for child in getattr(node, "children", {}).values():
+            yield child
+            yield from blocks(child)
+
+    rows = [b for b in blocks(at.main) if b.type in ("horizontal", "flex_container")
             and any(e.type == "latex" for c in b.children.values() for e in c.children.values())]
     assert [[e.value.strip("$\n") for c in r.children.values() for e in c.children.values() if e.type == "latex"]
             for r in rows] == [[UPDATE_RULES_LATEX[v] for v in row] for row in formula_rows(VARIANTS)]
     assert formula_rows(VARIANTS) == [list(VARIANTS)[:3], list(VARIANTS)[3:]]
-    for chart in (curves, sweep, limit):  # log axes label every tick in full
-        assert chart["layout"]["yaxis"]["tickformat"] == "~g"
 
 
 def test_submitting_the_form_reruns_with_the_new_setup(at):

@@ -12,7 +12,21 @@ KEYS = ["noise_curve", "noise_training", "sweep_steps", "sweep_lr", "rules_chart
 
 @pytest.fixture(scope="module")
 def at() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=120).run()
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["open_rules"] = at.session_state["open_smith"] = True  # sections 3 and 4 opened
+    return at.run()
+
+
+def test_sections_3_and_4_are_computed_once_opened():
+    """First paint: four charts; the learning-rate rules and decay-vs-grow sections run when opened."""
+    cold = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not cold.exception
+    assert len(cold.get("plotly_chart")) == len(KEYS) - 2
+    assert {"rules_ref_b", "smith_b"}.isdisjoint(w.key for w in cold.select_slider)  # their forms not drawn
+    cold.session_state["open_smith"] = True
+    cold.run()
+    assert len(cold.get("plotly_chart")) == len(KEYS) - 1
+    assert "smith_b" in {w.key for w in cold.select_slider}
 
 
 def figures(at: AppTest) -> list[dict]:

@@ -16,9 +16,11 @@ def view_controls() -> dict:
     """The home chart's view. The curves are measured losses and are never smoothed: the smoothing (an EMA by
     x-distance) is for the noisy mini-batch loss, drawn faint behind them on request."""
     c1, c2, c3 = st.columns(3)
+    # log / linear y: the chart's own buttons, in the browser (ui/animation.py); `view_log_y` (a preset may set it)
+    # only picks the axis the chart starts with
     shown = c1.toggle("Mini-batch loss (faint)", key="view_batch_loss",
                       help="The loss of the batch each update saw: noisy for small B (its wiggle shrinks as B grows).")
-    return dict(log_y=c1.toggle("Log y axis", key="view_log_y"),
+    return dict(log_y=bool(st.session_state.get("view_log_y", False)),
                 show_batch_loss=shown,
                 smoothing=c2.slider("Mini-batch loss smoothing (EMA)", 0.0, 0.99, 0.0, 0.01, key="view_smoothing",
                                     disabled=not shown),

@@ -31,6 +31,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ui.animation import growing_frames, scale_buttons
 from ui.colors import batch_size_color, batch_size_label
 from ui.figures import label_log_ticks
 
@@ -279,6 +280,17 @@ def loss_panels(log: pd.DataFrame, xs=("epoch", "step", "wall_time_s"), y: str =
     fig.update_yaxes(title=AXIS_TITLES.get(y, y), row=1, col=1)
     _clip_range(fig, kept, log_y)
     return _layout(fig, title, log_y)
+
+
+def playable(fig: go.Figure, label: str = "epoch") -> go.Figure:
+    """Play / Pause frames (the curves grow along each panel's x axis, in the browser) and linear / log y buttons
+    on a built chart: `ui.animation`. `label` names the first panel's x in the frame slider."""
+    return scale_buttons(growing_frames(fig, label=label))
+
+
+def playable_loss_panels(log: pd.DataFrame, **options) -> go.Figure:
+    """`loss_panels(log, **options)`, made `playable`."""
+    return playable(loss_panels(log, **options), label=options.get("xs", ("epoch",))[0])
 
 
 def metric_grid(log: pd.DataFrame, metrics=("val_loss", "val_accuracy", "grad_norm"), x: str = "epoch", *,

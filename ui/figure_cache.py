@@ -65,3 +65,9 @@ def cached_figure(name: str, df: pd.DataFrame, build: Callable[..., go.Figure], 
     other sessions may be drawing it)."""
     key = json.dumps([name, frame_digest(df), options], sort_keys=True, default=repr)
     return _store().get_or_build(key, lambda: build(df, **options))
+
+
+def cached_figure_for(name: str, key, build: Callable[[], go.Figure]) -> go.Figure:
+    """`build()`, or the figure built before under the same name and key (a value whose `repr` names everything
+    the figure depends on, e.g. a frozen config dataclass). Do not modify it: other sessions may be drawing it."""
+    return _store().get_or_build(json.dumps(["key", name, repr(key)]), build)

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from gd_core.problems.gradcheck import REL_ERROR_THRESHOLDS
+from ui.text import md_escape
 
 VERDICT_COLORS = {"good": "#2ca02c", "ok": "#9acd32", "uncomfortable": "#ff7f0e", "wrong": "#d62728"}
 DTYPE_COLORS = {"float64": "#1f77b4", "float32": "#d62728"}
@@ -75,3 +76,19 @@ def h_sweep_chart(sweep: pd.DataFrame, h: float | None = None,
                      range=[np.log10(ZERO_FLOOR) - 0.5, 0.7])
     fig.update_layout(title=title, legend_title="dtype", height=420, margin={"t": 60})
     return fig
+
+
+NUMBER_COLUMNS = ("analytic", "numerical", "abs_error", "rel_error")
+
+
+def table_markdown(table: pd.DataFrame) -> str:
+    """Rows of `gradcheck_table` as a Markdown table (numbers as %.3e, text escaped). The page shows this, not
+    `st.dataframe`, whose grid is ~1.4 MB of JavaScript a cold browser loads beside the first chart."""
+    def cell(column: str, value) -> str:
+        return f"{value:.3e}" if column in NUMBER_COLUMNS else md_escape(value)
+
+    lines = ["| " + " | ".join(table.columns) + " |",
+             "|" + "|".join("---:" if c in NUMBER_COLUMNS else "---" for c in table.columns) + "|"]
+    lines += ["| " + " | ".join(cell(c, v) for c, v in zip(table.columns, row, strict=True)) + " |"
+              for row in table.itertuples(index=False)]
+    return "\n".join(lines)

@@ -12,10 +12,12 @@ from typing import NamedTuple
 import numpy as np
 import plotly.graph_objects as go
 
+from ui.animation import growing_frames, last_finite, race_frames, scale_buttons
 from ui.colors import FULL_COLOR, batch_size_color, batch_size_label
 
 SURFACE_COLORS = [[0.0, "#ffffff"], [1.0, "#9fa8b3"]]  # pale: the coloured paths stay readable on it
 N_LEVELS = 24
+RACE_TITLE = "Full-data loss: every batch size from one start"  # the page writes it above the chart's legend
 ARROW_SHARE = 0.22  # the longer gradient arrow spans this share of the view
 
 
@@ -85,32 +87,39 @@ def _marker(point, name, symbol, color, size=16, showlegend=True) -> go.Scatter:
                       marker=dict(symbol=symbol, size=size, color=color, line=dict(color="black", width=1)))
 
 
-def landscape_chart(w1s, w2s, Z, paths: dict[int, np.ndarray], n_train: int, step: int, w_star, w0,
-                    param_names=("w1", "w2"), arrows=()) -> go.Figure:
-    """Full-data contour with one path per batch size. paths: batch size -> weights (steps+1, 2).
+def race_chart(w1s, w2s, Z, paths: dict[int, np.ndarray], n_train: int, w_star, w0,
+               param_names=("w1", "w2"), n_frames: int | None = None) -> go.Figure:
+    """Full-data contour with every batch size's path racing on it (ui.animation.race_frames: Play / Pause and a
+    step slider, played in the browser). paths: batch size -> weights (steps+1, 2).
 
-    Each path is a line+marker trace named by `batch_size_label`, drawn whole; its position at `step` is a bigger,
-    white-ringed marker (trace name "now: <label>"), and the start (white square) is drawn over them. NaN rows (a
-    diverged run) end the line.
+    Drawn before Play: each whole path (a line+marker trace named by `batch_size_label`) and its last finite
+    point as a bigger marker (trace name "now: <label>"); a frame shows the paths up to step t and the markers at
+    w_t. NaN rows (a diverged run) end the line; its marker stays where it stopped.
     """
     fig = go.Figure(contour_trace(w1s, w2s, Z, name="full loss"))
-    for B, W in sorted(paths.items()):
+    ordered = sorted(paths.items())
+    path_traces, marker_traces = [], []
+    for B, W in ordered:
         color, label = batch_size_color(B, n_train), batch_size_label(B, n_train)
+        path_traces.append(len(fig.data))
         fig.add_trace(go.Scatter(x=W[:, 0], y=W[:, 1], mode="lines+markers", name=label, legendgroup=label,
                                  line=dict(color=color, width=1.5), marker=dict(color=color, size=4),
                                  customdata=np.arange(len(W)),
                                  hovertemplate=f"{label}, step %{{customdata}}<extra></extra>"))
-        t = min(step, len(W) - 1)
-        while t > 0 and not np.all(np.isfinite(W[t])):  # a diverged run: show its last finite point
-            t -= 1
+    for B, W in ordered:
+        color, label = batch_size_color(B, n_train), batch_size_label(B, n_train)
+        t = last_finite(W, len(W) - 1)
+        marker_traces.append(len(fig.data))
         fig.add_trace(go.Scatter(x=[W[t, 0]], y=[W[t, 1]], mode="markers", name=f"now: {label}",
-                                 legendgroup=label, showlegend=False,
+                                 legendgroup=label, showlegend=False, hoverinfo="skip",
                                  marker=dict(color=color, size=14, line=dict(color="white", width=2))))
-    fig.add_traces(_arrow_traces(arrows))
     # the start on top of the paths: at step 0 every run's "now" marker sits on it and hid it
     fig.add_trace(_marker(w0, "start", "square", "white", size=11))
     fig.add_trace(_marker(w_star, "optimum (full data)", "star", "gold", size=18))
-    return _layout(fig, w1s, w2s, param_names, f"Full-data loss: whole paths, each run ringed at step {step}")
+    _layout(fig, w1s, w2s, param_names, RACE_TITLE)
+    fig.update_layout(title=None, height=640, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+                      margin=dict(t=70))
+    return race_frames(fig, [W for _, W in ordered], path_traces, marker_traces, n_frames)
 
 
 def batch_surface_chart(w1s, w2s, Zb, w, batch_min, w_star, color: str, label: str, step: int,
@@ -125,16 +134,18 @@ def batch_surface_chart(w1s, w2s, Zb, w, batch_min, w_star, color: str, label: s
 
 
 def loss_curves_chart(losses: dict[int, np.ndarray], n_train: int, step: int) -> go.Figure:
-    """Full-data loss against step, one line per batch size (log y), the current step marked."""
+    """Full-data loss against step, one line per batch size (log y; linear / log buttons), the step shown on the
+    right marked; Play grows the lines step by step in the browser (ui.animation.growing_frames)."""
     fig = go.Figure()
     for B, L in sorted(losses.items()):
         fig.add_trace(go.Scatter(x=np.arange(len(L)), y=L, mode="lines", name=batch_size_label(B, n_train),
                                  line=dict(color=batch_size_color(B, n_train), width=2)))
     fig.add_vline(x=step, line=dict(color="grey", dash="dot"))
-    fig.update_layout(height=300, margin=dict(l=50, r=10, t=40, b=40), title="Full-data loss per step",
+    fig.update_layout(height=360, margin=dict(l=50, r=10, t=40, b=40), title="Full-data loss per step",
                       xaxis_title="step", yaxis_title="loss")
     fig.update_yaxes(type="log", tickformat=".2g")
-    return fig
+    growing_frames(fig, label="step", stop_format="{:.0f}")
+    return scale_buttons(fig)
 
 
 def stability_note(curvature: float, exact: bool, lr: float, optimizer: str, limit: float | None):

@@ -172,11 +172,11 @@ def _small_landscape():
     return make_landscape(LandscapeConfig(batch_sizes=(1, 16, 0), steps=12, resolution=15))
 
 
-def test_landscape_chart_has_contour_and_one_coloured_path_per_batch_size():
+def test_race_chart_has_contour_and_one_coloured_path_per_batch_size():
     ls = _small_landscape()
     n = len(ls.y)
     paths = {B: tr.weights for B, tr in ls.trajectories.items()}
-    fig = charts.landscape_chart(ls.w1s, ls.w2s, ls.Z, paths, n, 5, ls.w_star, ls.w0)
+    fig = charts.race_chart(ls.w1s, ls.w2s, ls.Z, paths, n, ls.w_star, ls.w0)
     assert [t.type for t in fig.data].count("contour") == 1
     path_traces = [t for t in fig.data if t.type == "scatter" and t.mode == "lines+markers"
                    and t.name in {batch_size_label(B, n) for B in paths}]
@@ -185,7 +185,10 @@ def test_landscape_chart_has_contour_and_one_coloured_path_per_batch_size():
         (t,) = [t for t in path_traces if t.name == batch_size_label(B, n)]
         assert t.line.color == batch_size_color(B, n)
         (now,) = [t for t in fig.data if t.name == f"now: {batch_size_label(B, n)}"]
-        assert (now.x[0], now.y[0]) == (W[5, 0], W[5, 1])
+        assert (now.x[0], now.y[0]) == (W[-1, 0], W[-1, 1])  # before Play: the whole race, each at its end
+        j = [f.name for f in fig.frames].index("t5")  # frame t = 5: the marker at w_5, the path up to it
+        i = list(fig.frames[j].traces).index(fig.data.index(now))
+        assert (fig.frames[j].data[i].x[0], fig.frames[j].data[i].y[0]) == (W[5, 0], W[5, 1])
     assert "full batch" in batch_size_label(n, n) and batch_size_color(n, n) == "#222222"
     assert not any(t.type == "scattergl" for t in fig.data)
     assert fig.layout.yaxis.scaleanchor == "x"
@@ -241,10 +244,10 @@ def test_page_runs_step_slider_moves_marker_and_batch_sizes_change_traces(app):
     assert {"SGD (B=1)", "B=16", "optimum (full data)"} <= names
     assert any("2/λ_max" in m.value for m in app.info)
 
-    before = _now_marker(_spec(app))
-    app.slider(key="ls_step").set_value(10).run()
+    race = _spec(app)
+    app.slider(key="ls_step").set_value(10).run()  # the one-step view follows; the race plays in the browser
     assert not app.exception
-    assert _now_marker(_spec(app)) != before
+    assert _spec(app) == race and _now_marker(race) == _now_marker(_spec(app))
     assert "step 10" in _spec(app, 1)["layout"]["title"]["text"]
 
     app.multiselect(key="ls_batch_sizes").set_value([4, 0]).run()
