@@ -24,11 +24,10 @@ import time
 from collections import OrderedDict
 from typing import NamedTuple
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from gd_core import ExperimentConfig, Results, build_dataset, read_csv_columns, run_experiment, summarize
+from gd_core.cli.executor import assemble_log
 from gd_core.data.csv import MAX_COLUMNS, CSVError
 from gd_core.train.limits import check_work_budget
 from gd_core.train.plan import eval_size, plan_runs, total_steps
@@ -176,14 +175,7 @@ def _plan(config: ExperimentConfig, ds) -> Plan | None:
 
 def _assemble(config: ExperimentConfig, parts: list[Results]) -> Results:
     """Concatenate the groups' logs in run_experiment's order: for seed, for batch size, for lr."""
-    per_seed = len(config.lrs)
-    blocks = []  # blocks[g][r]: rows of run r of group g (runs ordered seed-major, then lr)
-    for part in parts:
-        starts = [*np.flatnonzero(part.log["step"].to_numpy() == 0), len(part.log)]  # every run logs step 0 first
-        blocks.append([part.log.iloc[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)])
-    ordered = [runs[i] for si in range(len(config.seeds)) for runs in blocks
-               for i in range(si * per_seed, (si + 1) * per_seed) if i < len(runs)]
-    log = pd.concat(ordered, ignore_index=True) if ordered else parts[0].log.iloc[:0].copy()
+    log = assemble_log(config, [part.log for part in parts])
     return Results(log, summarize(log, config.target_loss, config.target_metric), config)
 
 

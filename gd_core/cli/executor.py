@@ -26,9 +26,11 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 
+import numpy as np
 import pandas as pd
 
 from ..config import ConfigError, ExperimentConfig
+from ..train.plan import eval_size, plan_runs
 from ..train.runner import build_dataset, run_experiment
 
 IN_FLIGHT_PER_WORKER = 2  # queued + running groups per worker: enough to keep it busy, few to drop on a stop
@@ -168,9 +170,25 @@ def run_groups(executor, configs: list[ExperimentConfig], data_config: Experimen
     return logs, not stopped and len(logs) == len(configs)
 
 
-def split_by_batch_size(config: ExperimentConfig, n_train: int, eval_examples: int) -> list[ExperimentConfig]:
+def split_by_batch_size(config: ExperimentConfig, n_train: int) -> list[ExperimentConfig] | None:
     """One config per distinct batch size (in the config's order; "full" resolved), each measuring its
-    checkpoints on `eval_examples` examples: with the whole config's `plan.eval_size` there, every group
-    computes what it computes inside the whole run."""
-    return [config.replace(batch_sizes=(b,), eval_examples=eval_examples)
-            for b in config.resolved_batch_sizes(n_train)]
+    checkpoints on the whole config's `plan.eval_size` examples, so that every group computes what it computes
+    inside the whole run; None if a group's evaluation size would still differ (then run the config whole)."""
+    n_eval = eval_size(config, n_train, plan_runs(config, n_train))
+    groups = [config.replace(batch_sizes=(b,), eval_examples=n_eval) for b in config.resolved_batch_sizes(n_train)]
+    if any(eval_size(g, n_train, plan_runs(g, n_train)) != n_eval for g in groups):
+        return None
+    return groups
+
+
+def assemble_log(config: ExperimentConfig, logs: list[pd.DataFrame]) -> pd.DataFrame:
+    """The groups' logs (in the config's batch-size order, a prefix of them after a stop) in run_experiment's
+    row order: for seed, for batch size, for lr; every run logs its step 0 first."""
+    per_seed = len(config.lrs)
+    blocks = []  # blocks[g][r]: rows of run r of group g (runs ordered seed-major, then lr)
+    for log in logs:
+        starts = [*np.flatnonzero(log["step"].to_numpy() == 0), len(log)]
+        blocks.append([log.iloc[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)])
+    ordered = [runs[i] for si in range(len(config.seeds)) for runs in blocks
+               for i in range(si * per_seed, (si + 1) * per_seed) if i < len(runs)]
+    return pd.concat(ordered, ignore_index=True) if ordered else logs[0].iloc[:0].copy()

@@ -65,6 +65,19 @@ def check_outputs(paths: dict[str, str | None]) -> None:
             raise ConfigError(f"{flag} must be a writable path; got {shown} (permission denied)")
 
 
+def int_flag(flag, text, lo, hi) -> int:
+    """An integer flag's value in [lo, hi] (ASCII digits, the config's rule); ConfigError saying so otherwise."""
+    try:
+        if not text.strip().isascii():
+            raise ValueError
+        v = int(text)
+    except ValueError:
+        raise ConfigError(f"{flag} must be an integer in [{lo}, {hi}]; got {shown(text)}") from None
+    if not lo <= v <= hi:
+        raise ConfigError(f"{flag} must be an integer in [{lo}, {hi}]; got {v}")
+    return v
+
+
 def add_cluster_flags(parser) -> None:
     """--scheduler and its TLS files (gd_core.cli.executor), for `run` and `sweep`."""
     parser.add_argument("--scheduler", metavar="ADDRESS",

@@ -10,12 +10,28 @@ from __future__ import annotations
 import argparse
 import sys
 
+import pandas as pd
+
 from ..config import ExperimentConfig
-from ..results import to_csv
+from ..results import LOG_COLUMNS, Results, summarize, to_csv
 from ..train.limits import check_memory, memory_error_message
+from ..train.plan import total_steps
 from ..train.runner import run_experiment
 from . import sweep
-from .io import EXIT_INTERRUPTED, FLAGS, ProgressBar, StopOnInterrupt, check_outputs, error_line, values_from_args
+from .executor import assemble_log, open_executor, run_groups, split_by_batch_size
+from .io import (
+    EXIT_INTERRUPTED,
+    FLAGS,
+    ProgressBar,
+    StopOnInterrupt,
+    add_cluster_flags,
+    check_outputs,
+    error_line,
+    int_flag,
+    tls_files,
+    values_from_args,
+)
+from .sweep import training_examples
 
 BUDGET_FLAGS = {"--epochs": "epochs", "--steps": "steps", "--examples": "examples"}
 
@@ -40,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                      help="any config field, e.g. --set lr_scaling=linear (repeatable)")
     run.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
+    run.add_argument("--jobs", default="1", help="processes (over batch sizes); results equal the serial ones")
+    add_cluster_flags(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.add_parser(sub)
     return parser
@@ -56,6 +74,20 @@ def config_from_args(args) -> ExperimentConfig:
     return ExperimentConfig.from_dict(values)
 
 
+def run_spread(executor, config: ExperimentConfig, progress=None, should_stop=None) -> Results:
+    """run_experiment with its batch sizes spread over an executor (gd_core.cli.executor): the same log, row for
+    row, bar the measured wall_time_s."""
+    n_train = training_examples(config)
+    groups = split_by_batch_size(config, n_train) or [config]
+    weights = [sum(total_steps(g, n_train, b) * (1 + b / 64) for b in g.resolved_batch_sizes(n_train))
+               for g in groups]
+    logs, _ = run_groups(executor, groups, config, progress=progress, should_stop=should_stop, weights=weights)
+    log = assemble_log(config, [logs[i] for i in sorted(logs)]) if logs else pd.DataFrame(columns=list(LOG_COLUMNS))
+    if progress is not None:
+        progress(1.0, "done")
+    return Results(log, summarize(log, config.target_loss, config.target_metric), config)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sweep":
@@ -66,10 +98,16 @@ def main(argv=None) -> int:
         if args.print_config:
             print(config.to_json())
             return 0
+        jobs = int_flag("--jobs", args.jobs, 1, 64)
+        tls = tls_files(args)
         check_outputs({"--out": args.out, "--summary": args.summary})
-        check_memory([config])  # before anything is allocated
+        check_memory([config], processes=jobs if args.scheduler is None else 1)  # before anything is allocated
         with StopOnInterrupt() as interrupt:
-            results = run_experiment(config, progress=bar, should_stop=lambda: interrupt.stopped)
+            if args.scheduler is None and jobs == 1:
+                results = run_experiment(config, progress=bar, should_stop=lambda: interrupt.stopped)
+            else:
+                with open_executor(jobs=jobs, scheduler=args.scheduler, tls=tls) as executor:
+                    results = run_spread(executor, config, bar, lambda: interrupt.stopped)
         to_csv(results.log, args.out)
         if args.summary:
             to_csv(results.summary, args.summary)

@@ -43,6 +43,7 @@ from .io import (
     add_cluster_flags,
     check_outputs,
     error_line,
+    int_flag,
     tls_files,
     values_from_args,
 )
@@ -74,18 +75,6 @@ def add_parser(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _int(flag, text, lo, hi):
-    try:
-        if not text.strip().isascii():  # the config's rule: ASCII digits only
-            raise ValueError
-        v = int(text)
-    except ValueError:
-        raise ConfigError(f"{flag} must be an integer in [{lo}, {hi}]; got {shown(text)}") from None
-    if not lo <= v <= hi:
-        raise ConfigError(f"{flag} must be an integer in [{lo}, {hi}]; got {v}")
-    return v
-
-
 def spec_from_args(args):
     """The SweepSpec the flags describe (ConfigError with a one-line message when they are bad)."""
     values = values_from_args(args, skip_flags=SWEEP_OWN)
@@ -110,13 +99,13 @@ def spec_from_args(args):
         raise ConfigError(f"--epochs must be {rule}; got {shown(args.epochs)}") from None
     if not (math.isfinite(epochs) and 0 < epochs <= MAX_EPOCHS):
         raise ConfigError(f"--epochs must be {rule}; got {shown(args.epochs)}")
-    min_steps = _int("--min-steps", args.min_steps, 1, 10**7)
-    max_steps = _int("--max-steps", args.max_steps, 1, 10**8)
+    min_steps = int_flag("--min-steps", args.min_steps, 1, 10**7)
+    max_steps = int_flag("--max-steps", args.max_steps, 1, 10**8)
     if min_steps > max_steps:
         raise ConfigError(f"--min-steps must be at most --max-steps; got --min-steps {min_steps} > --max-steps "
                           f"{max_steps}")
     return SweepSpec(base, sizes, base.lrs, epochs=epochs, min_steps=min_steps, max_steps=max_steps,
-                     n_checkpoints=_int("--checkpoints", args.checkpoints, 2, 5000))
+                     n_checkpoints=int_flag("--checkpoints", args.checkpoints, 2, 5000))
 
 
 def training_examples(base: ExperimentConfig) -> int:
@@ -154,7 +143,7 @@ def main(args) -> int:
     bar = ProgressBar(not args.quiet)
     try:
         spec = spec_from_args(args)
-        jobs = _int("--jobs", args.jobs, 1, 64)
+        jobs = int_flag("--jobs", args.jobs, 1, 64)
         tls = tls_files(args)
         check_outputs({"--out": args.out, "--summary": args.summary})
         if args.scheduler is None:
