@@ -72,8 +72,12 @@ class DaskExecutor:
         self.event_name = f"gdlab-stop-{uuid.uuid4().hex}"
         self._event = Event(self.event_name, client=self.client)
 
-    def submit(self, config_json: str, data_json: str):
-        return self.client.submit(dask_task, config_json, data_json, self.event_name, pure=False)
+    def submit(self, config_json: str, data_json: str, event_name: str | None = None):
+        """A future of one group's log; it stops when the named Event (the executor's own by default) is set."""
+        return self.client.submit(dask_task, config_json, data_json, event_name or self.event_name, pure=False)
+
+    def set_event(self, name: str) -> None:
+        Event(name, client=self.client).set()
 
     def wait(self, futures, timeout: float):
         try:

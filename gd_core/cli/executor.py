@@ -99,7 +99,7 @@ class LocalExecutor:
         self.close()
 
 
-def parse_scheduler(address: str) -> tuple[str, int | None]:
+def parse_scheduler(address: str, name: str = "--scheduler") -> tuple[str, int | None]:
     """("local", N) for local:N, else (the address, None); ConfigError for anything else."""
     text = address.strip()
     m = re.fullmatch(r"local:(\d{1,2})", text)
@@ -108,15 +108,16 @@ def parse_scheduler(address: str) -> tuple[str, int | None]:
     if re.fullmatch(r"(tcp|tls)://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+):\d{1,5}", text) and \
             0 < int(text.rsplit(":", 1)[1]) < 65536:
         return text, None
-    raise ConfigError(f"--scheduler must be {SCHEDULER_RULE}; got {address[:200]!r}")
+    raise ConfigError(f"{name} must be {SCHEDULER_RULE}; got {address[:200]!r}")
 
 
-def open_executor(*, jobs: int = 1, scheduler: str | None = None, tls: dict | None = None):
+def open_executor(*, jobs: int = 1, scheduler: str | None = None, tls: dict | None = None,
+                  name: str = "--scheduler"):
     """A LocalExecutor for `jobs` processes, or a Dask executor for `scheduler` (tls: ca_file, cert, key).
     ConfigError, one line, for a bad address, missing TLS files, an unreachable scheduler or no Dask installed."""
     if scheduler is None:
         return LocalExecutor(jobs)
-    address, n_local = parse_scheduler(scheduler)
+    address, n_local = parse_scheduler(scheduler, name)
     tls = {k: v for k, v in (tls or {}).items() if v}
     if address.startswith("tls://") and len(tls) != 3:
         raise ConfigError("a tls:// scheduler needs --tls-ca-file, --tls-cert and --tls-key (PEM files); got "
@@ -126,7 +127,7 @@ def open_executor(*, jobs: int = 1, scheduler: str | None = None, tls: dict | No
     try:
         dask = importlib.import_module(".dask_executor", __package__)  # the optional extra, loaded on demand
     except ImportError as e:
-        raise ConfigError(f"--scheduler needs Dask's distributed package ({e}); install it with: {DASK_EXTRA}") \
+        raise ConfigError(f"{name} needs Dask's distributed package ({e}); install it with: {DASK_EXTRA}") \
             from None
     return dask.DaskExecutor(address, n_local=n_local, tls=tls)
 

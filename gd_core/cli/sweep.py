@@ -122,11 +122,16 @@ def sweep_on(executor, spec: SweepSpec, progress=None, should_stop=None) -> Swee
                for c in configs]
     logs, complete = run_groups(executor, configs, spec.base, progress=progress, should_stop=should_stop,
                                 weights=weights)
+    if progress is not None:
+        progress(1.0, "done")
+    return sweep_result(spec, logs, complete)
+
+
+def sweep_result(spec: SweepSpec, logs: dict[int, pd.DataFrame], complete: bool) -> SweepResult:
+    """The SweepResult of the groups' logs ({index in spec.configs: log}), put back in batch-size order."""
     frames = [logs[i] for i in sorted(logs)]
     log = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     runs = runs_to_target(log, spec.base.target_loss, spec.base.target_metric)
-    if progress is not None:
-        progress(1.0, "done")
     return SweepResult(log, runs, best_per_batch_size(runs, spec.lrs), complete)
 
 
