@@ -1,6 +1,6 @@
 """Load on one dashboard server, and sweep speed-up on a Dask cluster (a script, not a test).
 
-    python -m benchmarks.bench_load [--sizes 1,10,30,100] [--timeout 240] [--no-dask] [--no-sweep] [--no-load]
+    python -m benchmarks.bench_load [--sizes 1,10,30,100] [--timeout 240] [--no-load|--no-light|--no-dask|--no-sweep]
 
 Load: N websocket sessions on loopback (Streamlit's own protocol: a `rerun_script` BackMsg, ForwardMsgs back) open
 the home page at once, all with the same config or each with its own (`?data_seed=k`), against a fresh
@@ -122,6 +122,12 @@ async def session(port: int, query: dict, page: str = "", chart_key: str | None 
                 await ws.send(msg.SerializeToString())
                 async for data in ws:
                     fwd = ForwardMsg.FromString(data)
+                    if fwd.WhichOneof("type") == "script_finished" and chart_key is not None:
+                        # what a browser's st.fragment(run_every=1) timer does (here a whole rerun, once the
+                        # script is idle): a sweep on the Dask cluster is polled until it is done
+                        await asyncio.sleep(1.0)
+                        await ws.send(msg.SerializeToString())
+                        continue
                     if fwd.WhichOneof("type") != "delta" or fwd.delta.WhichOneof("type") != "new_element":
                         continue
                     element = fwd.delta.new_element
@@ -302,7 +308,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_load", description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1,10,30,100", help="session counts (comma list, each 1 to 200)")
     ap.add_argument("--timeout", type=float, default=240, help="seconds before a scenario gives up (10 to 3600)")
-    for part in ("load", "dask", "sweep"):
+    for part in ("load", "light", "dask", "sweep"):
         ap.add_argument(f"--no-{part}", action="store_true", help=f"skip the {part} part")
     args = ap.parse_args(argv)
     try:
@@ -316,7 +322,9 @@ def main(argv=None) -> None:
     out = [f"# Load benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, load average "
            f"{os.getloadavg()[0]:.1f} at the start)", ""]
     if not args.no_load:
-        out += load_part(sizes, args.timeout) + [""] + light_heavy_part(args.timeout) + [""]
+        out += load_part(sizes, args.timeout) + [""]
+    if not args.no_light:
+        out += light_heavy_part(args.timeout) + [""]
     if not args.no_dask:
         out += dask_part(args.timeout) + [""]
     if not args.no_sweep:

@@ -81,3 +81,19 @@ def test_a_group_is_shared_and_stopped_when_nobody_holds_it(address):
             time.sleep(0.05)
     finally:
         c.close()
+
+
+def test_cancel_releases_the_sessions_sweep(address, monkeypatch):
+    monkeypatch.setenv(ui_cluster.SCHEDULER_ENV, address)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()  # the default sweep, on the cluster
+    at.select_slider(key="sweep_epochs").set_value(50)  # within the page's budget, ~5x the default's work
+    at.button(key="sweep_run").click().run()
+    assert not at.exception
+    job = at.session_state[ui_cluster.JOB_KEY]
+    if job.done():
+        pytest.fail("the sweep finished before it could be cancelled; make it longer")
+    at.button(key="sweep_cancel").click().run()
+    assert not at.exception
+    assert job.cancelled and job.cluster.in_flight() == 0
+    assert any("cancelled" in i.value for i in at.info)
+    assert not any(m.label.startswith("B_crit") for m in at.metric)
