@@ -86,6 +86,11 @@ class Cluster:
                         group.future.cancel()
                     del self._groups[key]
 
+    def held_by(self, holder: str) -> int:
+        """How many groups `holder` holds."""
+        with self._lock:
+            return sum(holder in g.holders for g in self._groups.values())
+
     def in_flight(self) -> int:
         with self._lock:
             return len(self._groups)

@@ -8,10 +8,10 @@ on loopback or a private network, or tls:// with certificates (README, "Sweeps o
 from __future__ import annotations
 
 import logging
-import time
+import threading
 import uuid
 
-from distributed import Client, Event, LocalCluster
+from distributed import Client, Event, LocalCluster, get_client
 from distributed import wait as wait_futures
 from distributed.security import Security
 
@@ -19,27 +19,41 @@ from ..config import ConfigError
 from .executor import run_group
 
 CONNECT_TIMEOUT_S = 10
-STOP_CHECK_S = 0.1  # a worker asks the scheduler about the stop Event at most this often (a round trip each)
+STOP_CHECK_S = 0.1  # a task's helper thread asks the scheduler about the stop Event this often
 
 
 class StopFlag:
-    """should_stop() for a task on a Dask worker: the named distributed.Event, asked at most every STOP_CHECK_S."""
+    """should_stop() for a task on a Dask worker: a local flag that a helper thread sets once the named
+    distributed.Event is set (it asks the scheduler every STOP_CHECK_S), so the training thread never waits for a
+    round trip to the scheduler; `close()` ends the helper."""
 
     def __init__(self, name: str):
-        self.name, self.event, self.last, self.stopped = name, None, -STOP_CHECK_S, False
+        self._stopped, self._closed = threading.Event(), threading.Event()
+        self._event = Event(name, client=get_client())  # the worker's client, from the task's thread
+        threading.Thread(target=self._poll, daemon=True, name=f"stop-flag {name}").start()
+
+    def _poll(self) -> None:
+        while not self._closed.wait(STOP_CHECK_S):
+            try:
+                if self._event.is_set():
+                    self._stopped.set()
+                    return
+            except (OSError, TimeoutError):  # the scheduler is away: ask again at the next tick
+                continue
 
     def __call__(self) -> bool:
-        now = time.monotonic()
-        if not self.stopped and now - self.last >= STOP_CHECK_S:
-            self.last = now
-            if self.event is None:
-                self.event = Event(self.name)  # through the worker's own client
-            self.stopped = self.event.is_set()
-        return self.stopped
+        return self._stopped.is_set()
+
+    def close(self) -> None:
+        self._closed.set()
 
 
 def dask_task(config_json: str, data_json: str, event_name: str):
-    return run_group(config_json, data_json, StopFlag(event_name))
+    flag = StopFlag(event_name)
+    try:
+        return run_group(config_json, data_json, flag)
+    finally:
+        flag.close()
 
 
 class DaskExecutor:
