@@ -98,3 +98,11 @@ def test_cancel_releases_the_sessions_sweep(address, monkeypatch):
     assert job.cancelled and job.cluster.held_by(job.holder) == 0
     assert any("cancelled" in i.value for i in at.info)
     assert not any(m.label.startswith("B_crit") for m in at.metric)
+
+
+def test_a_local_cluster_is_never_started_inside_the_app(monkeypatch):
+    monkeypatch.setenv(ui_cluster.SCHEDULER_ENV, "local:2")
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    assert any("not local:N" in w.value and "training on this server" in w.value for w in at.warning)
+    assert ui_cluster.JOB_KEY not in at.session_state

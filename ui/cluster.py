@@ -118,6 +118,10 @@ def connect() -> Cluster | None:
     address = os.environ.get(SCHEDULER_ENV, "").strip()
     if not address:
         return None
+    if address.startswith("local:"):  # worker processes spawned from a page would re-run the page
+        st.warning(f"{SCHEDULER_ENV} must name a cluster started outside the app (tcp://HOST:PORT or "
+                   "tls://HOST:PORT), not local:N; training on this server instead.")
+        return None
     try:
         return _connect(address, tuple(sorted(tls_from_env().items())))
     except ConfigError as e:

@@ -8,8 +8,10 @@ on loopback or a private network, or tls:// with certificates (README, "Sweeps o
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import uuid
+from contextlib import contextmanager
 
 from distributed import Client, Event, LocalCluster, get_client
 from distributed import wait as wait_futures
@@ -56,6 +58,21 @@ def dask_task(config_json: str, data_json: str, event_name: str):
         flag.close()
 
 
+@contextmanager
+def _sigint_ignored():
+    """SIGINT ignored while the block starts processes (in the main thread; elsewhere nothing changes). A terminal's
+    Ctrl-C reaches the whole process group: local workers that died of it would leave the sweep waiting for them,
+    where the driver's cooperative stop is what should end their work."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 class DaskExecutor:
     """Groups as Dask futures on the cluster at `address` (or a LocalCluster of `n_local` processes)."""
 
@@ -63,8 +80,9 @@ class DaskExecutor:
         self.cluster = None
         try:
             if n_local is not None:
-                self.cluster = LocalCluster(n_workers=n_local, threads_per_worker=1, processes=True,
-                                            dashboard_address=":0", silence_logs=logging.ERROR)
+                with _sigint_ignored():  # the worker processes inherit it: Ctrl-C reaches this process alone
+                    self.cluster = LocalCluster(n_workers=n_local, threads_per_worker=1, processes=True,
+                                                dashboard_address=":0", silence_logs=logging.ERROR)
                 self.client = Client(self.cluster)
             else:
                 security = None

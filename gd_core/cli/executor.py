@@ -22,6 +22,7 @@ import multiprocessing
 import re
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
@@ -35,6 +36,7 @@ from ..train.runner import build_dataset, run_experiment
 
 IN_FLIGHT_PER_WORKER = 2  # queued + running groups per worker: enough to keep it busy, few to drop on a stop
 POLL_S = 0.1  # how often the driver looks at its stop flag while it waits for results
+STOP_GRACE_S = 30.0  # after a stop, running groups not back by then (a lost worker) are given up
 DASK_EXTRA = "pip install -r requirements-dask.txt"
 SCHEDULER_RULE = "tcp://HOST:PORT, tls://HOST:PORT or local:N (N worker processes, 1 to 64)"
 
@@ -144,7 +146,7 @@ def run_groups(executor, configs: list[ExperimentConfig], data_config: Experimen
     todo = list(range(len(configs)))[::-1]
     running: dict[object, int] = {}
     logs: dict[int, pd.DataFrame] = {}
-    stopped = False
+    stopped, stopped_at = False, None
     while todo or running:
         while todo and not stopped and len(running) < IN_FLIGHT_PER_WORKER * executor.workers:
             i = todo.pop()
@@ -166,7 +168,11 @@ def run_groups(executor, configs: list[ExperimentConfig], data_config: Experimen
         if not stopped and should_stop is not None and should_stop():
             stopped = True
         if stopped and (todo or running):
-            executor.stop(list(running))
+            if stopped_at is None:
+                stopped_at = time.monotonic()
+                executor.stop(list(running))
+            elif time.monotonic() - stopped_at > STOP_GRACE_S:
+                break  # what is still out will not come back
             todo = []
     return logs, not stopped and len(logs) == len(configs)
 

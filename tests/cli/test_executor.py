@@ -218,3 +218,35 @@ def test_dask_scheduler_and_two_workers_on_loopback(protocol, serial, tmp_path, 
                 p.kill()
                 p.wait()
 
+
+
+@pytest.mark.dask
+def test_ctrl_c_to_the_process_group_stops_a_local_cluster_sweep(tmp_path):
+    # A terminal's Ctrl-C reaches the whole process group, local Dask workers included: they must ignore it
+    # (the driver's stop Event ends their work), or the sweep waits forever for workers that died.
+    import signal
+
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "s.csv"
+    cmd = [sys.executable, "-m", "gd_core", "sweep", "--problem", "least_squares", "--dataset", "linear",
+           "--n-samples", "2000", "--n-features", "8", "--batch-sizes", "1,2,4", "--lrs", "0.01,0.02", "--target-loss",
+           "1e-9", "--min-steps", "10000000", "--max-steps", "10000000", "--checkpoints", "10", "--out", str(out),
+           "--scheduler", "local:2"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    try:
+        end = time.monotonic() + 120
+        while sum("spawn_main" in " ".join(c.cmdline()) for c in psutil.Process(proc.pid).children(recursive=True)
+                  if c.is_running()) < 2:
+            assert proc.poll() is None and time.monotonic() < end, "the local cluster did not start"
+            time.sleep(0.2)
+        time.sleep(3)  # the groups are training
+        os.killpg(proc.pid, signal.SIGINT)
+        err = proc.communicate(timeout=120)[1]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "stopped early: partial results" in err
+    log = pd.read_csv(out)
+    assert (log["status"] == "cancelled").any() and log["step"].max() < 10_000_000
