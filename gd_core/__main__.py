@@ -6,4 +6,5 @@ except KeyboardInterrupt:  # Ctrl-C while numpy and pandas load: no traceback ei
     sys.stderr.write("error: interrupted; nothing was written\n")
     sys.exit(130)
 
-sys.exit(main())
+if __name__ == "__main__":  # Dask's local worker processes re-import the main module (as __mp_main__)
+    sys.exit(main())

@@ -19,7 +19,7 @@ from gd_core.science.scaling import (
 )
 from gd_core.science.scaling_rules import rule_configs, rules_table
 from gd_core.train.runner import build_problem
-from ui import cache, nav
+from ui import cache, cluster, nav
 from ui.figure_cache import cached_figure
 from ui.scaling_charts import (
     decay_vs_grow_chart,
@@ -86,14 +86,17 @@ with st.form("sweep_form"):
 spec = dataclasses.replace(default_spec(fraction, n_lrs, noise=noise), epochs=float(epochs), max_steps=20_000)
 n_params = base.n_features + 1
 work = estimate_work(spec, n_train, n_params)
-fit = summary = None
+fit = summary = result = None
 if work > PAGE_WORK_BUDGET:
     small = suggest_smaller(spec, PAGE_WORK_BUDGET, n_train, n_params)
     st.warning(f"This sweep would cost ~{work / PAGE_WORK_BUDGET:.1f}× the page's work budget, so it was not "
                f"started. Try {small.epochs:g} epochs per run with {len(small.lrs)} learning rates "
                f"(or run it from the command line: `python -m gd_core sweep ... --jobs 2`).")
+elif (dask := cluster.connect()) is not None:  # GDLAB_DASK_SCHEDULER: the sweep trains on the cluster
+    result = cluster.cluster_sweep(dask, spec, n_train, restart=st.session_state.get("sweep_run", False))
 else:
     result = run_sweep(spec, run=lambda cfg: cache.run(cfg, label=f"B={cfg.batch_sizes[0]}").log)
+if result is not None:
     summary = result.summary
     fit = fit_steps_model(summary["batch_size"], summary["steps_to_target"])
     at = b_simple_at_target(base.replace(target_loss=spec.base.target_loss), float(summary["best_lr"].iloc[-1]))

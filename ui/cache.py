@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from contextlib import contextmanager
 from typing import NamedTuple
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from gd_core import ExperimentConfig, Results, build_dataset, read_csv_columns, run_experiment, summarize
+from gd_core.cli.executor import assemble_log
 from gd_core.data.csv import MAX_COLUMNS, CSVError
 from gd_core.science.regression import target_stats
 from gd_core.train.limits import check_work_budget
@@ -41,6 +42,10 @@ MAX_ENTRIES = 192  # run groups (one batch size each): 48 comparisons of 4 batch
 MAX_BYTES = 200 * 2**20  # run logs are small (~200 rows a run); this bounds a hosted app's memory
 PROGRESS_EVERY_S = 0.2  # progress bar updates (each a message to the browser) at most this often
 MAX_PLANS = 1024  # tiny (n_train, eval size) records, one per full config seen
+WAIT_TICK_S = 0.1  # a session waiting for another's identical run, or for a compute slot, looks up this often
+# Computations at once on this host (GDLAB_COMPUTE_SLOTS), and how long one runs before it lets a waiting one in
+COMPUTE_SLOTS = max(1, int(os.environ.get("GDLAB_COMPUTE_SLOTS", "1") or 1))
+QUANTUM_S = 0.25
 _RUN_FIELDS_DEFAULTS = {"target_loss": None, "target_metric": "train_loss"}  # summary-only fields
 
 
@@ -50,11 +55,122 @@ class Plan(NamedTuple):
     config: ExperimentConfig  # what runs: a CSV's config fitted to its data (`fit_to_data`, `fit_host_budget`)
 
 
-class RunStore:
-    """A thread-safe LRU of Results, bounded in entries and bytes (plus a small LRU of Plans)."""
+class _Flight:
+    def __init__(self):
+        self.done, self.result, self.failed, self.fraction = threading.Event(), None, False, 0.0
 
-    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES):
+
+class SingleFlight:
+    """Identical computations asked for at the same time run once: the first caller of a key computes it, the
+    others wait for its result (polling `tick(fraction)` every WAIT_TICK_S: where a waiting session's progress
+    shows and where Streamlit stops a closed one). If the computing caller fails or is stopped (its session
+    ended), a waiter computes the key itself."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._flights: dict[str, _Flight] = {}
+
+    def do(self, key: str, compute, tick=None, usable=lambda result: True):
+        """compute(report) -> result, report(fraction) telling the waiters how far it is."""
+        while True:
+            with self._lock:
+                flight = self._flights.get(key)
+                leader = flight is None
+                if leader:
+                    flight = self._flights[key] = _Flight()
+            if leader:
+                try:
+                    flight.result = compute(lambda fraction, _f=flight: setattr(_f, "fraction", fraction))
+                except BaseException:
+                    flight.failed = True
+                    raise
+                finally:
+                    with self._lock:
+                        del self._flights[key]
+                    flight.done.set()
+                return flight.result
+            while not flight.done.wait(WAIT_TICK_S):
+                if tick is not None:
+                    tick(flight.fraction)
+            if not flight.failed and usable(flight.result):
+                return flight.result
+
+    def __len__(self) -> int:
+        return len(self._flights)
+
+
+class _Slot:
+    def __init__(self, gate: FairGate, tick):
+        self.gate, self.tick, self.since = gate, tick, 0.0
+
+    def turn(self) -> bool:
+        """Called at the engine's checks: past its quantum while others wait, give the slot up and queue again
+        at the back. Returns False (never asks the run to stop)."""
+        if time.perf_counter() - self.since > self.gate.quantum_s and self.gate.waiting():
+            self.gate.release()
+            self.gate.acquire(self)
+        return False
+
+
+class FairGate:
+    """At most `slots` computations at once on this host, taken in turns: a computation gives its slot up at its
+    next check (`_Slot.turn`, from the engine's should_stop) once it has held it `quantum_s` while others wait,
+    so a long request shares the host in time slices instead of making every short one behind it wait for all
+    of it (first come, first served within each round)."""
+
+    def __init__(self, slots: int = COMPUTE_SLOTS, quantum_s: float = QUANTUM_S):
+        self.slots, self.quantum_s = slots, quantum_s
+        self._cond = threading.Condition()
+        self._queue: deque[_Slot] = deque()
+        self._busy = 0
+
+    def waiting(self) -> bool:
+        return bool(self._queue)
+
+    def acquire(self, slot: _Slot) -> None:
+        with self._cond:
+            self._queue.append(slot)
+            try:
+                while self._busy >= self.slots or self._queue[0] is not slot:
+                    self._cond.wait(WAIT_TICK_S)
+                    if slot.tick is not None and (self._busy >= self.slots or self._queue[0] is not slot):
+                        self._cond.release()  # the tick may draw (or stop the session): not under the lock
+                        try:
+                            slot.tick()
+                        finally:
+                            self._cond.acquire()
+            except BaseException:
+                self._queue.remove(slot)
+                self._cond.notify_all()
+                raise
+            self._queue.popleft()
+            self._busy += 1
+            slot.since = time.perf_counter()
+            self._cond.notify_all()
+
+    def release(self) -> None:
+        with self._cond:
+            self._busy -= 1
+            self._cond.notify_all()
+
+    @contextmanager
+    def slot(self, tick=None):
+        """A slot for the `with` block; `tick()` is called while waiting for it."""
+        s = _Slot(self, tick)
+        self.acquire(s)
+        try:
+            yield s
+        finally:
+            self.release()
+
+
+class RunStore:
+    """A thread-safe LRU of Results, bounded in entries and bytes (plus a small LRU of Plans), with the host's
+    single-flight table and compute gate."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES, slots: int = COMPUTE_SLOTS):
         self.max_entries, self.max_bytes = max_entries, max_bytes
+        self.flights, self.gate = SingleFlight(), FairGate(slots)
         self._items: OrderedDict[str, tuple[Results, int]] = OrderedDict()
         self._plans: OrderedDict[str, Plan] = OrderedDict()
         self._lock = threading.Lock()
@@ -177,15 +293,42 @@ def _plan(config: ExperimentConfig, ds) -> Plan | None:
 
 def _assemble(config: ExperimentConfig, parts: list[Results]) -> Results:
     """Concatenate the groups' logs in run_experiment's order: for seed, for batch size, for lr."""
-    per_seed = len(config.lrs)
-    blocks = []  # blocks[g][r]: rows of run r of group g (runs ordered seed-major, then lr)
-    for part in parts:
-        starts = [*np.flatnonzero(part.log["step"].to_numpy() == 0), len(part.log)]  # every run logs step 0 first
-        blocks.append([part.log.iloc[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)])
-    ordered = [runs[i] for si in range(len(config.seeds)) for runs in blocks
-               for i in range(si * per_seed, (si + 1) * per_seed) if i < len(runs)]
-    log = pd.concat(ordered, ignore_index=True) if ordered else parts[0].log.iloc[:0].copy()
+    log = assemble_log(config, [part.log for part in parts])
     return Results(log, summarize(log, config.target_loss, config.target_metric), config)
+
+
+def _complete(results: Results) -> bool:
+    return bool((results.summary["status"] != "cancelled").all())
+
+
+def _shared(store: RunStore, key: str, config: ExperimentConfig, csv_bytes, progress, should_stop, ds,
+            deadline) -> Results:
+    """`compute` of `config`, stored under `key` unless cancelled; computed once for all sessions asking for
+    it at the same time (store.flights), in turns of the host's compute slots (store.gate)."""
+
+    def tick(fraction=0.0):
+        if progress is not None:
+            progress(fraction, "waiting for the same run in another session" if fraction else "queued")
+
+    def lead(report):
+        hit = store.get(key)  # finished by a leader that was gone by the time this caller asked
+        if hit is not None:
+            return hit
+
+        def progress_both(fraction, message):
+            report(fraction)
+            if progress is not None:
+                progress(fraction, message)
+
+        with store.gate.slot(tick) as slot:
+            results = compute(config, csv_bytes, progress_both,
+                              lambda: slot.turn() or (should_stop is not None and should_stop()), ds, deadline)
+        if _complete(results):
+            store.put(key, results)
+        return results
+
+    hit = store.get(key)  # computed by another session since this one looked
+    return hit if hit is not None else store.flights.do(key, lead, tick, usable=_complete)
 
 
 def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progress=None, should_stop=None,
@@ -207,9 +350,7 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
         if plan is None:  # whole-config caching
             hit = store.get(full_key)
             if hit is None:
-                hit = compute(config, csv_bytes, progress, should_stop, dataset=ds, deadline=deadline)
-                if (hit.summary["status"] != "cancelled").all():
-                    store.put(full_key, hit)
+                hit = _shared(store, full_key, config, csv_bytes, progress, should_stop, ds, deadline)
             return hit
         store.put_plan(full_key, plan)
     config = plan.config
@@ -236,11 +377,10 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
             if progress is not None:
                 progress(min(1.0, (_done + fraction * _w) / sum(weights.values())), message)
 
-        parts[i] = compute(subs[i], csv_bytes, report, should_stop, dataset=ds, deadline=deadline)
+        parts[i] = _shared(store, keys[i], subs[i], csv_bytes, report, should_stop, ds, deadline)
         done += weights[i]
         if (parts[i].summary["status"] == "cancelled").any():
             return _assemble(config, [p for p in parts if p is not None])
-        store.put(keys[i], parts[i])
     assembled = _assemble(config, parts)
     store.put(assembled_key, assembled)
     return assembled

@@ -65,6 +65,39 @@ def check_outputs(paths: dict[str, str | None]) -> None:
             raise ConfigError(f"{flag} must be a writable path; got {shown} (permission denied)")
 
 
+def int_flag(flag, text, lo, hi) -> int:
+    """An integer flag's value in [lo, hi] (ASCII digits, the config's rule); ConfigError saying so otherwise."""
+    try:
+        if not text.strip().isascii():
+            raise ValueError
+        v = int(text)
+    except ValueError:
+        raise ConfigError(f"{flag} must be an integer in [{lo}, {hi}]; got {shown(text)}") from None
+    if not lo <= v <= hi:
+        raise ConfigError(f"{flag} must be an integer in [{lo}, {hi}]; got {v}")
+    return v
+
+
+def add_cluster_flags(parser) -> None:
+    """--scheduler and its TLS files (gd_core.cli.executor), for `run` and `sweep`."""
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the groups on a Dask cluster: tcp://HOST:PORT, tls://HOST:PORT or local:N "
+                             "(needs pip install -r requirements-dask.txt; plain tcp:// is unauthenticated)")
+    parser.add_argument("--tls-ca-file", metavar="PEM", help="with a tls:// scheduler: the CA certificate")
+    parser.add_argument("--tls-cert", metavar="PEM", help="with a tls:// scheduler: this client's certificate")
+    parser.add_argument("--tls-key", metavar="PEM", help="with a tls:// scheduler: this client's private key")
+
+
+def tls_files(args) -> dict:
+    """The TLS flags as executor.open_executor takes them; ConfigError for a file that cannot be read."""
+    files = {"ca_file": args.tls_ca_file, "cert": args.tls_cert, "key": args.tls_key}
+    for name, path in files.items():
+        if path is not None and not os.path.isfile(path):
+            flag = {"ca_file": "--tls-ca-file", "cert": "--tls-cert", "key": "--tls-key"}[name]
+            raise ConfigError(f"{flag} must name a readable PEM file; got {str(path)[:200]!r}")
+    return files
+
+
 class StopOnInterrupt:
     """While active, the first Ctrl-C only sets `stopped` (the work ends at its next check and keeps what
     finished); a second one raises KeyboardInterrupt at once."""

@@ -10,13 +10,29 @@ from __future__ import annotations
 import argparse
 import sys
 
+import pandas as pd
+
 from ..config import ExperimentConfig
-from ..results import to_csv
+from ..results import LOG_COLUMNS, Results, summarize, to_csv
 from ..science.regression import regression_metrics, target_stats
 from ..train.limits import check_memory, memory_error_message
+from ..train.plan import total_steps
 from ..train.runner import build_dataset, run_experiment
 from . import sweep
-from .io import EXIT_INTERRUPTED, FLAGS, ProgressBar, StopOnInterrupt, check_outputs, error_line, values_from_args
+from .executor import assemble_log, open_executor, run_groups, split_by_batch_size
+from .io import (
+    EXIT_INTERRUPTED,
+    FLAGS,
+    ProgressBar,
+    StopOnInterrupt,
+    add_cluster_flags,
+    check_outputs,
+    error_line,
+    int_flag,
+    tls_files,
+    values_from_args,
+)
+from .sweep import training_examples
 
 BUDGET_FLAGS = {"--epochs": "epochs", "--steps": "steps", "--examples": "examples"}
 
@@ -41,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                      help="any config field, e.g. --set lr_scaling=linear (repeatable)")
     run.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
+    run.add_argument("--jobs", default="1", help="processes (over batch sizes); results equal the serial ones")
+    add_cluster_flags(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.add_parser(sub)
     return parser
@@ -57,6 +75,20 @@ def config_from_args(args) -> ExperimentConfig:
     return ExperimentConfig.from_dict(values)
 
 
+def run_spread(executor, config: ExperimentConfig, progress=None, should_stop=None) -> Results:
+    """run_experiment with its batch sizes spread over an executor (gd_core.cli.executor): the same log, row for
+    row, bar the measured wall_time_s."""
+    n_train = training_examples(config)
+    groups = split_by_batch_size(config, n_train) or [config]
+    weights = [sum(total_steps(g, n_train, b) * (1 + b / 64) for b in g.resolved_batch_sizes(n_train))
+               for g in groups]
+    logs, _ = run_groups(executor, groups, config, progress=progress, should_stop=should_stop, weights=weights)
+    log = assemble_log(config, [logs[i] for i in sorted(logs)]) if logs else pd.DataFrame(columns=list(LOG_COLUMNS))
+    if progress is not None:
+        progress(1.0, "done")
+    return Results(log, summarize(log, config.target_loss, config.target_metric), config)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sweep":
@@ -67,15 +99,28 @@ def main(argv=None) -> int:
         if args.print_config:
             print(config.to_json())
             return 0
+        jobs = int_flag("--jobs", args.jobs, 1, 64)
+        tls = tls_files(args)
         check_outputs({"--out": args.out, "--summary": args.summary})
-        check_memory([config])  # before anything is allocated
+        check_memory([config], processes=jobs if args.scheduler is None else 1)  # before anything is allocated
+        stats = None
         with StopOnInterrupt() as interrupt:
-            results = run_experiment(config, progress=bar, should_stop=lambda: interrupt.stopped)
+            if args.scheduler is None and jobs == 1:
+                ds = build_dataset(config)
+                if args.summary and config.problem == "least_squares":
+                    stats = target_stats(ds)  # RMSE in the target's units and R²
+                results = run_experiment(config, dataset=ds, progress=bar, should_stop=lambda: interrupt.stopped)
+                del ds
+            else:
+                if args.summary and config.problem == "least_squares":
+                    stats = target_stats(build_dataset(config))
+                with open_executor(jobs=jobs, scheduler=args.scheduler, tls=tls) as executor:
+                    results = run_spread(executor, config, bar, lambda: interrupt.stopped)
         to_csv(results.log, args.out)
         if args.summary:
             summary = results.summary
-            if config.problem == "least_squares":  # RMSE in the target's units and R²
-                summary = regression_metrics(summary, target_stats(build_dataset(config)), config.reg)
+            if stats is not None:
+                summary = regression_metrics(summary, stats, config.reg)
             to_csv(summary, args.summary)
     except KeyboardInterrupt:  # before the run started, or a second Ctrl-C
         bar.clear()

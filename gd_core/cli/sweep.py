@@ -5,22 +5,48 @@
 
 Writes the long run log (the same CSV as `run`, readable by `gd_core.read_log_csv` and the Runs page) and a
 sweep summary (one row per batch size: best lr, steps and examples to target, the S = S_min(1 + B_noise/B)
-fit). Bad flags exit 2 with one line (output paths checked before anything runs); Ctrl-C stops after the current
-batch size, keeps what finished and exits 130 (a second Ctrl-C: at once, nothing written).
+fit). `--jobs N` spreads the batch sizes over N local processes, `--scheduler ADDRESS` over a Dask cluster
+(gd_core.cli.executor); the log is the serial one either way. Bad flags exit 2 with one line (output paths
+checked before anything runs); Ctrl-C stops the running batch sizes at their next check, keeps what finished
+(the stopped runs marked cancelled) and exits 130 (a second Ctrl-C: at once, nothing written).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from concurrent.futures.process import BrokenProcessPool
 
+import pandas as pd
+
 from ..config import ConfigError, ExperimentConfig, coerce_field, shown
 from ..results import to_csv
-from ..science.scaling import SweepSpec, fit_steps_model, pow2_batch_sizes, run_sweep
+from ..science.scaling import (
+    SweepResult,
+    SweepSpec,
+    best_per_batch_size,
+    estimate_work,
+    fit_steps_model,
+    pow2_batch_sizes,
+    run_sweep,
+    runs_to_target,
+)
 from ..train.limits import check_memory, memory_error_message
 from ..train.runner import build_dataset
-from .io import EXIT_INTERRUPTED, FLAGS, ProgressBar, StopOnInterrupt, check_outputs, error_line, values_from_args
+from .executor import open_executor, run_groups
+from .io import (
+    EXIT_INTERRUPTED,
+    FLAGS,
+    ProgressBar,
+    StopOnInterrupt,
+    add_cluster_flags,
+    check_outputs,
+    error_line,
+    int_flag,
+    tls_files,
+    values_from_args,
+)
 
 SWEEP_OWN = ("--batch-sizes", "--lr", "--target-loss", "--checkpoints", "--seeds")
 MAX_EPOCHS = 1e6  # per run; the steps cap (--max-steps) bounds the work anyway
@@ -44,20 +70,9 @@ def add_parser(sub) -> None:
     p.add_argument("--max-steps", default="20000", help="at most this many steps per run")
     p.add_argument("--checkpoints", default="200", help="checkpoints per run (steps to target interpolate)")
     p.add_argument("--jobs", default="1", help="processes (over batch sizes); results equal the serial ones")
+    add_cluster_flags(p)
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="any config field")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def _int(flag, text, lo, hi):
-    try:
-        if not text.strip().isascii():  # the config's rule: ASCII digits only
-            raise ValueError
-        v = int(text)
-    except ValueError:
-        raise ConfigError(f"{flag} must be an integer in [{lo}, {hi}]; got {shown(text)}") from None
-    if not lo <= v <= hi:
-        raise ConfigError(f"{flag} must be an integer in [{lo}, {hi}]; got {v}")
-    return v
 
 
 def spec_from_args(args):
@@ -69,10 +84,7 @@ def spec_from_args(args):
     values["lrs"] = coerce_field("lrs", args.lrs)
     base = ExperimentConfig.from_dict(values)
     check_memory([base])  # the data, before a CSV is read to count its rows
-    if base.dataset == "csv":
-        n_train = build_dataset(base).n_train
-    else:
-        n_train = base.n_train()
+    n_train = training_examples(base)
     if args.batch_sizes.strip().lower() == "pow2":
         sizes = pow2_batch_sizes(n_train)
     else:
@@ -87,13 +99,40 @@ def spec_from_args(args):
         raise ConfigError(f"--epochs must be {rule}; got {shown(args.epochs)}") from None
     if not (math.isfinite(epochs) and 0 < epochs <= MAX_EPOCHS):
         raise ConfigError(f"--epochs must be {rule}; got {shown(args.epochs)}")
-    min_steps = _int("--min-steps", args.min_steps, 1, 10**7)
-    max_steps = _int("--max-steps", args.max_steps, 1, 10**8)
+    min_steps = int_flag("--min-steps", args.min_steps, 1, 10**7)
+    max_steps = int_flag("--max-steps", args.max_steps, 1, 10**8)
     if min_steps > max_steps:
         raise ConfigError(f"--min-steps must be at most --max-steps; got --min-steps {min_steps} > --max-steps "
                           f"{max_steps}")
     return SweepSpec(base, sizes, base.lrs, epochs=epochs, min_steps=min_steps, max_steps=max_steps,
-                     n_checkpoints=_int("--checkpoints", args.checkpoints, 2, 5000))
+                     n_checkpoints=int_flag("--checkpoints", args.checkpoints, 2, 5000))
+
+
+def training_examples(base: ExperimentConfig) -> int:
+    """The training set's size: from the config alone, or by reading a CSV."""
+    return build_dataset(base).n_train if base.dataset == "csv" else base.n_train()
+
+
+def sweep_on(executor, spec: SweepSpec, progress=None, should_stop=None) -> SweepResult:
+    """`run_sweep` with the batch sizes spread over an executor (gd_core.cli.executor): the same log, row for
+    row, as the serial sweep (put back in batch-size order), bar the measured wall_time_s."""
+    n_train = training_examples(spec.base)
+    configs = spec.configs(n_train)
+    weights = [estimate_work(dataclasses.replace(spec, batch_sizes=(c.batch_sizes[0],)), n_train, 1)
+               for c in configs]
+    logs, complete = run_groups(executor, configs, spec.base, progress=progress, should_stop=should_stop,
+                                weights=weights)
+    if progress is not None:
+        progress(1.0, "done")
+    return sweep_result(spec, logs, complete)
+
+
+def sweep_result(spec: SweepSpec, logs: dict[int, pd.DataFrame], complete: bool) -> SweepResult:
+    """The SweepResult of the groups' logs ({index in spec.configs: log}), put back in batch-size order."""
+    frames = [logs[i] for i in sorted(logs)]
+    log = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    runs = runs_to_target(log, spec.base.target_loss, spec.base.target_metric)
+    return SweepResult(log, runs, best_per_batch_size(runs, spec.lrs), complete)
 
 
 def sweep_summary_frame(result):
@@ -109,12 +148,18 @@ def main(args) -> int:
     bar = ProgressBar(not args.quiet)
     try:
         spec = spec_from_args(args)
-        jobs = _int("--jobs", args.jobs, 1, 64)
+        jobs = int_flag("--jobs", args.jobs, 1, 64)
+        tls = tls_files(args)
         check_outputs({"--out": args.out, "--summary": args.summary})
-        check_memory([spec.base.replace(batch_sizes=(max(spec.batch_sizes),))],
-                     processes=min(jobs, len(spec.batch_sizes)))  # each process makes its own data
+        if args.scheduler is None:
+            check_memory([spec.base.replace(batch_sizes=(max(spec.batch_sizes),))],
+                         processes=min(jobs, len(spec.batch_sizes)))  # each process makes its own data
         with StopOnInterrupt() as interrupt:
-            result = run_sweep(spec, progress=bar, should_stop=lambda: interrupt.stopped, jobs=jobs)
+            if args.scheduler is None and jobs == 1:
+                result = run_sweep(spec, progress=bar, should_stop=lambda: interrupt.stopped)
+            else:
+                with open_executor(jobs=jobs, scheduler=args.scheduler, tls=tls) as executor:
+                    result = sweep_on(executor, spec, bar, lambda: interrupt.stopped)
         to_csv(result.log, args.out)
         summary, fit = sweep_summary_frame(result)
         if args.summary:

@@ -1,0 +1,149 @@
+"""ui.cache: identical configs asked for at the same time are computed once (SingleFlight), and a long
+computation lets a short one in at its next check (FairGate)."""
+
+import threading
+
+import pandas as pd
+import pytest
+
+import ui.cache as cache
+from gd_core import ExperimentConfig, run_experiment
+from ui.cache import FairGate, RunStore, SingleFlight, results_for
+
+CONFIG = ExperimentConfig(n_samples=200, batch_sizes=(1, 8), lrs=(0.05,), budget=3, n_checkpoints=5)
+
+
+@pytest.fixture
+def slow_calls(monkeypatch):
+    """Every run_experiment call the cache makes, each held until the test has started all its threads."""
+    seen, go = [], threading.Event()
+
+    def counting(config, **kw):
+        seen.append(config.batch_sizes)
+        go.wait(30)
+        return run_experiment(config, **kw)
+
+    monkeypatch.setattr(cache, "run_experiment", counting)
+    return seen, go
+
+
+def test_ten_identical_configs_at_once_run_the_engine_once_per_group(slow_calls):
+    seen, go = slow_calls
+    store, out = RunStore(slots=2), [None] * 10
+    threads = [threading.Thread(target=lambda k=k: out.__setitem__(k, results_for(CONFIG, store=store)))
+               for k in range(10)]
+    for t in threads:
+        t.start()
+    for _ in range(3000):  # one leader is computing; the others have time to ask for the same group
+        if seen:
+            break
+        threading.Event().wait(0.01)
+    threading.Event().wait(0.5)
+    go.set()
+    for t in threads:
+        t.join(60)
+    assert sorted(seen) == [(1,), (8,)]  # two groups, each computed once for all ten sessions
+    want = run_experiment(CONFIG).log.drop(columns="wall_time_s")
+    for r in out:
+        pd.testing.assert_frame_equal(r.log.drop(columns="wall_time_s"), want)
+
+
+def test_a_waiter_computes_itself_when_the_leader_fails():
+    flights, started, calls = SingleFlight(), threading.Event(), []
+    release = threading.Event()
+
+    def failing(report):
+        calls.append("leader")
+        started.set()
+        release.wait(30)
+        raise RuntimeError("the leader's session ended")
+
+    def leader():
+        with pytest.raises(RuntimeError):
+            flights.do("k", failing)
+
+    t = threading.Thread(target=leader)
+    t.start()
+    started.wait(30)
+    ticks = []
+    result = {}
+
+    def waiter():
+        result["v"] = flights.do("k", lambda report: calls.append("waiter") or 42, tick=ticks.append)
+
+    w = threading.Thread(target=waiter)
+    w.start()
+    while not ticks:  # the waiter is waiting on the leader's flight
+        threading.Event().wait(0.01)
+    release.set()
+    t.join(30)
+    w.join(30)
+    assert calls == ["leader", "waiter"] and result["v"] == 42 and len(flights) == 0
+
+
+def test_a_cancelled_result_is_not_shared():
+    flights, first_in, calls = SingleFlight(), threading.Event(), []
+    release = threading.Event()
+
+    def cancelled(report):
+        first_in.set()
+        release.wait(30)
+        return "cancelled"
+
+    out = {}
+    a = threading.Thread(target=lambda: out.setdefault("a", flights.do("k", cancelled)))
+    a.start()
+    first_in.wait(30)
+    b = threading.Thread(target=lambda: out.setdefault("b", flights.do(
+        "k", lambda report: calls.append(1) or "done", tick=lambda f: release.set(), usable=lambda r: r == "done")))
+    b.start()
+    a.join(30)
+    b.join(30)
+    assert out == {"a": "cancelled", "b": "done"} and calls == [1]
+
+
+def test_a_long_computation_lets_a_short_one_in_at_its_next_check():
+    gate = FairGate(slots=1, quantum_s=0.0)
+    events, heavy_in, light_done = [], threading.Event(), threading.Event()
+
+    def heavy():
+        with gate.slot() as slot:
+            heavy_in.set()
+            while not light_done.is_set():  # the engine's checks, between steps
+                slot.turn()
+                threading.Event().wait(0.005)
+            events.append("heavy checked after light")
+
+    def light():
+        with gate.slot():
+            events.append("light ran")
+        light_done.set()
+
+    h = threading.Thread(target=heavy)
+    h.start()
+    heavy_in.wait(30)
+    lt = threading.Thread(target=light)
+    lt.start()
+    lt.join(30)
+    h.join(30)
+    assert events == ["light ran", "heavy checked after light"]
+
+
+def test_a_gate_holds_at_most_its_slots():
+    gate, inside, peak, lock = FairGate(slots=2, quantum_s=10.0), [0], [0], threading.Lock()
+
+    def work():
+        with gate.slot():
+            with lock:
+                inside[0] += 1
+                peak[0] = max(peak[0], inside[0])
+            threading.Event().wait(0.02)
+            with lock:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert peak[0] == 2 and inside[0] == 0
