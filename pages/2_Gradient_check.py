@@ -7,7 +7,7 @@ from gd_core import PROBLEMS
 from gd_core.science.gradient_checks import DATASET_FOR, gradcheck_setup, gradcheck_table, h_sweep, time_gradients
 from ui import nav
 from ui.gradcheck_charts import h_sweep_chart, rel_error_chart, verdict_text
-from ui.i18n import t
+from ui.i18n import problem_data_help, t
 
 H_CHOICES = [10.0 ** -k for k in range(1, 11)]
 
@@ -18,7 +18,7 @@ st.caption(t("gradcheck.intro"))
 
 c = st.columns(4)
 problem = c[0].selectbox(t("form.problem"), PROBLEMS, index=PROBLEMS.index("softmax"), key="gc_problem",
-                         help=t("gradcheck.problem_help", data=", ".join(f"{p} ({d})" for p, d in DATASET_FOR.items())))
+                         help=problem_data_help(DATASET_FOR))
 n_features = c[1].slider(t("form.n_features"), 2, 5, 3, key="gc_features")
 hidden = c[2].slider(t("form.hidden"), 2, 12, 8, key="gc_hidden", disabled=problem != "mlp")
 reg = c[3].select_slider(t("form.reg"), [0.0, 1e-3, 1e-2, 1e-1, 1.0], value=0.0, key="gc_reg")

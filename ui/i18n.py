@@ -34,6 +34,12 @@ DEFAULT = "en"
 LOCALES = Path(__file__).resolve().parent / "locales"
 STATE_KEY = "lang"
 PARAM = "lang"  # the share link's parameter
+AXIS_IDS = {  # a run log's column -> the message id of its axis title on charts (the CSV keeps the column's name)
+    "epoch": "axis.epoch", "step": "axis.step", "wall_time_s": "axis.wall_time_s",
+    "examples_seen": "axis.examples_seen",
+    "train_loss": "axis.train_loss", "val_loss": "axis.val_loss", "batch_loss": "axis.batch_loss",
+    "train_accuracy": "axis.train_accuracy", "val_accuracy": "axis.val_accuracy", "grad_norm": "axis.grad_norm",
+    "distance_to_optimum": "axis.distance_to_optimum", "lr": "axis.lr"}
 
 
 def _flatten(table: Mapping, prefix: str = "") -> dict[str, str]:
@@ -112,3 +118,13 @@ def translate(lang: str, key: str, /, **params) -> str:
 def t(key: str, /, **params) -> str:
     """`translate` in the session's language."""
     return translate(current(), key, **params)
+
+
+def axis_title(column: str) -> str:
+    """A run log column's axis title in the session's language (an unknown column: its name)."""
+    return t(AXIS_IDS[column]) if column in AXIS_IDS else column.replace("_", " ")
+
+
+def problem_data_help(dataset_for: Mapping[str, str]) -> str:
+    """The help of a page's problem picker: the data each problem is run on (problem -> dataset)."""
+    return t("form.problem_data", data=", ".join(f"{p} ({d})" for p, d in dataset_for.items()))
