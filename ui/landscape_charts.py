@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ui.colors import FULL_COLOR, batch_size_color, batch_size_label
+from ui.i18n import t
 
 SURFACE_COLORS = [[0.0, "#ffffff"], [1.0, "#9fa8b3"]]  # pale: the coloured paths stay readable on it
 N_LEVELS = 24
@@ -137,12 +138,12 @@ def loss_curves_chart(losses: dict[int, np.ndarray], n_train: int, step: int) ->
 
 def stability_note(curvature: float, exact: bool, lr: float, optimizer: str, limit: float | None):
     """(is_warning, one-line text) about full-batch stability; `limit` from gd_core.science.landscape.stable_lr."""
-    what = "λ_max of the Hessian" if exact else "bound on the Hessian's λ_max (λ_max(XᵀX/n)/4)"
-    text = f"{what} = {curvature:.3g}: plain full-batch GD is stable for lr < 2/λ_max = {2 / curvature:.3g}"
+    what = t("landscape.lmax_exact") if exact else t("landscape.lmax_bound")
+    text = t("landscape.stable_for", what=what, curvature=curvature, limit=2 / curvature)
     if limit is None:
-        return False, text + f" ({optimizer} rescales each coordinate's step, so this limit does not apply as such)."
+        return False, text + t("landscape.limit_adaptive", optimizer=optimizer)
     if lr < limit:
-        extra = f"; with {optimizer} the limit is lr < {limit:.3g}." if optimizer != "sgd" else "."
+        extra = t("landscape.limit_optimizer", optimizer=optimizer, limit=limit) if optimizer != "sgd" else "."
         return False, text + extra
-    verdict = "full batch will diverge" if exact else "full batch may oscillate or diverge"
-    return True, text + f". lr = {lr:g} ≥ {limit:.3g} for {optimizer}: {verdict}."
+    verdict = t("landscape.will_diverge") if exact else t("landscape.may_diverge")
+    return True, text + t("landscape.lr_over", lr=lr, limit=limit, optimizer=optimizer, verdict=verdict)
