@@ -6,11 +6,12 @@ import ast
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from gd_core import ExperimentConfig
-from ui import i18n, share
+from ui import charts, figure_cache, i18n, share
 from ui.i18n import DEFAULT, LANGS, catalogue, placeholders, translate
 from ui.presets import PRESETS
 
@@ -138,6 +139,7 @@ def shown_text(at: AppTest) -> list[str]:
     for kind in ("button", "toggle", "checkbox", "selectbox", "radio", "slider", "number_input", "multiselect",
                  "select_slider", "text_input", "expander", "download_button"):
         texts += [getattr(w, "label", "") or "" for w in at.get(kind)]
+        texts += [str(o) for w in at.get(kind) for o in (getattr(w, "options", None) or ())]  # as shown
     return texts
 
 
@@ -159,14 +161,25 @@ def test_page_in_korean_shows_korean_and_no_english(page):
     assert at.session_state["lang"] == "ko"
 
 
-def test_browser_locale_sets_korean_and_the_switch_changes_it():
+def test_browser_locale_sets_korean():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.context["locale"] = "ko-KR"
     at.run()
     assert HANGUL.search(at.title[0].value) and at.query_params["lang"] == "ko"
-    assert "lang=ko" in next(m.value for m in at.markdown if m.value.startswith("`?"))
-    at.radio(key="lang_switch").set_value("en").run()
-    assert at.title[0].value == "Gradient Descent Lab" and at.query_params["lang"] == "en"
+    assert "lang=ko" in next(m.value for m in at.markdown if m.value.startswith("`?"))  # the share link
+
+
+def test_the_switch_changes_the_language_and_the_link():
+    """English (an English browser) to Korean with the sidebar switch. (AppTest runs a widget's format_func in the
+    test's thread, in English, so it can only drive a page's widgets while the page is English; the browser test
+    switches back.)"""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.context["locale"] = "en-US"
+    at.run()
+    assert at.title[0].value == "Gradient Descent Lab" and "lang" not in at.query_params
+    at.radio(key="lang_switch").set_value("ko").run()
+    assert at.title[0].value == translate("ko", "home.title") and at.query_params["lang"] == "ko"
+    assert at.session_state["lang"] == "ko"
 
 
 def test_bad_lang_in_a_link_is_said_escaped_and_english_is_shown():
@@ -176,3 +189,27 @@ def test_bad_lang_in_a_link_is_said_escaped_and_english_is_shown():
     assert "allowed: en, ko" in warning and "`<img src=x onerror=alert(1)>`" in warning
     assert not any("unknown link parameter" in w.value for w in at.warning)  # lang is not a config field
     assert at.query_params["lang"] == "en"
+
+
+def test_summary_headers_and_axis_titles_match_the_english_catalogue():
+    """The English a header or axis title is shown as (ui/charts.py) is the English catalogue's text for it, so
+    the two cannot drift apart; in Korean every one of them is Hangul."""
+    for header in charts.SUMMARY_COLUMNS.values():
+        if header in i18n.SUMMARY_HEADER_IDS:
+            assert translate("en", i18n.SUMMARY_HEADER_IDS[header]) == header
+            assert HANGUL.search(translate("ko", i18n.SUMMARY_HEADER_IDS[header])), header
+    assert set(i18n.SUMMARY_HEADER_IDS) <= set(charts.SUMMARY_COLUMNS.values())
+    assert dict(charts.AXIS_TITLES) == {c: translate("en", k) for c, k in i18n.AXIS_IDS.items()}
+    assert all(HANGUL.search(translate("ko", k)) for k in i18n.AXIS_IDS.values())
+
+
+def test_built_figures_are_cached_per_language(monkeypatch):
+    """A figure built for a Korean session is not served to an English one (its titles are in the catalogue)."""
+    store = figure_cache.FigureStore()
+    monkeypatch.setattr(figure_cache, "_store", lambda: store)
+    df = pd.DataFrame({"a": [1.0]})
+    built = []
+    for lang in ("ko", "en", "ko"):
+        monkeypatch.setattr(i18n, "current", lambda lang=lang: lang)
+        figure_cache.cached_figure("t", df, lambda d, lang=lang: built.append(lang) or lang)
+    assert built == ["ko", "en"]

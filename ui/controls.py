@@ -36,7 +36,7 @@ CONFIG_FIELDS_USED_BY = {"sgd": "momentum, nesterov, weight_decay", "adagrad": "
 
 def preset_picker() -> None:
     st.selectbox(t("form.scenario"), (CUSTOM, *PRESETS), key="cfg_preset", on_change=on_preset,
-                 args=(st.session_state,), format_func=lambda k: PRESETS[k].title if k in PRESETS else
+                 args=(st.session_state,), format_func=lambda k: t(f"preset.{k}.title") if k in PRESETS else
                  t("form.scenario_custom"), help=t("form.scenario_help"))
 
 

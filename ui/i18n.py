@@ -125,6 +125,36 @@ def axis_title(column: str) -> str:
     return t(AXIS_IDS[column]) if column in AXIS_IDS else column.replace("_", " ")
 
 
+SUMMARY_HEADER_IDS = {  # a summary table's header (ui.charts.SUMMARY_COLUMNS' values) -> its message id
+    "run": "summary.run", "status": "summary.status", "seed": "summary.seed",
+    "final train loss": "summary.final_train_loss", "best train loss": "summary.best_train_loss",
+    "final val loss": "summary.final_val_loss", "best val loss": "summary.best_val_loss",
+    "val accuracy": "summary.val_accuracy", "steps": "summary.steps", "epochs": "summary.epochs",
+    "seconds": "summary.seconds", "steps to target": "summary.steps_to_target",
+    "examples to target": "summary.examples_to_target", "seconds to target": "summary.seconds_to_target"}
+
+
+def summary_header(header: str) -> str:
+    """A summary table's column header as shown in the session's language (B, lr and unknown headers as is)."""
+    return t(SUMMARY_HEADER_IDS[header]) if header in SUMMARY_HEADER_IDS else header
+
+
+class _AxisTitles(Mapping):
+    """{column: axis title}, read in the session's language at each lookup (`ui.charts.AXIS_TITLES`)."""
+
+    def __getitem__(self, column: str) -> str:
+        return t(AXIS_IDS[column])
+
+    def __iter__(self):
+        return iter(AXIS_IDS)
+
+    def __len__(self) -> int:
+        return len(AXIS_IDS)
+
+
+AXIS_TITLES = _AxisTitles()
+
+
 def problem_data_help(dataset_for: Mapping[str, str]) -> str:
     """The help of a page's problem picker: the data each problem is run on (problem -> dataset)."""
     return t("form.problem_data", data=", ".join(f"{p} ({d})" for p, d in dataset_for.items()))
