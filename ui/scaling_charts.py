@@ -15,6 +15,7 @@ from ui.i18n import axis_title, t
 
 RULE_COLORS = {"fixed lr": "#636efa", "linear + warmup": "#ef553b", "sqrt": "#00a67e"}
 VARIANT_DASH = {"decay lr": "solid", "grow batch": "dash"}
+VARIANT_TEXT = {"decay lr": "scaling_chart.decay_lr", "grow batch": "scaling_chart.grow_batch"}  # -> message id
 GREY = "#7f7f7f"
 
 
@@ -150,7 +151,8 @@ def decay_vs_grow_chart(df: pd.DataFrame, metric: str = "train_loss") -> go.Figu
                         subplot_titles=(t("scaling_chart.against_epochs"), t("scaling_chart.against_steps")))
     for variant, g in df.groupby("variant", sort=False):
         for col, x in ((1, "epoch"), (2, "step")):
-            fig.add_trace(go.Scatter(x=g[x], y=g[metric], mode="lines", name=variant, legendgroup=variant,
+            name = t(VARIANT_TEXT[variant]) if variant in VARIANT_TEXT else variant
+            fig.add_trace(go.Scatter(x=g[x], y=g[metric], mode="lines", name=name, legendgroup=variant,
                                      showlegend=col == 1, line={"dash": VARIANT_DASH.get(variant, "solid"),
                                                                 "color": "black" if variant == "decay lr"
                                                                 else "#d62728"},
