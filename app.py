@@ -91,8 +91,8 @@ summary = summarize(log, target, metric)
 # Markdown, not st.table / st.dataframe / st.code: those pull ~0.9 MB (table), ~1.4 MB (glide grid) and ~1.5 MB
 # (syntax highlighter) of JS into a cold browser for a 4-row table and one line of text (benchmarks/DASHBOARD.md).
 summary_md = charts.summary_markdown(charts.summary_table(summary, charts.infer_n_train(log)))
-# a wide table scrolls sideways inside the column instead of running past it
-st.markdown(f'<div style="overflow-x: auto">\n\n{summary_md}\n\n</div>', unsafe_allow_html=True)
+# a wide table scrolls sideways inside the column instead of running past it; Korean breaks between words only
+st.markdown(f'<div style="overflow-x: auto; word-break: keep-all">\n\n{summary_md}\n\n</div>', unsafe_allow_html=True)
 
 st.subheader(t("home.share_header"))
 st.caption(t("home.share_caption"))

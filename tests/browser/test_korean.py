@@ -8,7 +8,16 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from test_browser import TIMEOUT_MS, assert_no_exception, charts, open_app, save_full_page, screenshot_path
+from test_browser import (
+    TIMEOUT_MS,
+    assert_no_exception,
+    charts,
+    legend_texts,
+    open_app,
+    rerun_and_wait,
+    save_full_page,
+    screenshot_path,
+)
 
 from ui.i18n import translate
 
@@ -44,6 +53,8 @@ def test_korean_page_renders_hangul(page: Page, app_url, tmp_path):
     (a, ink_a), (b, ink_b), (c, _) = page.evaluate(GLYPHS_JS, ["경", "사", "경"])
     assert ink_a > 50 and ink_b > 50, "Hangul drew no ink: is a Korean font installed (fonts-nanum)?"
     assert a == c and a != b, "two Hangul syllables drew the same glyph: no Korean font (install fonts-nanum)"
+    legend = " | ".join(legend_texts(page))
+    assert translate("ko", "chart.full_batch_label", b=800) in legend, legend
     # the title's box is as wide as its text: a missing font would not collapse it, but an unrendered page would
     assert page.locator("h1").first.bounding_box()["width"] > 100
     shot = screenshot_path("screenshot-korean.png", tmp_path)
@@ -52,8 +63,14 @@ def test_korean_page_renders_hangul(page: Page, app_url, tmp_path):
 
 
 def test_language_switch_keeps_the_link(page: Page, app_url):
-    """Switching to English in the sidebar puts `lang=en` in the address bar, and the page is English."""
-    open_app(page, f"{app_url}/?lang=ko")
+    """The Korean form runs (its "전체 배치" entry reads back as full batch); switching to English in the sidebar puts
+    `lang=en` in the address bar, and the page is English."""
+    open_app(page, f"{app_url}/?lang=ko&budget=2")
+    rerun_and_wait(page, lambda: page.locator("[data-testid='stFormSubmitButton'] button").filter(
+        has_text=translate("ko", "form.run")).click())
+    assert_no_exception(page)
+    assert page.locator("[data-testid='stAlert']").filter(has_text="batch_sizes").count() == 0  # no bad size
+    assert "lang=ko" in page.url and "budget=2" in page.url
     page.locator("[data-testid='stSidebar'] label").filter(has_text="English").click()
     page.wait_for_function("() => location.search.includes('lang=en')", timeout=TIMEOUT_MS)
     expect(page.locator("h1").first).to_have_text(translate("en", "home.title"), timeout=TIMEOUT_MS)
