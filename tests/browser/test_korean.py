@@ -55,6 +55,10 @@ def test_korean_page_renders_hangul(page: Page, app_url, tmp_path):
     assert a == c and a != b, "two Hangul syllables drew the same glyph: no Korean font (install fonts-nanum)"
     legend = " | ".join(legend_texts(page))
     assert translate("ko", "chart.full_batch_label", b=800) in legend, legend
+    menus = page.locator(".js-plotly-plot").first.locator(".updatemenu-button")  # SVG: text, not inner text
+    buttons = [b.strip() for b in menus.all_text_contents()]
+    for key in ("animation.play", "animation.pause", "animation.linear_y", "animation.log_y"):  # the chart's own
+        assert translate("ko", key) in buttons and translate("en", key) not in buttons, (key, buttons)
     # the title's box is as wide as its text: a missing font would not collapse it, but an unrendered page would
     assert page.locator("h1").first.bounding_box()["width"] > 100
     shot = screenshot_path("screenshot-korean.png", tmp_path)
