@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from ..config import ConfigError, ExperimentConfig
+from ..optim.optimizers import make_optimizer
 from ..results import summarize
+from ..train.reference import Descent
 from ..train.runner import build_dataset, build_problem, run_experiment
 from .lr_sweep import stable_lr_limit
 from .noise import noise_stats
@@ -290,16 +292,17 @@ def b_simple_at_target(config: ExperimentConfig, lr: float, max_steps: int = 200
     Xv, yv = np.asarray(ds.X_val, float), ds.y_val
     init = noise_stats(problem, w, X, y).b_simple
     val = config.target_metric == "val_loss"
+    descent = Descent(problem, X, y, w, make_optimizer("sgd", lr))  # full-batch GD on the reference loop
     with np.errstate(all="ignore"):
         for step in range(max_steps + 1):
-            loss, grad = problem.loss_and_grad(w, X, y)
-            metric = problem.loss(w, Xv, yv) if val else loss
+            loss, grad = descent.gradient(None)
+            metric = problem.loss(descent.w, Xv, yv) if val else loss
             if metric <= config.target_loss:
-                return {"b_simple_init": init, "b_simple_target": noise_stats(problem, w, X, y).b_simple,
+                return {"b_simple_init": init, "b_simple_target": noise_stats(problem, descent.w, X, y).b_simple,
                         "steps": step}
             if not np.isfinite(loss):
                 break
-            w = w - lr * grad
+            descent.update(grad)
     return {"b_simple_init": init, "b_simple_target": np.nan, "steps": np.nan}
 
 

@@ -31,10 +31,10 @@ from .checkpoints import Evaluator, checkpoint_steps
 from .limits import MAX_CSV_ROWS, check_csv_rows, check_csv_size, check_work_budget
 from .loop import chunked_full_batch, make_advance
 from .plan import RunSpec, eval_size, optimizer_hyperparameters, plan_runs, total_steps
+from .reference import EXPLODE_FACTOR, divergence_limit
 from .stacked import run_stacked, stack_groups
 from .stopping import Stop, steps_between_checks
 
-EXPLODE_FACTOR = 1e4  # a batch loss this many times the starting loss (or 1) counts as divergence
 SMALL_BATCH = 4096  # below this BLAS runs single-threaded: threads only help big products (docs/PERFORMANCE.md)
 # Workers of a large full-batch step (full_batch.bind_full_gradient): the result does not depend on this.
 FULL_THREADS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -207,7 +207,7 @@ def _train_one(spec, problem, ds, w0, cfg, evaluator, report, stop, pool) -> tup
         if stepped_into_divergence:
             status = "diverged"
         if at == 0:
-            limit = EXPLODE_FACTOR * max(abs(m["train_loss"]), 1.0)
+            limit = divergence_limit(m["train_loss"], EXPLODE_FACTOR)
         if status == "ok" and not m["train_loss"] <= limit:
             status = "diverged"
         seen = examples_after(at, n, B, cfg.sampling)

@@ -42,6 +42,7 @@ from ..fast.stacked_window import OneExampleWindow
 from ..optim.optimizers import make_updater
 from ..problems import Softmax
 from .plan import optimizer_hyperparameters
+from .reference import divergence_limit
 from .stopping import steps_between_checks
 
 STACKED_PROBLEMS = ("least_squares", "logistic", "softmax")
@@ -270,7 +271,7 @@ def _run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, stop
             for (s, k), m in zip(measured, evaluator.many([w_of(s, k) for s, k in measured]), strict=True):
                 record(s, k, step, train_time, m)
                 if step == 0:
-                    limits[s, k] = explode_factor * max(abs(m["train_loss"]), 1.0)
+                    limits[s, k] = divergence_limit(m["train_loss"], explode_factor)
                 if not m["train_loss"] <= limits[s, k]:
                     status[s][k] = "diverged"
                     finish(s, k)
