@@ -30,7 +30,8 @@ from ui.scaling_charts import (
     tuned_lr_chart,
 )
 
-PAGE_WORK_BUDGET = 3e8  # parameter-example products (estimate_work): ~1.7x the default sweep
+PAGE_WORK_BUDGET = 8e9  # gd_core.train.limits work units (estimate_work): ~4.8x the default sweep; it refuses
+# exactly the form choices the earlier 3e8 of the old per-sweep model (parameter-example products) refused
 # Figures are built once per (data, options) for all sessions (ui/figure_cache.py): ~240 ms of a warm rerun otherwise.
 
 st.set_page_config(page_title="Batch-size scaling · Gradient Descent Lab", layout="wide")

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..data.batching import BatchSampler
 from ..data.synthetic import make_dataset
+from ..optim.learning_rates import max_stable_lr
 from ..optim.optimizers import make_optimizer
 from ..problems import LeastSquares, Problem, make_problem
 from ..train.reference import Descent, divergence_limit, sampled
@@ -190,12 +191,12 @@ def curvature_limit(problem: Problem, X: np.ndarray) -> tuple[float, bool]:
 def stable_lr(curvature: float, optimizer: str, momentum: float = 0.0) -> float | None:
     """Largest lr for which full-batch descent on a quadratic of curvature L converges (None: adaptive).
 
-    sgd `2/L`; sgd+momentum (torch's heavy ball) `2(1+mu)/L`; nesterov `2(1+mu)/((1+2mu) L)`.
+    sgd `2/L`; sgd+momentum (torch's heavy ball) `2(1+mu)/L`; nesterov `2(1+mu)/((1+2mu) L)`
+    (`optim.learning_rates.max_stable_lr`).
     """
-    mu = momentum if optimizer in ("sgd+momentum", "nesterov") else 0.0
     if optimizer not in ("sgd", "sgd+momentum", "nesterov"):
         return None
-    return 2 * (1 + mu) / ((1 + 2 * mu) if optimizer == "nesterov" else 1.0) / curvature
+    return max_stable_lr(curvature, momentum if optimizer != "sgd" else 0.0, nesterov=optimizer == "nesterov")
 
 
 @dataclass(frozen=True)

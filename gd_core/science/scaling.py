@@ -22,14 +22,15 @@ import numpy as np
 import pandas as pd
 
 from ..config import ConfigError, ExperimentConfig
+from ..optim.learning_rates import log_lr_grid
 from ..optim.optimizers import make_optimizer
 from ..results import summarize
+from ..train.limits import estimate_work as run_work
+from ..train.limits import request_shape
 from ..train.reference import Descent
 from ..train.runner import build_dataset, build_problem, run_experiment
 from .lr_sweep import stable_lr_limit
 from .noise import noise_stats
-
-WORK_OVERHEAD = 20  # one step costs ~ (B + this) example-gradients: numpy's per-call overhead
 
 
 def pow2_batch_sizes(n_train: int, largest: int | None = None) -> tuple[int, ...]:
@@ -39,11 +40,6 @@ def pow2_batch_sizes(n_train: int, largest: int | None = None) -> tuple[int, ...
     if cap == n_train and out[-1] != n_train:
         out.append(n_train)
     return tuple(out)
-
-
-def log_lr_grid(lo: float, hi: float, n: int) -> tuple[float, ...]:
-    """`n` learning rates evenly spaced in log from lo to hi (3 significant digits)."""
-    return tuple(float(f"{v:.3g}") for v in np.geomspace(lo, hi, n))
 
 
 @dataclass(frozen=True)
@@ -85,14 +81,14 @@ class SweepSpec:
         return out
 
 
-def estimate_work(spec: SweepSpec, n_train: int, n_params: int) -> float:
-    """Rough cost in parameter-example products: sum over runs of steps * (B + overhead) * n_params, plus
-    checkpoint evaluations (~3 passes over the training set each)."""
-    total = 0.0
-    for b in spec.batch_sizes:
-        steps = spec.steps(b, n_train)
-        total += len(spec.lrs) * (steps * (b + WORK_OVERHEAD) + 3 * min(steps, spec.n_checkpoints) * n_train)
-    return total * n_params
+def estimate_work(spec: SweepSpec, n_train: int, n_params: int, n_features: int | None = None) -> float:
+    """Work units of the whole sweep in the engine's one work model (`train.limits.estimate_work`, the units of
+    the dashboard's and `run_experiment`'s budgets): the sum over its configs, each of which makes its data.
+    n_features: the data's (None: the base config's, `train.limits.request_shape`)."""
+    if n_features is None:
+        shape = request_shape(spec.base)
+        n_features = shape[1] if shape is not None else spec.base.n_features
+    return sum(run_work(c, n_train, n_features, n_params) for c in spec.configs(n_train))
 
 
 def suggest_smaller(spec: SweepSpec, budget: float, n_train: int, n_params: int) -> SweepSpec:
