@@ -1,9 +1,9 @@
 """Stacked runs: the runs of one batch size (seeds x learning rates) trained together, one array for all.
 
-Rule (`stack_groups`, applied by run_experiment unless `stacked=False`): runs are stacked when the problem
-is least_squares, logistic or softmax, the optimizer is sgd (any momentum / nesterov / weight decay) or
-adam, the batch size is below runner.SMALL_BATCH and not the full set, and at least two runs share that
-batch size. Everything else runs one by one. Full batch is left out: its (N, R*C) scores would cost R
+Rule (`stack_groups`, applied by run_experiment unless `stacked=False`): runs are stacked when fast.dispatch.STACKED
+supports them (the problem is least_squares, logistic or softmax, the optimizer sgd, with any momentum / nesterov /
+weight decay, or adam), the batch size is below runner.SMALL_BATCH and not the full set, and at least two runs share
+that batch size. Everything else runs one by one. Full batch is left out: its (N, R*C) scores would cost R
 times the memory, and its products are already BLAS-bound (docs/PERFORMANCE.md).
 
 Layout: all runs' parameters in one array `P: (S, D+1, L, C)` (S seeds, L learning rates, C outputs,
@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..data.batching import BatchSampler, examples_after
+from ..fast.dispatch import stackable
 from ..fast.stacked_kernels import StackedStep
 from ..fast.stacked_window import OneExampleWindow
 from ..optim.optimizers import make_updater
@@ -45,17 +46,14 @@ from .plan import optimizer_hyperparameters
 from .reference import divergence_limit
 from .stopping import steps_between_checks
 
-STACKED_PROBLEMS = ("least_squares", "logistic", "softmax")
-STACKED_OPTIMIZERS = ("sgd", "adam")
-
 
 def stack_groups(problem_name: str, optimizer: str, batch_sizes: list[int], n_train: int,
                  small_batch: int) -> list[list[int]]:
     """Spec indices run together (a group of one runs alone). `batch_sizes[i]` is spec i's batch size."""
-    stackable = problem_name in STACKED_PROBLEMS and optimizer in STACKED_OPTIMIZERS
+    can_stack = stackable(problem_name, optimizer)
     groups: dict[int, list[int]] = {}
     for i, B in enumerate(batch_sizes):
-        key = B if stackable and B < min(small_batch, n_train) else -1 - i  # unique key: alone
+        key = B if can_stack and B < min(small_batch, n_train) else -1 - i  # unique key: alone
         groups.setdefault(key, []).append(i)
     return sorted(groups.values(), key=lambda g: g[0])
 
