@@ -36,28 +36,33 @@ def chunked_full_batch(problem: Problem, n: int) -> bool:
     return supports(FULL_CHUNKED, problem.name, "") and n >= FULL_CHUNKED_MIN
 
 
-def choose_path(problem: Problem, X: np.ndarray, sampler: BatchSampler, optimizer: str, hp: dict) -> FastPath:
-    """The fast path of one run (fast.dispatch.single_run_path with this module's chunk sizes)."""
-    return single_run_path(problem.name, optimizer, hp, sampler.batch_size, len(X), sampler.full, gather_rows(X),
-                           FULL_CHUNKED_MIN)
+def choose_path(problem: Problem, X: np.ndarray, sampler: BatchSampler, optimizer: str, hp: dict,
+                gather_bytes: int | None = None, full_min: int | None = None) -> FastPath:
+    """The fast path of one run (fast.dispatch.single_run_path); gather_bytes and full_min default to
+    GATHER_BYTES and FULL_CHUNKED_MIN."""
+    full_min = FULL_CHUNKED_MIN if full_min is None else full_min
+    return single_run_path(problem.name, optimizer, hp, sampler.batch_size, len(X), sampler.full,
+                           gather_rows(X, gather_bytes), full_min)
 
 
 def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, sampler: BatchSampler,
-                 optimizer: str, hp: dict, opt: Optimizer, lr_at, pool=None, threads: int = 1):
+                 optimizer: str, hp: dict, opt: Optimizer, lr_at, pool=None, threads: int = 1, *,
+                 gather_bytes: int | None = None, full_min: int | None = None):
     """advance(step, until, limit, cached=None) -> (step, last batch loss, diverged); updates `w` in place.
 
     `cached` = (loss, grad) of the full set at `w`, reused by a full-batch step (the checkpoint computed it).
     `pool` (an executor the caller owns) and `threads`: a full-batch step on a large set (FULL_CHUNKED_MIN
     rows or more) runs the chunked kernel (full_batch.bind_full_gradient) over `threads` workers of `pool`.
-    The path taken (fast.dispatch) is `advance.path`, its name.
+    gather_bytes (small batches gathered at once, bytes) and full_min (rows from which a full batch is chunked)
+    default to GATHER_BYTES and FULL_CHUNKED_MIN. The path taken (fast.dispatch) is `advance.path`, its name.
     """
-    path = choose_path(problem, X, sampler, optimizer, hp)
-    advance = _advance(path, problem, X, y, w, sampler, optimizer, hp, opt, lr_at, pool, threads)
+    path = choose_path(problem, X, sampler, optimizer, hp, gather_bytes, full_min)
+    advance = _advance(path, problem, X, y, w, sampler, optimizer, hp, opt, lr_at, pool, threads, gather_bytes)
     advance.path = path.name if path is not ONE_EXAMPLE or advance.fused else GENERIC.name
     return advance
 
 
-def _advance(path, problem, X, y, w, sampler, optimizer, hp, opt, lr_at, pool, threads):
+def _advance(path, problem, X, y, w, sampler, optimizer, hp, opt, lr_at, pool, threads, gather_bytes):
     n, B = len(X), sampler.batch_size
     if path is ONE_EXAMPLE:
         run = one_example_sgd(problem, w, X, y)
@@ -75,7 +80,7 @@ def _advance(path, problem, X, y, w, sampler, optimizer, hp, opt, lr_at, pool, t
     if path is GATHERED:
         flat = type(problem) is Softmax
         grad_of = bind_gradient(problem, w, grad, B, ones_column=True, flat_labels=flat)
-        batches = _Gathered(X, y, sampler, flat)
+        batches = _Gathered(X, y, sampler, flat, gather_bytes)
         return _loop(lambda cached: (grad_of(*batches.next()), grad), update, lr_at)
     if path is FULL_CHUNKED:
         grad_of = bind_full_gradient(problem, w, grad, n, pool, threads)
@@ -138,9 +143,10 @@ GATHER_BYTES = 512 << 10  # small batches: [X, 1] rows gathered at once, in byte
 # data gather fewer rows, so the buffer and np.take's temporary stay this small): 2,016 rows at D = 64, float32
 
 
-def gather_rows(X: np.ndarray) -> int:
-    """Rows of X gathered at once for small batches (loop._Gathered)."""
-    return max(1, GATHER_BYTES // ((X.shape[1] + 1) * X.dtype.itemsize))
+def gather_rows(X: np.ndarray, gather_bytes: int | None = None) -> int:
+    """Rows of X gathered at once for small batches (loop._Gathered), `gather_bytes` (default GATHER_BYTES) of them."""
+    size = GATHER_BYTES if gather_bytes is None else gather_bytes
+    return max(1, size // ((X.shape[1] + 1) * X.dtype.itemsize))
 
 
 class _Gathered:
@@ -150,10 +156,10 @@ class _Gathered:
     calls. np.take into the strided X part buffers through a temporary of the chunk's size.
     flat: the labels come as the softmax kernel's flat indices (kernels' flat_labels), a chunk at a time."""
 
-    def __init__(self, X, y, sampler: BatchSampler, flat: bool = False):
+    def __init__(self, X, y, sampler: BatchSampler, flat: bool = False, gather_bytes: int | None = None):
         B, D = sampler.batch_size, X.shape[1]
         self.X, self.y, self.sampler, self.B, self.D, self.flat = X, y, sampler, B, D, flat
-        self.K = max(1, gather_rows(X) // B)  # steps per chunk
+        self.K = max(1, gather_rows(X, gather_bytes) // B)  # steps per chunk
         self.X1 = np.empty((self.K * B, D + 1), X.dtype)
         self.X1[:, D] = 1
         self.yc = np.empty(self.K * B, np.intp if flat else y.dtype)
