@@ -23,6 +23,7 @@ from ..data.batching import BatchSampler, examples_after, steps_per_epoch
 from ..data.csv import load_csv_dataset
 from ..data.dataset import Dataset
 from ..data.synthetic import make_dataset
+from ..fast.dispatch import STACKED
 from ..optim.optimizers import make_optimizer
 from ..optim.schedules import make_schedule, scale_lr
 from ..problems import Problem, make_problem
@@ -97,7 +98,7 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
     weights = [total_steps(config, ds.n_train, s.batch_size) * (1 + s.batch_size / 64) for s in specs]
     groups = (stack_groups(problem.name, config.optimizer, [s.batch_size for s in specs], ds.n_train, SMALL_BATCH)
               if stacked else [[i] for i in range(len(specs))])
-    done, frames = 0.0, {}
+    done, frames, paths = 0.0, {}, {}
     init_cache: dict[int, np.ndarray] = {}
     stop = Stop(config.time_limit_s, deadline, should_stop)
     for group in groups:
@@ -119,12 +120,13 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
         B = specs[group[0]].batch_size
         with threadpool_limits(1, user_api="blas") if B < SMALL_BATCH else nullcontext():
             if len(group) == 1:
-                rows, cancelled = _run_one(specs[group[0]], problem, ds, init_cache[specs[group[0]].seed], config,
-                                           evaluator, report, stop)
+                rows, cancelled, paths[specs[group[0]].run_id] = _run_one(
+                    specs[group[0]], problem, ds, init_cache[specs[group[0]].seed], config, evaluator, report, stop)
                 frames[group[0]] = rows
             else:
                 cancelled = _run_group([specs[i] for i in group], group, problem, ds, init_cache, config,
                                        evaluator, report, stop, frames)
+                paths.update((specs[i].run_id, STACKED.name) for i in group)
         done += weight
         if cancelled:
             break
@@ -132,7 +134,8 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
     log = pd.DataFrame([r for rows in frames for r in rows], columns=list(LOG_COLUMNS))
     if progress is not None:
         progress(1.0, "done")
-    return Results(log, summarize(log, config.target_loss, config.target_metric), config)
+    return Results(log, summarize(log, config.target_loss, config.target_metric), config,
+                   {run_id: path for run_id, path in paths.items() if run_id in set(log["run_id"])})
 
 
 def _schedule(spec: RunSpec, cfg: ExperimentConfig, n: int, steps: int):
@@ -168,9 +171,10 @@ def _run_group(group_specs, indices, problem, ds, init_cache, cfg, evaluator, re
 
 
 def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: ExperimentConfig,
-             evaluator: Evaluator, report, stop: Stop) -> tuple[list[dict], bool]:
-    """One run. A full batch on a large set uses the chunked kernel (full_batch.bind_full_gradient) on a thread
-    pool that lives for this run only, with BLAS at 1 thread (each worker's products are small, docs/PERFORMANCE.md)."""
+             evaluator: Evaluator, report, stop: Stop) -> tuple[list[dict], bool, str]:
+    """One run: (its rows, whether it was cancelled, the fast path it took). A full batch on a large set uses the
+    chunked kernel (full_batch.bind_full_gradient) on a thread pool that lives for this run only, with BLAS at 1 thread
+    (each worker's products are small, docs/PERFORMANCE.md)."""
     full = spec.batch_size >= ds.n_train and cfg.sampling == "shuffle"  # as BatchSampler.full
     if full and chunked_full_batch(problem, ds.n_train):
         with threadpool_limits(1, user_api="blas"), \
@@ -179,7 +183,7 @@ def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: 
     return _train_one(spec, problem, ds, w0, cfg, evaluator, report, stop, None)
 
 
-def _train_one(spec, problem, ds, w0, cfg, evaluator, report, stop, pool) -> tuple[list[dict], bool]:
+def _train_one(spec, problem, ds, w0, cfg, evaluator, report, stop, pool) -> tuple[list[dict], bool, str]:
     """One run's loop. Where the evaluator pools (Evaluator.pool > 1), checkpoints after the first are
     measured `pool` at a time, on snapshots of the weights, and their rows recorded in order: the log, the stop
     decisions (divergence, time limit, cancel) and the final losses are those of measuring each in place; a
@@ -263,4 +267,4 @@ def _train_one(spec, problem, ds, w0, cfg, evaluator, report, stop, pool) -> tup
     if not math.isfinite(rows[-1]["train_loss"]) and status == "ok":
         for r in rows:
             r["diverged"], r["status"] = True, "diverged"
-    return rows, status == "cancelled"
+    return rows, status == "cancelled", advance.path

@@ -143,3 +143,17 @@ def test_the_choice_follows_the_registry():
     assert choose_path(p, X[:FULL_MIN - 1], BatchSampler(FULL_MIN - 1, FULL_MIN - 1, "shuffle",
                                                          np.random.default_rng(0)),
                        "sgd", {}, GATHER_BYTES, FULL_MIN) is GENERIC  # too few rows to chunk
+
+
+def test_results_record_the_path_each_run_took():
+    c = ExperimentConfig(problem="softmax", dataset="blobs", n_samples=100, lrs=(0.05, 0.1),
+                         batch_sizes=(1, 7, "full"), budget_unit="steps", budget=20, n_checkpoints=2)
+    res = run_experiment(c)
+    by_batch = res.log.drop_duplicates("run_id").set_index("run_id")["batch_size"]
+    assert {run_id: (by_batch[run_id], path) for run_id, path in res.paths.items()} == {
+        run_id: (B, "stacked" if B < 80 else "generic") for run_id, B in by_batch.items()}
+    alone = run_experiment(c, stacked=False)
+    assert {by_batch[run_id]: path for run_id, path in alone.paths.items()} == {
+        1: "one_example", 7: "gathered", 80: "generic"}  # 80 rows: too few for the chunked full batch
+    mlp = run_experiment(c.replace(problem="mlp", batch_sizes=(1,)))
+    assert set(mlp.paths.values()) == {"generic"}  # no kernels: the generic step (fast.dispatch.lacking("mlp"))
