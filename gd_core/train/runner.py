@@ -7,7 +7,6 @@ seen so curves line up across batch sizes. Wall time counts training only (metri
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from ..config import ConfigError, ExperimentConfig, check_problem_fits
-from ..data.batching import BatchSampler, examples_after, steps_per_epoch
+from ..data.batching import BatchSampler, steps_per_epoch
 from ..data.csv import load_csv_dataset
 from ..data.dataset import Dataset
 from ..data.synthetic import make_dataset
@@ -30,6 +29,7 @@ from ..problems import Problem, make_problem
 from ..results import LOG_COLUMNS, Results, summarize
 from .checkpoints import Evaluator, checkpoint_steps
 from .limits import MAX_CSV_ROWS, check_csv_rows, check_csv_size, check_work_budget
+from .log_rows import checkpoint_row, stamp_status
 from .loop import chunked_full_batch, make_advance
 from .plan import RunSpec, eval_size, optimizer_hyperparameters, plan_runs, total_steps
 from .reference import EXPLODE_FACTOR, divergence_limit
@@ -214,10 +214,7 @@ def _train_one(spec, problem, ds, w0, cfg, evaluator, report, stop, pool) -> tup
             limit = divergence_limit(m["train_loss"], EXPLODE_FACTOR)
         if status == "ok" and not m["train_loss"] <= limit:
             status = "diverged"
-        seen = examples_after(at, n, B, cfg.sampling)
-        rows.append({**meta, "step": at, "epoch": seen / n, "examples_seen": seen, "wall_time_s": t,
-                     "lr": schedule(at), "batch_loss": float(bl), **m, "train_loss_full": np.nan,
-                     "val_loss_full": np.nan})
+        rows.append(checkpoint_row(meta, at, n, B, cfg.sampling, t, schedule(at), bl, m))
         report(at / max(steps, 1))
         if status == "ok":
             status = stop.reason(started, can_cancel=at < steps) or "ok"
@@ -262,9 +259,5 @@ def _train_one(spec, problem, ds, w0, cfg, evaluator, report, stop, pool) -> tup
             flush()
         tl, vl = (rows[-1]["train_loss"], rows[-1]["val_loss"]) if evaluator.exact else evaluator.full_losses(last_w)
     rows[-1]["train_loss_full"], rows[-1]["val_loss_full"] = tl, vl
-    for r in rows:
-        r["diverged"], r["status"] = status == "diverged", status
-    if not math.isfinite(rows[-1]["train_loss"]) and status == "ok":
-        for r in rows:
-            r["diverged"], r["status"] = True, "diverged"
+    stamp_status(rows, status)
     return rows, status == "cancelled", advance.path
