@@ -183,81 +183,109 @@ def _run_one(spec: RunSpec, problem: Problem, ds: Dataset, w0: np.ndarray, cfg: 
     return _train_one(spec, problem, ds, w0, cfg, evaluator, report, stop, None)
 
 
+def _make_advance(spec, problem, ds, w, cfg, schedule, pool):
+    """(advance: loop.make_advance for the run, whether its batches are the full set)."""
+    hp = optimizer_hyperparameters(cfg)
+    opt = make_optimizer(cfg.optimizer, schedule, **hp)  # validates the hyperparameters
+    n, B = ds.n_train, spec.batch_size
+    sampler = BatchSampler(n, B, cfg.sampling, np.random.default_rng([spec.seed, 1, B]))
+    return (make_advance(problem, ds.X_train, ds.y_train, w, sampler, cfg.optimizer, hp, opt, schedule, pool,
+                         FULL_THREADS), sampler.full)
+
+
+def _train_interval(advance, step, ck, piece, limit, cached, between):
+    """Trains from `step` to checkpoint `ck` in pieces of at most `piece` steps; `between(step)` runs between two
+    pieces and returns True to stop early (measured then as a checkpoint, whose check ends the run).
+    (step reached, last batch loss, diverged)."""
+    while True:
+        until = min(ck, step + piece)
+        step, batch_loss, diverged = advance(step, until, limit, cached)
+        cached = None
+        if diverged or step < until or step >= ck or between(step):
+            return step, batch_loss, diverged
+
+
 def _train_one(spec, problem, ds, w0, cfg, evaluator, report, stop, pool) -> tuple[list[dict], bool, str]:
     """One run's loop. Where the evaluator pools (Evaluator.pool > 1), checkpoints after the first are
     measured `pool` at a time, on snapshots of the weights, and their rows recorded in order: the log, the stop
     decisions (divergence, time limit, cancel) and the final losses are those of measuring each in place; a
     stop found in a pool's later checkpoint only costs the intervals trained past it."""
-    X, y = ds.X_train, ds.y_train
-    n, B = len(X), spec.batch_size
+    n, B = ds.n_train, spec.batch_size
     steps = total_steps(cfg, n, B)
-    checkpoints = checkpoint_steps(steps, n, B, cfg.sampling, cfg.n_checkpoints)
     schedule = _schedule(spec, cfg, n, steps)
-    hp = optimizer_hyperparameters(cfg)
-    opt = make_optimizer(cfg.optimizer, schedule, **hp)  # validates the hyperparameters
     w = w0.copy()
-    sampler = BatchSampler(n, B, cfg.sampling, np.random.default_rng([spec.seed, 1, B]))
-    advance = make_advance(problem, X, y, w, sampler, cfg.optimizer, hp, opt, schedule, pool, FULL_THREADS)
-    reuse_full = sampler.full and evaluator.train_is_full  # the step's gradient is the checkpoint's
+    advance, full = _make_advance(spec, problem, ds, w, cfg, schedule, pool)
+    reuse_full = full and evaluator.train_is_full  # the step's gradient is the checkpoint's
     pooled = evaluator.pool > 1 and not reuse_full
-    meta = _meta(spec, problem, ds, cfg)
-    rows, step, train_time, batch_loss, limit = [], 0, 0.0, np.nan, np.inf
-    status, cached, pending, last_w = "ok", None, [], w
-    started = time.perf_counter()
-
-    def record(m, at, t, bl, stepped_into_divergence):
-        """Appends checkpoint `at`'s row and updates the run's status, as if measured right after its step."""
-        nonlocal status, limit
-        if stepped_into_divergence:
-            status = "diverged"
-        if at == 0:
-            limit = divergence_limit(m["train_loss"], EXPLODE_FACTOR)
-        if status == "ok" and not m["train_loss"] <= limit:
-            status = "diverged"
-        rows.append(checkpoint_row(meta, at, n, B, cfg.sampling, t, schedule(at), bl, m))
-        report(at / max(steps, 1))
-        if status == "ok":
-            status = stop.reason(started, can_cancel=at < steps) or "ok"
-
-    def flush():
-        """Measures and records the pending checkpoints, up to the first that stops the run."""
-        nonlocal last_w
-        for m, (snap, *state) in zip(evaluator.many([p[0] for p in pending]), pending, strict=True):
-            record(m, *state)
-            last_w = snap
-            if status != "ok":
-                break
-        pending.clear()
-
-    piece = steps_between_checks(B, problem.n_params, X.shape[1])
+    log = _RunLog(_meta(spec, problem, ds, cfg), n, B, cfg.sampling, schedule, steps, report, stop, evaluator, w)
+    step, train_time, batch_loss, cached = 0, 0.0, np.nan, None
+    piece = steps_between_checks(B, problem.n_params, ds.n_features)
     with np.errstate(all="ignore"):  # divergence is detected from the values, never from warnings
-        for ck in checkpoints:
+        for ck in checkpoint_steps(steps, n, B, cfg.sampling, cfg.n_checkpoints):
             diverged = False
             if step < ck:  # the step-0 checkpoint trains nothing: its wall_time_s is 0 exactly
                 t0 = time.perf_counter()
-                while True:  # a long interval in pieces, checking the time and should_stop between them
-                    until = min(ck, step + piece)
-                    step, batch_loss, diverged = advance(step, until, limit, cached)
-                    cached = None
-                    if diverged or step < until or step >= ck:
-                        break
-                    report(step / max(steps, 1))
-                    if stop.reason(started):
-                        break  # measured below as a checkpoint, whose check then ends the run
+                step, batch_loss, diverged = _train_interval(advance, step, ck, piece, log.limit, cached, log.between)
+                cached = None
                 train_time += time.perf_counter() - t0
             if pooled and step > 0:  # step 0 sets the divergence limit that the first interval needs
-                pending.append((w.copy(), step, train_time, batch_loss, diverged))
-                if len(pending) == evaluator.pool or diverged or step >= steps or step < ck:
-                    flush()
+                log.pending.append((w.copy(), step, train_time, batch_loss, diverged))
+                if len(log.pending) == evaluator.pool or diverged or step >= steps or step < ck:
+                    log.flush()
             else:
                 m, (loss, grad) = evaluator(w)
-                record(m, step, train_time, batch_loss, diverged)
-                cached = (loss, grad) if reuse_full and status == "ok" else None  # grad: the evaluator's new array
-            if status != "ok":
+                log.record(m, step, train_time, batch_loss, diverged)
+                cached = (loss, grad) if reuse_full and log.status == "ok" else None  # grad: the evaluator's new array
+            if log.status != "ok":
                 break
-        if pending:  # training stopped short of the last checkpoint
-            flush()
-        tl, vl = (rows[-1]["train_loss"], rows[-1]["val_loss"]) if evaluator.exact else evaluator.full_losses(last_w)
-    rows[-1]["train_loss_full"], rows[-1]["val_loss_full"] = tl, vl
-    stamp_status(rows, status)
-    return rows, status == "cancelled", advance.path
+        if log.pending:  # training stopped short of the last checkpoint
+            log.flush()
+        rows = log.finish()
+    return rows, log.status == "cancelled", advance.path
+
+
+class _RunLog:
+    """One run's rows and status as its checkpoints are measured (in place, or pooled: `pending` snapshots)."""
+
+    def __init__(self, meta, n, B, sampling, schedule, steps, report, stop, evaluator, w):
+        self.meta, self.n, self.B, self.sampling, self.schedule, self.steps = meta, n, B, sampling, schedule, steps
+        self.report, self.stop, self.evaluator = report, stop, evaluator
+        self.rows, self.pending, self.last_w = [], [], w  # last_w: the weights of the last row recorded
+        self.status, self.limit = "ok", np.inf
+        self.started = time.perf_counter()
+
+    def between(self, at) -> bool:
+        """Between the pieces of a long interval: progress, and whether the time is up or should_stop says so."""
+        self.report(at / max(self.steps, 1))
+        return bool(self.stop.reason(self.started))
+
+    def record(self, m, at, t, bl, stepped_into_divergence):
+        """Appends checkpoint `at`'s row and updates the run's status, as if measured right after its step."""
+        if stepped_into_divergence:
+            self.status = "diverged"
+        if at == 0:
+            self.limit = divergence_limit(m["train_loss"], EXPLODE_FACTOR)
+        if self.status == "ok" and not m["train_loss"] <= self.limit:
+            self.status = "diverged"
+        self.rows.append(checkpoint_row(self.meta, at, self.n, self.B, self.sampling, t, self.schedule(at), bl, m))
+        self.report(at / max(self.steps, 1))
+        if self.status == "ok":
+            self.status = self.stop.reason(self.started, can_cancel=at < self.steps) or "ok"
+
+    def flush(self):
+        """Measures and records the pending checkpoints, up to the first that stops the run."""
+        pending = self.pending
+        for m, (snap, *state) in zip(self.evaluator.many([p[0] for p in pending]), pending, strict=True):
+            self.record(m, *state)
+            self.last_w = snap
+            if self.status != "ok":
+                break
+        pending.clear()
+
+    def finish(self) -> list[dict]:
+        """The rows, with the exact final losses on the last and the final status on all."""
+        rows, ev = self.rows, self.evaluator
+        tl, vl = (rows[-1]["train_loss"], rows[-1]["val_loss"]) if ev.exact else ev.full_losses(self.last_w)
+        rows[-1]["train_loss_full"], rows[-1]["val_loss_full"] = tl, vl
+        stamp_status(rows, self.status)
+        return rows
