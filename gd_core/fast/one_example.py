@@ -138,7 +138,10 @@ def _lazy(problem, w, X, y):
 
     Row t's scores come out of one product, `R[t] @ M`, with `M = [A; S0]` (the block's updates so far, zero
     from row t on, over its base scores x W_0 + b_0) and `R = [-(X X^T + 1), I]`: the +1 is the bias's
-    feature, and the identity picks row t's base scores."""
+    feature, and the identity picks row t's base scores.
+
+    One function on purpose (over 60 lines): the loop below reads locals bound once; split into helpers it would pay
+    a Python call per row or block, which at B = 1 costs more than the arithmetic (docs/PERFORMANCE.md)."""
     kind = type(problem)
     D, K = problem.n_features, LAZY_BLOCK
     C = problem.n_classes if kind is Softmax else 1

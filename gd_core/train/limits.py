@@ -10,6 +10,7 @@ comes from (the dashboard's uploads are further bounded by Streamlit's `server.m
 Memory: `estimate_peak_bytes` is a request's peak; the command line compares it with what this process can still
 get (`available_memory`: the machine's MemAvailable, the process limits `ulimit -v` / `ulimit -d`, the cgroup's
 limit) before anything is allocated (`check_memory`), and the dashboard with its fixed `ui.share.HOST_MAX_BYTES`.
+Just over 300 lines: the work and memory models and the refusals that quote them stay together.
 """
 
 from __future__ import annotations

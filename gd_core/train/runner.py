@@ -104,10 +104,8 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
     for group in groups:
         if frames and stop.past_deadline():
             break
-        for i in group:
-            if specs[i].seed not in init_cache:
-                init_cache[specs[i].seed] = problem.init_params(np.random.default_rng([specs[i].seed, 0]),
-                                                                dtype=ds.X_train.dtype)
+        for seed in {specs[i].seed for i in group} - init_cache.keys():  # every run of a seed starts here
+            init_cache[seed] = problem.init_params(np.random.default_rng([seed, 0]), dtype=ds.X_train.dtype)
         weight = sum(weights[i] for i in group)
         first = specs[group[0]]
         label = f"run {first.run_id}" if len(group) == 1 else f"{len(group)} stacked runs at B={first.batch_size}"

@@ -14,7 +14,7 @@ stacked_kernels.py: sgd and adam through optimizers.make_updater (one lr per run
 folds lr into the gradient and updates P in the same step; B = 1 plain SGD without L2 runs a window of rows
 per weight update (stacked_window.OneExampleWindow, exact sequential SGD).
 
-The loop has no per-step sampler or list work: `_Order` draws each seed's indices a chunk of steps at a time
+The loop has no per-step sampler or list work: `SeedOrders` draws each seed's indices a chunk of steps at a time
 (the rng calls of BatchSampler, so the order is the one-by-one order), one `np.take` per chunk gathers the rows
 of every seed, and steps read views of the chunk. On a large set the seeds' epoch shuffles run on two threads
 (Generator.shuffle releases the GIL; each seed has its own rng, so the draws do not depend on the threads).
@@ -36,12 +36,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..data.batching import BatchSampler
 from ..fast.dispatch import stackable
 from ..fast.stacked_kernels import StackedStep
 from ..fast.stacked_window import OneExampleWindow
 from ..optim.optimizers import make_updater
 from ..problems import Softmax
+from .batch_order import PARALLEL_SHUFFLE_ROWS, SeedOrders
 from .log_rows import checkpoint_row, stamp_status
 from .plan import optimizer_hyperparameters
 from .reference import divergence_limit
@@ -63,51 +63,13 @@ CHUNK_BYTES = 4 << 20  # rows gathered at once over all seeds: a chunk of steps 
 MAX_CHUNK_STEPS = 1_024  # steps per chunk at most (their views are built once)
 BIAS_COLUMN_ROWS = 64  # below this many rows a step (seeds x B), the bias rides in the products as a ones column
 WINDOW = 64  # B = 1 plain SGD: steps per weight update of the fused path (stacked_window.OneExampleWindow)
-# Seeds on sets of at least this many rows shuffle on two threads at each epoch start: a hand-off costs ~0.1 ms
-# here, a shuffle of 1.2M indices 55-85 ms (8 seeds: 0.56-0.69 s on one thread, 0.32-0.42 s on two; in a B = 32
-# epoch of 8 stacked least-squares seeds, 0.38-0.42 s -> 0.24-0.26 s). Splitting the chunk's np.take over two
-# threads as well was measured and dropped: 0.85-0.98 s -> 0.82-0.85 s a run, random rows are memory-latency bound.
-PARALLEL_SHUFFLE_ROWS = 65_536
-
-
-class _Order:
-    """Each seed's batch order, a chunk of steps at a time: one BatchSampler per seed (`next_chunk`), their
-    permutations kept as rows of one (S, n) array. The seeds move in step (same n and B), so a chunk is one
-    slice of that array for all seeds and never crosses an epoch's end (its last batch may be partial)."""
-
-    def __init__(self, n: int, B: int, sampling: str, seeds: list[int], max_rows: int, pool=None):
-        self.replacement, self.n, self.pool = sampling == "replacement", n, pool
-        self.perm = np.empty((len(seeds), n), np.intp)
-        self.idx = np.empty((len(seeds), max_rows), np.intp) if self.replacement else None
-        self.samplers = [BatchSampler(n, B, sampling, np.random.default_rng([seed, 1, B]), perm=self.perm[s])
-                         for s, seed in enumerate(seeds)]
-
-    def next(self, k: int):
-        """(indices (S, rows), steps, size of the last step): up to k steps; all but the last have B rows."""
-        if self.replacement:
-            for s, sampler in enumerate(self.samplers):
-                _, steps, last = sampler.next_chunk(k, out=self.idx[s])
-            return self.idx[:, :steps * self.samplers[0].batch_size], steps, last
-        half = len(self.samplers) // 2
-        if self.pool is not None and half and self.samplers[0].pos >= self.n:  # epoch start: S shuffles, 2 threads
-            first = self.pool.submit(lambda: [sp.next_chunk(k) for sp in self.samplers[:half]])
-            for sampler in self.samplers[half:]:
-                idx, steps, last = sampler.next_chunk(k)
-            first.result()  # each seed has its own rng: the threads' order cannot change the draws
-        else:
-            for sampler in self.samplers:
-                idx, steps, last = sampler.next_chunk(k)
-        end = self.samplers[0].pos
-        return self.perm[:, end - len(idx):end], steps, last
-
-
 def run_stacked(runs, problem, ds, w0s, cfg, evaluator, schedules, report, stop, steps, checkpoints,
                 explode_factor):
     """Train the runs of one batch size together.
 
     runs: [[meta dict for seed s, lr l] for l] for s] (S x L); w0s: initial (n_params,) per seed;
     schedules: [[lr_at]] (S x L); stop: a gd_core.train.stopping.Stop. Returns ([[rows]] (S x L), cancelled).
-    A helper thread for the seeds' shuffles (`_Order`) lives for the call on a large set.
+    A helper thread for the seeds' shuffles (`SeedOrders`) lives for the call on a large set.
     """
     shuffles_apart = len(runs) > 1 and cfg.sampling == "shuffle" and ds.n_train >= PARALLEL_SHUFFLE_ROWS
     with (ThreadPoolExecutor(1, thread_name_prefix="gd-stacked-shuffle") if shuffles_apart
@@ -148,7 +110,7 @@ class _StackedGroup:
         self.buf = self._buffers(X, ds.y_train)
         self.kernel = StackedStep(problem, self.P, self.G, fold, self.B, self.buf.Xc, self.buf.yc)
         self.fused = self.kernel.fused_step(self.B)  # plain-SGD least squares: one call a step where the bound holds
-        self.order = _Order(n, self.B, cfg.sampling, [r[0]["seed"] for r in runs], self.buf.K * self.B, pool)
+        self.order = SeedOrders(n, self.B, cfg.sampling, [r[0]["seed"] for r in runs], self.buf.K * self.B, pool)
         self.lr = np.zeros((S, L))
         self.lr4 = self.lr.reshape(S, 1, L, 1)  # the updater's broadcast against P
         self.active = np.ones((S, L), bool)
