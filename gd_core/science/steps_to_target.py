@@ -45,7 +45,7 @@ def _crossings(run: np.ndarray, steps: np.ndarray, values: np.ndarray, target: f
 
 def runs_to_target(log: pd.DataFrame, target: float, metric: str = "train_loss") -> pd.DataFrame:
     """The runner's summary plus interpolated `steps_to_target` and `examples_to_target` (NaN if not reached).
-    Whole columns at once (a default sweep's 108 runs: 43 ms one run at a time)."""
+    Whole columns at once, not one run at a time (benchmarks/results/2026-12-07-code-comments.md)."""
     if log.empty:
         return pd.DataFrame(columns=["batch_size", "base_lr", "steps_to_target", "examples_to_target"])
     runs = summarize(log, target, metric)

@@ -6,10 +6,9 @@ import numpy as np
 
 from ..data.batching import BatchSampler
 
-# Seeds on sets of at least this many rows shuffle on two threads at each epoch start: a hand-off costs ~0.1 ms
-# here, a shuffle of 1.2M indices 55-85 ms (8 seeds: 0.56-0.69 s on one thread, 0.32-0.42 s on two; in a B = 32
-# epoch of 8 stacked least-squares seeds, 0.38-0.42 s -> 0.24-0.26 s). Splitting the chunk's np.take over two
-# threads as well was measured and dropped: 0.85-0.98 s -> 0.82-0.85 s a run, random rows are memory-latency bound.
+# Seeds on sets of at least this many rows shuffle on two threads at each epoch start: there a shuffle costs far
+# more than the thread hand-off (the numbers, and the chunk gather over two threads that did not pay: random rows
+# are memory-latency bound, are in benchmarks/results/2026-12-07-code-comments.md).
 PARALLEL_SHUFFLE_ROWS = 65_536
 
 

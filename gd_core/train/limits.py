@@ -26,9 +26,9 @@ from ..data.csv import CSVError
 from ..data.synthetic import dataset_info
 from .plan import eval_size, plan_runs, total_steps
 
-STEP_OVERHEAD = 20_000  # work units one optimizer step costs beyond its arithmetic (~50-80 us of Python on 2 cores)
+STEP_OVERHEAD = 20_000  # work units one optimizer step costs beyond its arithmetic (its Python overhead)
 EVAL_PASSES = 3  # a checkpoint: loss and gradient, accuracy, validation loss
-STEP_ARRAYS = 4  # (rows, width) arrays alive in one step or checkpoint (2.4 measured for the MLP, rounded up)
+STEP_ARRAYS = 4  # (rows, width) arrays alive in one step or checkpoint (the MLP's full-batch step, rounded up)
 WORKING_RESERVE = 64 * 2**20  # beyond the estimate: OpenBLAS's buffers, thread stacks, pandas' parse blocks
 MAX_CSV_ROWS = MAX_SAMPLES  # the same scale as generated data
 MAX_CSV_BYTES = 1 << 30  # 1 GiB: the strict reader (for files the streaming one leaves to it) holds the text in memory

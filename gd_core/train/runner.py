@@ -89,9 +89,9 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
     check_work_budget(config, ds.n_train, problem.n_params, max_work, n_features=ds.n_features,
                       n_outputs=ds.n_classes or 1, max_bytes=max_bytes)
     specs = plan_runs(config, ds.n_train)
-    # BLAS at 1 thread: after a multi-threaded call OpenBLAS's idle worker spins on the other core for ~0.1 s,
-    # and a full-batch run right after (two Python workers, full_batch.py) lost 10-15 ms a step to it for its
-    # first steps (measured, docs/DESIGN.md); the optimum's chunk loop is memory-bound and takes as long on 1 thread.
+    # BLAS at 1 thread: after a multi-threaded call OpenBLAS's idle worker spins on the other core for a while,
+    # which slows the first steps of a full-batch run right after (two Python workers, full_batch.py;
+    # docs/DESIGN.md); the optimum's chunk loop is memory-bound and takes as long on 1 thread.
     with threadpool_limits(1, user_api="blas"):
         w_star = problem.optimum(ds.X_train, ds.y_train)
     evaluator = Evaluator(problem, ds, eval_size(config, ds.n_train, specs), config.data_seed, w_star)
