@@ -12,8 +12,8 @@ from .checkpoints import extra_checkpoints
 
 EVAL_SHARE = 0.1  # checkpoint metrics on a subsample may cost about this share of training
 MIN_EVAL = 256  # a subsample never smaller than this: one fixed subset, so the curve stays smooth; its level
-# is within several % of the full-set loss (the last row also has the exact `train_loss_full`). 500 + 500 rows
-# cost ~0.25 ms a checkpoint, 13% of a softmax epoch at B = 4096 (200 checkpoints in 293 steps); 256 + 256: ~7%
+# is within several % of the full-set loss (the last row also has the exact `train_loss_full`); the sizes' costs
+# are in benchmarks/results/2026-12-07-code-comments.md
 
 
 class RunSpec(NamedTuple):
