@@ -18,20 +18,19 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from ..config import ConfigError, ExperimentConfig, check_problem_fits
-from ..data.batching import BatchSampler, steps_per_epoch
+from ..data.batching import BatchSampler
 from ..data.csv import load_csv_dataset
 from ..data.dataset import Dataset
 from ..data.synthetic import make_dataset
 from ..fast.dispatch import STACKED
 from ..optim.optimizers import make_optimizer
-from ..optim.schedules import make_schedule, scale_lr
 from ..problems import Problem, make_problem
 from ..results import LOG_COLUMNS, Results, summarize
 from .checkpoints import Evaluator, checkpoint_steps
 from .limits import MAX_CSV_ROWS, check_csv_rows, check_csv_size, check_work_budget
 from .log_rows import checkpoint_row, stamp_status
 from .loop import chunked_full_batch, make_advance
-from .plan import RunSpec, eval_size, optimizer_hyperparameters, plan_runs, total_steps
+from .plan import RunSpec, eval_size, optimizer_hyperparameters, plan_runs, run_schedule, total_steps
 from .reference import EXPLODE_FACTOR, divergence_limit
 from .stacked import run_stacked, stack_groups
 from .stopping import Stop, steps_between_checks
@@ -137,13 +136,7 @@ def run_experiment(config: ExperimentConfig, *, progress: Callable[[float, str],
 
 
 def _schedule(spec: RunSpec, cfg: ExperimentConfig, n: int, steps: int):
-    """The run's lr at each step: the base lr scaled to its batch size, then the config's schedule."""
-    B = spec.batch_size
-    lr0 = scale_lr(spec.base_lr, B, cfg.lr_scaling, cfg.ref_batch_size)
-    return make_schedule(
-        cfg.schedule, lr0, steps_per_epoch=steps_per_epoch(n, B, cfg.sampling), total_steps=steps,
-        warmup_epochs=cfg.warmup_epochs, warmup_from=spec.base_lr if cfg.lr_scaling != "none" else 0.0,
-        step_epochs=cfg.step_epochs, gamma=cfg.gamma, decay=cfg.decay)
+    return run_schedule(cfg, n, spec.batch_size, spec.base_lr, steps)
 
 
 def _meta(spec: RunSpec, problem: Problem, ds: Dataset, cfg: ExperimentConfig) -> dict:
