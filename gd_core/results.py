@@ -39,6 +39,7 @@ class Results(NamedTuple):
     log: pd.DataFrame  # one row per run per checkpoint (columns: LOG_COLUMNS)
     summary: pd.DataFrame  # one row per run
     config: ExperimentConfig
+    paths: dict[str, str] | None = None  # run_id -> the fast path it took (gd_core.fast.dispatch names)
 
 
 class LogFormatError(ValueError):

@@ -31,7 +31,8 @@ from ui.scaling_charts import (
     tuned_lr_chart,
 )
 
-PAGE_WORK_BUDGET = 3e8  # parameter-example products (estimate_work): ~1.7x the default sweep
+PAGE_WORK_BUDGET = 8e9  # gd_core.train.limits work units (estimate_work): ~4.8x the default sweep; it refuses
+# exactly the form choices the earlier 3e8 of the old per-sweep model (parameter-example products) refused
 # Sections 3 and 4 are computed and drawn once opened (lazy expanders): a cold browser's first paint then draws
 # four charts, not six.
 # Figures are built once per (data, options) for all sessions (ui/figure_cache.py): ~240 ms of a warm rerun otherwise.

@@ -2,7 +2,8 @@
 
 `bind_full_gradient(problem, w, grad, n, pool, threads)` returns `f(X, y) -> loss` over all n rows, the
 gradient written into `grad`, bit-identical for any thread count and equal to `loss_and_grad` to float
-rounding (tests/fast/test_fast_paths.py). loop.make_advance uses it for full batches of FULL_CHUNKED_MIN rows or more.
+rounding (tests/fast/test_fast_paths.py). loop.make_advance uses it for full batches of FULL_CHUNKED_MIN rows or
+more (fast.dispatch.FULL_CHUNKED).
 """
 
 from __future__ import annotations
@@ -16,11 +17,6 @@ from ..problems import Problem
 from .kernels import LINEAR_MODELS, bind_gradient, penalty_terms
 
 FULL_CHUNK = 16_384  # rows per chunk: the (C, chunk) scores and the chunk of X stay in cache (docs/PERFORMANCE.md)
-
-
-def full_batch_applies(problem: Problem, n: int, min_rows: int) -> bool:
-    """True where `bind_full_gradient` has a chunked kernel and the set is large enough for it to pay."""
-    return type(problem) in LINEAR_MODELS and n >= min_rows
 
 
 def bind_full_gradient(problem: Problem, w: np.ndarray, grad: np.ndarray, n: int, pool=None, threads: int = 1,

@@ -145,7 +145,9 @@ def softmax_hits(st, picked, y) -> int:
 def _bind_softmax(problem, w, grad, max_batch, count_correct=False, want_grad=True, ones_column=False,
                   flat_labels=False):
     """Scores are kept transposed, (C, n): the per-row max, sum and scaling then run along long contiguous
-    rows instead of n short rows of C (numpy's inner loops over C = 10 elements cost ~25% of a B = 256 step)."""
+    rows instead of n short rows of C (numpy's inner loops over C = 10 elements cost ~25% of a B = 256 step).
+
+    One function (just over 60 lines) on purpose: its closures bind every buffer once, so a step reads locals."""
     if flat_labels and count_correct:
         raise ValueError("flat_labels cannot count correct rows (that needs the labels)")
     D, C = problem.n_features, problem.n_classes

@@ -138,7 +138,10 @@ def _lazy(problem, w, X, y):
 
     Row t's scores come out of one product, `R[t] @ M`, with `M = [A; S0]` (the block's updates so far, zero
     from row t on, over its base scores x W_0 + b_0) and `R = [-(X X^T + 1), I]`: the +1 is the bias's
-    feature, and the identity picks row t's base scores."""
+    feature, and the identity picks row t's base scores.
+
+    One function on purpose (over 60 lines): the loop below reads locals bound once; split into helpers it would pay
+    a Python call per row or block, which at B = 1 costs more than the arithmetic (docs/PERFORMANCE.md)."""
     kind = type(problem)
     D, K = problem.n_features, LAZY_BLOCK
     C = problem.n_classes if kind is Softmax else 1
@@ -152,10 +155,10 @@ def _lazy(problem, w, X, y):
     R[:, K:] = np.eye(K, dtype=dt)
     gram = np.empty((K, K), dt)
     z_buf, gb, G = np.empty(C, dt), np.empty(C, dt), np.empty((D, C), dt)
-    # row t's product as a bound `ndarray.dot` of R's row view: ~0.7 us against ~1.4 us for np.matmul(r, M, out=)
+    # row t's product as a bound `ndarray.dot` of R's row view: about half np.matmul(r, M, out=)'s call cost
     R_dots, m = [r.dot for r in R], M[:, 0]  # made once
     matmul = np.matmul
-    # Row t of A from a list of C floats: struct-packed into A's bytes costs ~0.5 us against ~1 us for A[t] = g
+    # Row t of A from a list of C floats: struct-packed into A's bytes, about half the cost of A[t] = g
     # (A = M[:K] is C-contiguous; float32 / float64, the config's dtypes, checked in one_example_sgd).
     pack = struct.Struct(f"{C}{_STRUCT_FORMATS[dt]}").pack
     a_bytes, row_bytes = memoryview(A).cast("B"), C * dt.itemsize
@@ -175,7 +178,7 @@ def _lazy(problem, w, X, y):
             loss, g = head1(float(R_dots[t](m)), yi, lr_at(s0 + t))
             if not loss <= limit:  # also catches NaN
                 return t, loss
-            m[t] = g  # a scalar into the 1-D view: ~0.3 us against ~1 us for A[t] = g
+            m[t] = g  # a scalar into the 1-D view: a third of A[t] = g's cost
         return len(ys_block), loss
 
     def packed_rows(ys_block, s0, lr_at, limit):

@@ -15,6 +15,7 @@ StackedStep: one step at any batch size and optimizer. `forward` computes scores
 itself: the per-run `lr / b` is folded into dz, so `P2 -= Xb^T @ dz^T` is the whole update.
 
 OneExampleWindow (B = 1 plain SGD, many runs) is in stacked_window.py.
+Over 300 lines on purpose: StackedStep is one class whose methods share its buffers and bounds.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ class OneExampleWindow:
     """
 
     def __init__(self, problem, P, window: int):
+        """Views of P and every buffer of a window, allocated once (just over 60 lines: one list of buffers)."""
         S, D1, L, C = P.shape
         M, LC, dt = window, L * C, P.dtype
         self.kind, self.S, self.L, self.C, self.M = problem_kind(problem), S, L, C, window
@@ -104,6 +105,11 @@ class OneExampleWindow:
             self.ok_limits = True
 
     def run(self, Xc, yc, m: int, want_loss: bool) -> bool:
+        """Trains the window of m steps (m rows of each seed's chunk): True if done, False if a divergence bound
+        failed and the caller replays the window step by step (train/stacked.py).
+
+        One method on purpose (over 60 lines): a window is a fixed sequence of batched products over locals;
+        helpers would add calls per window without making the algebra (module docstring) easier to follow."""
         Xw = Xc[:, :m]
         XwT = Xw.transpose(0, 2, 1)
         Sb, DZ, GL, lr = self.Sb[:, :m], self.DZ[:, :m], self.GL[:, :m, :m], self.lr[:, :m]

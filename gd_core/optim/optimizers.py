@@ -10,6 +10,9 @@ Each update rule is written once, as ``_<name>_step``: one step in place with Nu
 state's arrays, a scratch array and ``lr`` (a float, or an array that broadcasts against ``w``: one rate per
 stacked run). ``Optimizer.update`` and the runner's hot loop (``make_updater``, buffers allocated once) both call
 it, so they give bit-identical weights.
+
+Over 300 lines on purpose: the four rules, their states, their hyperparameter checks and the two ways to call
+them (optax-style pairs, `make_updater`) are read together; split, a rule's checks would sit apart from its body.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ Two problems with exactly two parameters, so the whole landscape fits on a conto
                  `x_shift` so slope and intercept are coupled and the bowl becomes a tilted valley.
   logistic_2d    binary cross-entropy of `z = x . w` on 2-D moons, two weights and NO bias
                  (gd_core's `logistic` has a bias: 3 parameters).
-Grid losses are vectorised over the grid (closed form for least squares); trajectories run gd_core's own
-`make_optimizer` and `BatchSampler` (seeded as the runner seeds them), so the page shows what the engine does.
+Grid losses are vectorised over the grid (closed form for least squares); trajectories run the
+reference loop (`train.reference.Descent`: gd_core's `make_optimizer` and `BatchSampler`, seeded as the runner
+seeds them), so the page shows what the engine does.
 """
 
 from __future__ import annotations
@@ -19,15 +20,21 @@ import numpy as np
 
 from ..data.batching import BatchSampler
 from ..data.synthetic import make_dataset
+from ..optim.learning_rates import max_stable_lr
 from ..optim.optimizers import make_optimizer
 from ..problems import LeastSquares, Problem, make_problem
+from ..train.reference import Descent, divergence_limit, sampled
 
 LANDSCAPE_PROBLEMS = ("least_squares", "logistic_2d")
 # Names shown on the page; LandscapeConfig.optimizer_args maps them to gd_core's make_optimizer.
 LANDSCAPE_OPTIMIZERS = ("sgd", "sgd+momentum", "nesterov", "rmsprop", "adagrad", "adam")
 # Start = optimum + offset: far enough to see the path, in a direction mixing both curvatures.
 START_OFFSET = {"least_squares": (-2.0, 2.0), "logistic_2d": (-3.0, 3.0)}
-DIVERGE_FACTOR = 1e6  # a full loss above this multiple of the start's loss counts as divergence
+# A path has diverged when its FULL loss after a step passes this multiple of the start's loss (or 1)
+# (train.reference.divergence_limit). Not the runner's EXPLODE_FACTOR (1e4, on batch losses): a path is drawn
+# step by step, and 1e6 lets a diverging path show its growing oscillations before it stops: at 1e4, 9 of 48
+# page settings tried (2 problems x 6 optimizers x 4 lrs) would end a diverging path 1 to 23 steps earlier.
+DIVERGE_FACTOR = 1e6
 GridLoss = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (W (k, 2), X, y) -> (k,)
 
 
@@ -134,28 +141,25 @@ def trajectory(problem: Problem, X: np.ndarray, y: np.ndarray, w0: np.ndarray, b
         raise ValueError(f"batch_size must be in [1, {n}]; got {batch_size}")
     if steps < 1:
         raise ValueError(f"steps must be >= 1; got {steps}")
-    opt = make_optimizer(optimizer, lr, **hp)
     sampler = BatchSampler(n, batch_size, sampling, np.random.default_rng([seed, 1, batch_size]))
-    w = np.array(w0, dtype=np.float64)
-    state = opt.init(w)
-    weights = np.full((steps + 1, len(w)), np.nan)
+    descent = Descent(problem, X, y, np.asarray(w0, dtype=np.float64), make_optimizer(optimizer, lr, **hp))
+    weights = np.full((steps + 1, len(descent.w)), np.nan)
     losses, batch_losses = np.full(steps + 1, np.nan), np.full(steps, np.nan)
-    weights[0], losses[0] = w, problem.loss(w, X, y)
-    limit = DIVERGE_FACTOR * max(losses[0], 1.0)
+    weights[0], losses[0] = descent.w, problem.loss(descent.w, X, y)
+    limit = divergence_limit(losses[0], DIVERGE_FACTOR)
     indices, diverged_at = [], None
     with np.errstate(all="ignore"):  # divergence is read from the values
-        for t in range(steps):
-            idx = sampler.next()
+        for t, batch in enumerate(sampled(sampler, steps)):
             # The sampler hands out views of a permutation it reshuffles in place: keep a copy.
-            idx = np.arange(n) if idx is None else idx.copy()
-            batch_losses[t], grad = problem.loss_and_grad(w, X[idx], y[idx])
+            idx = np.arange(n) if batch is None else batch.copy()
             indices.append(idx)
-            w, state = opt.update(grad, state, w)
-            loss = problem.loss(w, X, y)
-            if not (np.all(np.isfinite(w)) and loss <= limit):
+            step = descent.take(idx)  # no limit on the batch loss: the path's rule is on the full loss
+            batch_losses[t] = step.loss
+            loss = problem.loss(descent.w, X, y)
+            if step.diverged or not (np.all(np.isfinite(descent.w)) and loss <= limit):
                 diverged_at = t + 1
                 break
-            weights[t + 1], losses[t + 1] = w, loss
+            weights[t + 1], losses[t + 1] = descent.w, loss
     return TrajectoryResult(batch_size, weights, losses, batch_losses, indices, diverged_at)
 
 
@@ -187,12 +191,12 @@ def curvature_limit(problem: Problem, X: np.ndarray) -> tuple[float, bool]:
 def stable_lr(curvature: float, optimizer: str, momentum: float = 0.0) -> float | None:
     """Largest lr for which full-batch descent on a quadratic of curvature L converges (None: adaptive).
 
-    sgd `2/L`; sgd+momentum (torch's heavy ball) `2(1+mu)/L`; nesterov `2(1+mu)/((1+2mu) L)`.
+    sgd `2/L`; sgd+momentum (torch's heavy ball) `2(1+mu)/L`; nesterov `2(1+mu)/((1+2mu) L)`
+    (`optim.learning_rates.max_stable_lr`).
     """
-    mu = momentum if optimizer in ("sgd+momentum", "nesterov") else 0.0
     if optimizer not in ("sgd", "sgd+momentum", "nesterov"):
         return None
-    return 2 * (1 + mu) / ((1 + 2 * mu) if optimizer == "nesterov" else 1.0) / curvature
+    return max_stable_lr(curvature, momentum if optimizer != "sgd" else 0.0, nesterov=optimizer == "nesterov")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import ExperimentConfig
+from ..optim.learning_rates import lr_grid_around, max_stable_lr
 from ..train.runner import run_experiment
 
 # variant -> ExperimentConfig fields; the cs231n notes' update rules on top of the engine's four optimizers
@@ -39,9 +40,9 @@ def combine_variants(logs: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def lr_grid(center: float, decades: float = 3.0, n: int = 7) -> tuple[float, ...]:
-    """`n` learning rates evenly spaced in log10 over `decades` decades centred on `center`."""
-    exps = np.linspace(-decades / 2, decades / 2, n)
-    return tuple(float(f"{center * 10.0 ** e:.3g}") for e in exps)
+    """`n` learning rates evenly spaced in log10 over `decades` decades centred on `center`
+    (`optim.learning_rates.lr_grid_around`)."""
+    return lr_grid_around(center, decades, n)
 
 
 def lr_sweep(config: ExperimentConfig, lrs) -> pd.DataFrame:
@@ -108,8 +109,9 @@ def hessian_eigenvalues(problem, X: np.ndarray) -> np.ndarray:
 
 
 def stable_lr_limit(problem, X: np.ndarray) -> float:
-    """Full-batch GD on least squares converges iff `lr < 2 / lambda_max(H)`; returns that bound."""
-    return 2.0 / float(hessian_eigenvalues(problem, X)[-1])
+    """Full-batch GD on least squares converges iff `lr < 2 / lambda_max(H)`; returns that bound
+    (`optim.learning_rates.max_stable_lr`)."""
+    return max_stable_lr(float(hessian_eigenvalues(problem, X)[-1]))
 
 
 # lr / (2 / lambda_max) on the stability chart: dense near 1, where full-batch GD flips to divergence

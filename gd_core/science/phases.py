@@ -15,7 +15,8 @@ from ..data.batching import BatchSampler, steps_per_epoch
 from ..optim.optimizers import make_optimizer
 from ..optim.schedules import make_schedule, scale_lr
 from ..train.plan import optimizer_hyperparameters
-from ..train.runner import EXPLODE_FACTOR, build_dataset, build_problem
+from ..train.reference import Descent, divergence_limit, sampled
+from ..train.runner import build_dataset, build_problem
 
 
 def train_phases(problem, ds, w0, config: ExperimentConfig, phases, measure, n_points: int,
@@ -25,7 +26,7 @@ def train_phases(problem, ds, w0, config: ExperimentConfig, phases, measure, n_p
 
     schedule=True (one phase): the lr follows the config's schedule/scaling/warmup exactly as in the runner.
     Stops early (status "diverged") when the mini-batch loss is non-finite or > EXPLODE_FACTOR x its start
-    (the runner's rule).
+    (the runner's rule, `train.reference.divergence_limit`), on the reference loop (`train.reference.Descent`).
     """
     X, y, n = ds.X_train, ds.y_train, ds.n_train
     cur = {"lr": float(phases[0][2])}
@@ -39,39 +40,28 @@ def train_phases(problem, ds, w0, config: ExperimentConfig, phases, measure, n_p
     else:
         def sched(step):
             return cur["lr"]
-    opt = make_optimizer(config.optimizer, sched, **optimizer_hyperparameters(config))
-    w = w0.copy()
-    state = opt.init(w)
+    descent = Descent(problem, X, y, w0, make_optimizer(config.optimizer, sched, **optimizer_hyperparameters(config)))
     total = sum(min(b, n) * s if config.sampling == "replacement" else _examples(s, n, b) for s, b, _ in phases)
     marks = list(total * np.arange(1, n_points + 1) / n_points)
-    step = seen = 0
-    status, limit = "ok", np.inf
+    seen, status, limit = 0, "ok", None
 
     def row(b):
-        return {"step": step, "epoch": seen / n, "examples_seen": seen, "batch_size": b, "lr": sched(step),
-                **measure(w), "status": status}
+        return {"step": descent.step, "epoch": seen / n, "examples_seen": seen, "batch_size": b,
+                "lr": sched(descent.step), **measure(descent.w), "status": status}
 
     rows = [row(phases[0][1])]
     with np.errstate(all="ignore"):
         for n_steps, b, lr in phases:
             cur["lr"] = float(lr)
             sampler = BatchSampler(n, int(b), config.sampling, rng)
-            for _ in range(int(n_steps)):
-                idx = sampler.next()
-                if idx is None:
-                    loss, grad = problem.loss_and_grad(w, X, y)
-                    seen += n
-                else:
-                    loss, grad = problem.loss_and_grad(w, X[idx], y[idx])
-                    seen += len(idx)
-                if limit == np.inf:
-                    limit = EXPLODE_FACTOR * max(abs(loss), 1.0)
-                if not loss <= limit:
+            for batch in sampled(sampler, int(n_steps)):
+                if limit is None:  # the runner's rule, from the first batch's loss
+                    limit = divergence_limit(descent.gradient(batch)[0])
+                seen += n if batch is None else len(batch)
+                if descent.take(batch, limit).diverged:
                     status = "diverged"
                     rows.append(row(b))
                     return pd.DataFrame(rows)
-                w, state = opt.update(grad, state, w)
-                step += 1
                 if marks and seen >= marks[0] - 1e-9:
                     while marks and seen >= marks[0] - 1e-9:
                         marks.pop(0)
@@ -83,7 +73,6 @@ def _examples(steps, n, b):
     spe = math.ceil(n / b)
     epochs, within = divmod(int(steps), spe)
     return epochs * n + min(within * b, n)
-
 
 
 # -- increase the batch instead of decaying the lr (Smith et al. 2017) ------------------------------------

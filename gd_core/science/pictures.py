@@ -17,28 +17,17 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..config import ConfigError, ExperimentConfig
-from ..data.batching import BatchSampler, steps_for_examples, steps_per_epoch
+from ..data.batching import BatchSampler, steps_for_examples
 from ..data.dataset import Dataset
 from ..optim.optimizers import make_optimizer
-from ..optim.schedules import make_schedule, scale_lr
 from ..problems import Problem
 from ..train.loop import chunked_full_batch, make_advance
-from ..train.plan import optimizer_hyperparameters, total_steps
-from ..train.runner import EXPLODE_FACTOR, build_problem
+from ..train.plan import optimizer_hyperparameters, run_schedule, total_steps
+from ..train.reference import divergence_limit
+from ..train.runner import build_problem
 
 GRID_MAX = 400  # decision-region grids: at most this many points a side
 TEMPLATE_PROBLEMS = ("softmax", "svm")  # one weight per pixel and class: a template per class
-
-
-def run_schedule(config: ExperimentConfig, n: int, batch_size: int, base_lr: float):
-    """The lr at each step of a run, as the runner sets it: the base lr scaled to the batch size, then the
-    config's schedule over the run's total steps."""
-    steps = total_steps(config, n, batch_size)
-    lr0 = scale_lr(base_lr, batch_size, config.lr_scaling, config.ref_batch_size)
-    return make_schedule(
-        config.schedule, lr0, steps_per_epoch=steps_per_epoch(n, batch_size, config.sampling), total_steps=steps,
-        warmup_epochs=config.warmup_epochs, warmup_from=base_lr if config.lr_scaling != "none" else 0.0,
-        step_epochs=config.step_epochs, gamma=config.gamma, decay=config.decay)
 
 
 def snapshot_weights(config: ExperimentConfig, ds: Dataset, batch_size: int, steps: Iterable[int], *,
@@ -62,7 +51,7 @@ def snapshot_weights(config: ExperimentConfig, ds: Dataset, batch_size: int, ste
     sampler = BatchSampler(n, batch_size, config.sampling, np.random.default_rng([seed, 1, batch_size]))
     chunked = sampler.full and chunked_full_batch(problem, n)
     with np.errstate(all="ignore"):
-        limit = EXPLODE_FACTOR * max(abs(problem.loss(w, ds.X_train, ds.y_train)), 1.0)
+        limit = divergence_limit(problem.loss(w, ds.X_train, ds.y_train))
     out, step = {}, 0
     with threadpool_limits(1, user_api="blas"), \
             (ThreadPoolExecutor(1) if chunked else nullcontext()) as pool, np.errstate(all="ignore"):

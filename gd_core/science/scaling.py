@@ -1,13 +1,13 @@
 """Batch-size science on top of the runner: steps to a target vs batch size (Shallue et al. 2018), the fit
 `S = S_min (1 + B_noise/B)` (McCandlish et al. 2018) and B_simple at the target. The sweep runs here
 (`run_sweep`, over processes); lr scaling rules (Goyal et al. 2017) are in `scaling_rules.py`, "increase the
-batch instead of decaying the lr" (Smith et al. 2017) in `phases.py`.
+batch instead of decaying the lr" (Smith et al. 2017) in `phases.py`. Steps to target are read from the log and
+the fit made in `steps_to_target.py` (its names are importable from here too).
 
-Steps to target are read from the run log's checkpoints and *interpolated* (in log loss) between the last
-checkpoint above the target and the first one at or below it, so their precision does not hinge on the
-checkpoint spacing: with >= 100 checkpoints per run the spacing is <= 1% of the run (`checkpoint_steps` adds
-log-spaced ones over the first updates, never removes these), and the interpolation
-error is a small fraction of one spacing on these smooth curves.
+Steps to target are *interpolated* (in log loss) between the last checkpoint above the target and the first one at
+or below it, so their precision does not hinge on the checkpoint spacing: with >= 100 checkpoints per run the
+spacing is <= 1% of the run (`checkpoint_steps` adds log-spaced ones over the first updates, never removes these),
+and the interpolation error is a small fraction of one spacing on these smooth curves.
 """
 
 from __future__ import annotations
@@ -23,13 +23,18 @@ import numpy as np
 import pandas as pd
 
 from ..config import ConfigError, ExperimentConfig
-from ..results import summarize
-from ..train.checkpoints import max_checkpoints
+from ..optim.learning_rates import log_lr_grid
+from ..optim.optimizers import make_optimizer
+from ..train.limits import estimate_work as run_work
+from ..train.limits import request_shape
+from ..train.reference import Descent
 from ..train.runner import build_dataset, build_problem, run_experiment
 from .lr_sweep import stable_lr_limit
 from .noise import noise_stats
-
-WORK_OVERHEAD = 20  # one step costs ~ (B + this) example-gradients: numpy's per-call overhead
+from .steps_to_target import StepsFit as StepsFit  # re-exported: the page and the sweep command import these here
+from .steps_to_target import best_per_batch_size, runs_to_target
+from .steps_to_target import fit_steps_model as fit_steps_model
+from .steps_to_target import predicted_steps as predicted_steps
 
 
 def pow2_batch_sizes(n_train: int, largest: int | None = None) -> tuple[int, ...]:
@@ -39,11 +44,6 @@ def pow2_batch_sizes(n_train: int, largest: int | None = None) -> tuple[int, ...
     if cap == n_train and out[-1] != n_train:
         out.append(n_train)
     return tuple(out)
-
-
-def log_lr_grid(lo: float, hi: float, n: int) -> tuple[float, ...]:
-    """`n` learning rates evenly spaced in log from lo to hi (3 significant digits)."""
-    return tuple(float(f"{v:.3g}") for v in np.geomspace(lo, hi, n))
 
 
 @dataclass(frozen=True)
@@ -85,15 +85,14 @@ class SweepSpec:
         return out
 
 
-def estimate_work(spec: SweepSpec, n_train: int, n_params: int) -> float:
-    """Rough cost in parameter-example products: sum over runs of steps * (B + overhead) * n_params, plus
-    checkpoint evaluations (~3 passes over the training set each)."""
-    total = 0.0
-    for b in spec.batch_sizes:
-        steps = spec.steps(b, n_train)
-        measured = min(steps + 1, max_checkpoints(min(steps, spec.n_checkpoints)))  # as checkpoint_steps
-        total += len(spec.lrs) * (steps * (b + WORK_OVERHEAD) + 3 * measured * n_train)
-    return total * n_params
+def estimate_work(spec: SweepSpec, n_train: int, n_params: int, n_features: int | None = None) -> float:
+    """Work units of the whole sweep in the engine's one work model (`train.limits.estimate_work`, the units of
+    the dashboard's and `run_experiment`'s budgets): the sum over its configs, each of which makes its data.
+    n_features: the data's (None: the base config's, `train.limits.request_shape`)."""
+    if n_features is None:
+        shape = request_shape(spec.base)
+        n_features = shape[1] if shape is not None else spec.base.n_features
+    return sum(run_work(c, n_train, n_features, n_params) for c in spec.configs(n_train))
 
 
 def suggest_smaller(spec: SweepSpec, budget: float, n_train: int, n_params: int) -> SweepSpec:
@@ -181,106 +180,6 @@ def run_sweep(spec: SweepSpec, *, progress: Callable[[float, str], None] | None 
     return SweepResult(log, runs, best_per_batch_size(runs, spec.lrs), complete)
 
 
-# -- steps to target ---------------------------------------------------------------------------------------
-
-def _crossings(run: np.ndarray, steps: np.ndarray, values: np.ndarray, target: float) -> np.ndarray:
-    """Per run (codes 0..R-1 in `run`, rows in order within each run): the first (interpolated) step where values
-    fall to <= target, NaN if never. Between the checkpoints either side of the crossing the interpolation is
-    linear in log(value) when both values and the target are positive, else linear in value."""
-    R = int(run.max()) + 1 if len(run) else 0
-    order = np.argsort(run, kind="stable")  # each run's rows contiguous, in log order
-    run, steps, values = run[order], steps[order], values[order]
-    out = np.full(R, np.nan)
-    hit = np.flatnonzero(values <= target)
-    runs_hit, first = np.unique(run[hit], return_index=True)
-    if not len(runs_hit):
-        return out
-    k = hit[first]  # each reaching run's first row at or under the target
-    starts = np.searchsorted(run, runs_hit)
-    at_start = k == starts
-    out[runs_hit[at_start]] = steps[k[at_start]]
-    k, r = k[~at_start], runs_hit[~at_start]
-    a, b, t = values[k - 1], values[k], np.full(len(k), float(target))
-    pos = (a > 0) & (b > 0) & (t > 0)  # interpolate in log space there
-    with np.errstate(invalid="ignore", divide="ignore"):  # a may be inf (a non-finite checkpoint): NaN, as before
-        a, b, t = (np.where(pos, np.log(np.where(pos, x, 1.0)), x) for x in (a, b, t))
-        frac = np.where(a != b, (a - t) / (a - b), 1.0)
-    out[r] = steps[k - 1] + frac * (steps[k] - steps[k - 1])
-    return out
-
-
-def runs_to_target(log: pd.DataFrame, target: float, metric: str = "train_loss") -> pd.DataFrame:
-    """The runner's summary plus interpolated `steps_to_target` and `examples_to_target` (NaN if not reached).
-    Whole columns at once (a default sweep's 108 runs: 43 ms one run at a time)."""
-    if log.empty:
-        return pd.DataFrame(columns=["batch_size", "base_lr", "steps_to_target", "examples_to_target"])
-    runs = summarize(log, target, metric)
-    codes, ids = pd.factorize(log["run_id"])  # first appearance: the summary's order
-    v = log[metric].to_numpy(float)
-    steps = _crossings(codes, log["step"].to_numpy(float), np.where(np.isfinite(v), v, np.inf), target)
-    steps = pd.Series(steps, index=ids).reindex(runs["run_id"]).to_numpy()
-    runs["steps_to_target"] = steps
-    runs["examples_to_target"] = steps * runs["batch_size"].to_numpy(float)  # no epoch-end partial batches here
-    return runs
-
-
-def best_per_batch_size(runs: pd.DataFrame, lrs=None) -> pd.DataFrame:
-    """Per batch size: the lr with the fewest steps to target (ties: the smaller lr), its steps and examples.
-
-    `lr_at_edge` flags a best lr at either end of the grid (the grid should be widened there).
-    """
-    cols = ["batch_size", "best_lr", "steps_to_target", "examples_to_target", "n_reached", "n_runs", "lr_at_edge"]
-    if runs.empty:
-        return pd.DataFrame(columns=cols)
-    b = runs["batch_size"].to_numpy()
-    reached = np.isfinite(runs["steps_to_target"].to_numpy(float))
-    sizes = np.unique(b)
-    ok = runs[reached].sort_values(["batch_size", "steps_to_target", "base_lr"], kind="stable")
-    best = ok.drop_duplicates("batch_size").set_index("batch_size").reindex(sizes)
-    lr = best["base_lr"].to_numpy(float)
-    if lrs is not None:
-        lo, hi = np.full(len(sizes), min(lrs)), np.full(len(sizes), max(lrs))
-    else:
-        grid = runs.groupby("batch_size")["base_lr"]
-        lo, hi = grid.min().reindex(sizes).to_numpy(float), grid.max().reindex(sizes).to_numpy(float)
-    return pd.DataFrame({
-        "batch_size": sizes.astype(int), "best_lr": lr,
-        "steps_to_target": best["steps_to_target"].to_numpy(float),
-        "examples_to_target": best["examples_to_target"].to_numpy(float),
-        "n_reached": np.bincount(np.searchsorted(sizes, b[reached]), minlength=len(sizes)),
-        "n_runs": np.bincount(np.searchsorted(sizes, b), minlength=len(sizes)),
-        "lr_at_edge": np.isfinite(lr) & ((lr == lo) | (lr == hi)),
-    })
-
-
-class StepsFit(NamedTuple):
-    s_min: float  # fewest steps at infinite batch
-    b_noise: float
-    e_min: float  # fewest examples (at B -> 0): S_min * B_noise
-    b_crit: float  # E_min / S_min
-
-
-def fit_steps_model(batch_sizes, steps) -> StepsFit:
-    """Fit `S = S_min (1 + B_noise/B)` as linear least squares in 1/B: `S = S_min + (S_min B_noise) / B`.
-
-    Rows are divided by S (relative errors), so every batch size counts alike; NaN points are dropped.
-    """
-    B, S = np.asarray(batch_sizes, float), np.asarray(steps, float)
-    keep = np.isfinite(S) & (S > 0)
-    B, S = B[keep], S[keep]
-    if len(B) < 2:
-        return StepsFit(np.nan, np.nan, np.nan, np.nan)
-    A = np.column_stack([np.ones_like(B), 1.0 / B]) / S[:, None]
-    (s_min, e_min), *_ = np.linalg.lstsq(A, np.ones_like(S), rcond=None)
-    s_min, e_min = float(s_min), max(float(e_min), 0.0)
-    b_noise = e_min / s_min if s_min > 0 else np.inf
-    return StepsFit(s_min, b_noise, e_min, b_noise)
-
-
-def predicted_steps(fit: StepsFit, batch_sizes) -> np.ndarray:
-    return fit.s_min * (1.0 + fit.b_noise / np.asarray(batch_sizes, float))
-
-
 def b_simple_at_target(config: ExperimentConfig, lr: float, max_steps: int = 2000) -> dict:
     """B_simple at init and where full-batch GD (constant `lr`) first reaches the config's target.
 
@@ -293,16 +192,17 @@ def b_simple_at_target(config: ExperimentConfig, lr: float, max_steps: int = 200
     Xv, yv = np.asarray(ds.X_val, float), ds.y_val
     init = noise_stats(problem, w, X, y).b_simple
     val = config.target_metric == "val_loss"
+    descent = Descent(problem, X, y, w, make_optimizer("sgd", lr))  # full-batch GD on the reference loop
     with np.errstate(all="ignore"):
         for step in range(max_steps + 1):
-            loss, grad = problem.loss_and_grad(w, X, y)
-            metric = problem.loss(w, Xv, yv) if val else loss
+            loss, grad = descent.gradient(None)
+            metric = problem.loss(descent.w, Xv, yv) if val else loss
             if metric <= config.target_loss:
-                return {"b_simple_init": init, "b_simple_target": noise_stats(problem, w, X, y).b_simple,
+                return {"b_simple_init": init, "b_simple_target": noise_stats(problem, descent.w, X, y).b_simple,
                         "steps": step}
             if not np.isfinite(loss):
                 break
-            w = w - lr * grad
+            descent.update(grad)
     return {"b_simple_init": init, "b_simple_target": np.nan, "steps": np.nan}
 
 

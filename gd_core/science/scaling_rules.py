@@ -34,7 +34,8 @@ def rules_table(logs: dict[str, pd.DataFrame], target: float | None, metric: str
     """Per (rule, batch size): the scaled lr, the final loss after the equal-epochs budget, steps to target.
 
     The rules' logs are summarised together (their run ids tagged with the rule): one summary, not one per rule
-    and a row mask per run (87 ms -> ~20 ms a scaling-page rerun)."""
+    and a row mask per run (several times faster a scaling-page rerun:
+    benchmarks/results/2026-12-07-code-comments.md)."""
     logs = {name: log for name, log in logs.items() if len(log)}
     if not logs:
         return pd.DataFrame(columns=list(TABLE_COLUMNS))

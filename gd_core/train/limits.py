@@ -10,6 +10,7 @@ comes from (the dashboard's uploads are further bounded by Streamlit's `server.m
 Memory: `estimate_peak_bytes` is a request's peak; the command line compares it with what this process can still
 get (`available_memory`: the machine's MemAvailable, the process limits `ulimit -v` / `ulimit -d`, the cgroup's
 limit) before anything is allocated (`check_memory`), and the dashboard with its fixed `ui.share.HOST_MAX_BYTES`.
+Just over 300 lines: the work and memory models and the refusals that quote them stay together.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from ..data.synthetic import dataset_info
 from .checkpoints import max_checkpoints
 from .plan import eval_size, plan_runs, total_steps
 
-STEP_OVERHEAD = 20_000  # work units one optimizer step costs beyond its arithmetic (~50-80 us of Python on 2 cores)
+STEP_OVERHEAD = 20_000  # work units one optimizer step costs beyond its arithmetic (its Python overhead)
 EVAL_PASSES = 3  # a checkpoint: loss and gradient, accuracy, validation loss
-STEP_ARRAYS = 4  # (rows, width) arrays alive in one step or checkpoint (2.4 measured for the MLP, rounded up)
+STEP_ARRAYS = 4  # (rows, width) arrays alive in one step or checkpoint (the MLP's full-batch step, rounded up)
 WORKING_RESERVE = 64 * 2**20  # beyond the estimate: OpenBLAS's buffers, thread stacks, pandas' parse blocks
 MAX_CSV_ROWS = MAX_SAMPLES  # the same scale as generated data
 MAX_CSV_BYTES = 1 << 30  # 1 GiB: the strict reader (for files the streaming one leaves to it) holds the text in memory

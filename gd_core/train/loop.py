@@ -2,7 +2,7 @@
 
 `make_advance(...)` returns `advance(step, until, limit, cached) -> (step, last_loss, diverged)`, which
 trains from `step` to `until` and stops before the update of a step whose batch loss is not <= limit.
-Paths, chosen once per run:
+Paths, chosen once per run (`choose_path`: fast.dispatch.single_run_path, the registry of what each supports):
 - B = 1 with plain SGD (momentum 0, no weight decay) on a linear model: the fused one-example loop
   (one_example.one_example_sgd) over indices drawn a checkpoint interval at a time (BatchSampler.next_rows);
 - 1 < B <= half a gathered chunk on a linear model: batches drawn and gathered a chunk (GATHER_BYTES) at a
@@ -21,8 +21,9 @@ import math
 import numpy as np
 
 from ..data.batching import BatchSampler
-from ..fast.full_batch import bind_full_gradient, full_batch_applies
-from ..fast.kernels import bind_gradient, has_ones_kernel
+from ..fast.dispatch import FULL_CHUNKED, GATHERED, GENERIC, ONE_EXAMPLE, FastPath, single_run_path, supports
+from ..fast.full_batch import bind_full_gradient
+from ..fast.kernels import bind_gradient
 from ..fast.one_example import one_example_sgd
 from ..optim.optimizers import Optimizer, make_updater
 from ..problems import Problem, Softmax
@@ -32,41 +33,56 @@ FULL_CHUNKED_MIN = 65_536  # full batches from this many rows go through the chu
 
 def chunked_full_batch(problem: Problem, n: int) -> bool:
     """Whether a full batch of `n` rows takes the chunked kernel (full_batch.bind_full_gradient)."""
-    return full_batch_applies(problem, n, FULL_CHUNKED_MIN)
+    return supports(FULL_CHUNKED, problem.name, "") and n >= FULL_CHUNKED_MIN
 
 
-def fused_sgd_applies(optimizer: str, hp: dict) -> bool:
-    """Plain SGD: the update the one-example loop fuses into the gradient."""
-    return optimizer == "sgd" and not hp.get("momentum", 0.0) and not hp.get("weight_decay", 0.0)
+def choose_path(problem: Problem, X: np.ndarray, sampler: BatchSampler, optimizer: str, hp: dict,
+                gather_bytes: int | None = None, full_min: int | None = None) -> FastPath:
+    """The fast path of one run (fast.dispatch.single_run_path); gather_bytes and full_min default to
+    GATHER_BYTES and FULL_CHUNKED_MIN."""
+    full_min = FULL_CHUNKED_MIN if full_min is None else full_min
+    return single_run_path(problem.name, optimizer, hp, sampler.batch_size, len(X), sampler.full,
+                           gather_rows(X, gather_bytes), full_min)
 
 
 def make_advance(problem: Problem, X: np.ndarray, y: np.ndarray, w: np.ndarray, sampler: BatchSampler,
-                 optimizer: str, hp: dict, opt: Optimizer, lr_at, pool=None, threads: int = 1):
+                 optimizer: str, hp: dict, opt: Optimizer, lr_at, pool=None, threads: int = 1, *,
+                 gather_bytes: int | None = None, full_min: int | None = None):
     """advance(step, until, limit, cached=None) -> (step, last batch loss, diverged); updates `w` in place.
 
     `cached` = (loss, grad) of the full set at `w`, reused by a full-batch step (the checkpoint computed it).
     `pool` (an executor the caller owns) and `threads`: a full-batch step on a large set (FULL_CHUNKED_MIN
     rows or more) runs the chunked kernel (full_batch.bind_full_gradient) over `threads` workers of `pool`.
+    gather_bytes (small batches gathered at once, bytes) and full_min (rows from which a full batch is chunked)
+    default to GATHER_BYTES and FULL_CHUNKED_MIN. The path taken (fast.dispatch) is `advance.path`, its name.
     """
+    path = choose_path(problem, X, sampler, optimizer, hp, gather_bytes, full_min)
+    advance = _advance(path, problem, X, y, w, sampler, optimizer, hp, opt, lr_at, pool, threads, gather_bytes)
+    advance.path = path.name if path is not ONE_EXAMPLE or advance.fused else GENERIC.name
+    return advance
+
+
+def _advance(path, problem, X, y, w, sampler, optimizer, hp, opt, lr_at, pool, threads, gather_bytes):
     n, B = len(X), sampler.batch_size
-    if B == 1 and not sampler.full and fused_sgd_applies(optimizer, hp):
+    if path is ONE_EXAMPLE:
         run = one_example_sgd(problem, w, X, y)
-        if run is not None:
+        if run is not None:  # None: weights of another dtype than float32 / float64 take the generic path
             def advance_one(step, until, limit, cached=None):
                 done, loss, diverged = run(sampler.next_rows(until - step), step, lr_at, limit)
                 return step + done, loss, diverged
 
+            advance_one.fused = True
             return advance_one
 
     max_batch = n if sampler.full else B
     grad = np.empty_like(w)
     update = _updater(optimizer, hp, opt, w)
-    if 1 < B <= gather_rows(X) // 2 and not sampler.full and has_ones_kernel(problem):
+    if path is GATHERED:
         flat = type(problem) is Softmax
         grad_of = bind_gradient(problem, w, grad, B, ones_column=True, flat_labels=flat)
-        batches = _Gathered(X, y, sampler, flat)
+        batches = _Gathered(X, y, sampler, flat, gather_bytes)
         return _loop(lambda cached: (grad_of(*batches.next()), grad), update, lr_at)
-    if sampler.full and chunked_full_batch(problem, n):
+    if path is FULL_CHUNKED:
         grad_of = bind_full_gradient(problem, w, grad, n, pool, threads)
     else:
         grad_of = bind_gradient(problem, w, grad, max_batch)
@@ -105,6 +121,7 @@ def _loop(batch_loss, update, lr_at):
             step += 1
         return step, loss, False
 
+    advance.fused = False
     return advance
 
 
@@ -126,9 +143,10 @@ GATHER_BYTES = 512 << 10  # small batches: [X, 1] rows gathered at once, in byte
 # data gather fewer rows, so the buffer and np.take's temporary stay this small): 2,016 rows at D = 64, float32
 
 
-def gather_rows(X: np.ndarray) -> int:
-    """Rows of X gathered at once for small batches (loop._Gathered)."""
-    return max(1, GATHER_BYTES // ((X.shape[1] + 1) * X.dtype.itemsize))
+def gather_rows(X: np.ndarray, gather_bytes: int | None = None) -> int:
+    """Rows of X gathered at once for small batches (loop._Gathered), `gather_bytes` (default GATHER_BYTES) of them."""
+    size = GATHER_BYTES if gather_bytes is None else gather_bytes
+    return max(1, size // ((X.shape[1] + 1) * X.dtype.itemsize))
 
 
 class _Gathered:
@@ -138,10 +156,10 @@ class _Gathered:
     calls. np.take into the strided X part buffers through a temporary of the chunk's size.
     flat: the labels come as the softmax kernel's flat indices (kernels' flat_labels), a chunk at a time."""
 
-    def __init__(self, X, y, sampler: BatchSampler, flat: bool = False):
+    def __init__(self, X, y, sampler: BatchSampler, flat: bool = False, gather_bytes: int | None = None):
         B, D = sampler.batch_size, X.shape[1]
         self.X, self.y, self.sampler, self.B, self.D, self.flat = X, y, sampler, B, D, flat
-        self.K = max(1, gather_rows(X) // B)  # steps per chunk
+        self.K = max(1, gather_rows(X, gather_bytes) // B)  # steps per chunk
         self.X1 = np.empty((self.K * B, D + 1), X.dtype)
         self.X1[:, D] = 1
         self.yc = np.empty(self.K * B, np.intp if flat else y.dtype)

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..config import ConfigError, ExperimentConfig
-from ..data.batching import examples_after, steps_for_examples
+from ..data.batching import examples_after, steps_for_examples, steps_per_epoch
+from ..optim.schedules import make_schedule, scale_lr
 from .checkpoints import extra_checkpoints
 
 EVAL_SHARE = 0.1  # checkpoint metrics on a subsample may cost about this share of training
 MIN_EVAL = 256  # a subsample never smaller than this: one fixed subset, so the curve stays smooth; its level
-# is within several % of the full-set loss (the last row also has the exact `train_loss_full`). 500 + 500 rows
-# cost ~0.25 ms a checkpoint, 13% of a softmax epoch at B = 4096 (200 checkpoints in 293 steps); 256 + 256: ~7%
+# is within several % of the full-set loss (the last row also has the exact `train_loss_full`); the sizes' costs
+# are in benchmarks/results/2026-12-07-code-comments.md
 
 
 class RunSpec(NamedTuple):
@@ -72,3 +73,14 @@ def eval_size(config: ExperimentConfig, n_train: int, specs: list[RunSpec]) -> i
                   for s in specs)
     affordable = int(EVAL_SHARE * trained / (3 * (config.n_checkpoints + extra_checkpoints(config.n_checkpoints))))
     return max(MIN_EVAL, min(config.eval_examples, affordable))
+
+
+def run_schedule(config: ExperimentConfig, n: int, batch_size: int, base_lr: float, steps: int | None = None):
+    """The lr at each step of a run: the base lr scaled to its batch size, then the config's schedule over the
+    run's `steps` (default: its total steps)."""
+    steps = total_steps(config, n, batch_size) if steps is None else steps
+    lr0 = scale_lr(base_lr, batch_size, config.lr_scaling, config.ref_batch_size)
+    return make_schedule(
+        config.schedule, lr0, steps_per_epoch=steps_per_epoch(n, batch_size, config.sampling), total_steps=steps,
+        warmup_epochs=config.warmup_epochs, warmup_from=base_lr if config.lr_scaling != "none" else 0.0,
+        step_epochs=config.step_epochs, gamma=config.gamma, decay=config.decay)

@@ -9,6 +9,7 @@ from gd_core.fast.kernels import bind_gradient
 from gd_core.fast.one_example import LAZY_BLOCK, one_example_sgd
 from gd_core.optim.optimizers import make_updater
 from gd_core.train.checkpoints import checkpoint_steps
+from gd_core.train.reference import Descent, reference_run
 from gd_core.train.runner import build_dataset, build_problem
 
 D, C = 4, 3
@@ -191,16 +192,13 @@ def test_next_chunk_draws_what_next_draws(sampling):
 @pytest.mark.parametrize("problem, dataset", [("least_squares", "linear"), ("logistic", "moons"),
                                               ("softmax", "blobs")])
 def test_runner_at_b1_reaches_the_weights_of_a_plain_loop(problem, dataset):
-    """The runner's fused B = 1 path against loss_and_grad + w -= lr*g in the engine's batch order."""
+    """The runner's fused B = 1 path against the reference loop (w -= lr*g) in the engine's batch order."""
     c = ExperimentConfig(problem=problem, dataset=dataset, n_samples=100, lrs=(0.05,), batch_sizes=(1,),
                          budget_unit="steps", budget=130, n_checkpoints=3, reg=0.01)
     ds = build_dataset(c)
     p = build_problem(c, ds)
-    w = p.init_params(np.random.default_rng([0, 0]))
-    sampler = BatchSampler(ds.n_train, 1, "shuffle", np.random.default_rng([0, 1, 1]))
-    for _ in range(130):
-        i = int(sampler.next()[0])
-        w -= 0.05 * p.loss_and_grad(w, ds.X_train[i:i + 1], ds.y_train[i:i + 1])[1]
+    w = reference_run(p, ds.X_train, ds.y_train, p.init_params(np.random.default_rng([0, 0])), "sgd", 0.05, {}, 1,
+                      "shuffle", np.random.default_rng([0, 1, 1]), 130).w
     log = run_experiment(c).log
     np.testing.assert_allclose(log["train_loss"].iloc[-1], p.loss(w, ds.X_train, ds.y_train), rtol=1e-10)
 
@@ -214,7 +212,7 @@ def test_runner_at_b1_reaches_the_weights_of_a_plain_loop(problem, dataset):
 @pytest.mark.parametrize("problem, dataset", [("least_squares", "linear"), ("logistic", "moons"),
                                               ("softmax", "blobs")])
 def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_rows, sampling, optimizer, monkeypatch):
-    """The gathered ones-column path (loop._Gathered) against sampler.next() + loss_and_grad + the optimizer,
+    """The gathered ones-column path (loop._Gathered) against the reference loop (train.reference.Descent),
     at every checkpoint, across chunk boundaries, partial batches and checkpoints inside a chunk."""
     import gd_core.train.loop as loop
 
@@ -227,16 +225,14 @@ def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_ro
     monkeypatch.setattr(loop, "GATHER_BYTES", gather_rows * (X.shape[1] + 1) * X.dtype.itemsize)
     assert loop.gather_rows(X) == gather_rows
     p = build_problem(c, ds)
-    w = p.init_params(np.random.default_rng([0, 0]))
-    opt = make_optimizer(optimizer, 0.05)
-    state = opt.init(w)
+    w0 = p.init_params(np.random.default_rng([0, 0]))
+    d = Descent(p, ds.X_train, ds.y_train, w0, make_optimizer(optimizer, 0.05))
     sampler = BatchSampler(ds.n_train, B, sampling, np.random.default_rng([0, 1, B]))
     log = run_experiment(c).log
-    losses = {0: p.loss(w, ds.X_train, ds.y_train)}
+    losses = {0: p.loss(d.w, ds.X_train, ds.y_train)}
     for step in range(1, 61):
-        idx = sampler.next()
-        w, state = opt.update(p.loss_and_grad(w, ds.X_train[idx], ds.y_train[idx])[1], state, w)
-        losses[step] = p.loss(w, ds.X_train, ds.y_train)
+        d.take(sampler.next())
+        losses[step] = p.loss(d.w, ds.X_train, ds.y_train)
     assert log["step"].tolist() == checkpoint_steps(60, ds.n_train, B, sampling, 7)  # 7 even + updates 1, 60
     np.testing.assert_allclose(log["train_loss"], [losses[s] for s in log["step"]], rtol=1e-9)
 

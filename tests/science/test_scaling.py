@@ -24,6 +24,7 @@ from gd_core.science.scaling import (
     suggest_smaller,
 )
 from gd_core.science.scaling_rules import rule_configs, rules_table
+from gd_core.train.limits import estimate_work as run_work
 
 TINY = ExperimentConfig(problem="least_squares", dataset="linear", n_samples=80, n_features=3, noise=0.3,
                         optimizer="sgd", target_loss=0.1, batch_sizes=(1,))
@@ -126,7 +127,11 @@ def test_work_estimate_and_smaller_suggestion():
     spec = tiny_spec()
     n, p = TINY.n_train(), 4
     work = estimate_work(spec, n, p)
-    assert estimate_work(dataclasses.replace(spec, lrs=spec.lrs[:1]), n, p) == pytest.approx(work / 3)
+    # train.limits' model: each batch size's config makes the data once (n_train + n_val rows of 3 features);
+    # the rest is per run, so one lr instead of three costs a third of it
+    data = len(spec.batch_sizes) * TINY.n_samples * TINY.n_features
+    assert estimate_work(dataclasses.replace(spec, lrs=spec.lrs[:1]), n, p) - data == pytest.approx((work - data) / 3)
+    assert work == sum(run_work(c, n, TINY.n_features, p) for c in spec.configs(n))
     small = suggest_smaller(dataclasses.replace(spec, epochs=40, min_steps=200), work, n, p)
     assert estimate_work(small, n, p) <= work and small.epochs < 40
 
