@@ -94,6 +94,8 @@ def table_markdown(table: pd.DataFrame) -> str:
     """Rows of `gradcheck_table` as a Markdown table (numbers as %.3e, text escaped). The page shows this, not
     `st.dataframe`, whose grid is ~1.4 MB of JavaScript a cold browser loads beside the first chart."""
     def cell(column: str, value) -> str:
+        if column == "verdict":  # the verdict in the session's language; the column names stay the table's own
+            return verdict_text(value)
         return f"{value:.3e}" if column in NUMBER_COLUMNS else md_escape(value)
 
     lines = ["| " + " | ".join(table.columns) + " |",
