@@ -9,6 +9,7 @@ from gd_core.fast.kernels import bind_gradient
 from gd_core.fast.one_example import LAZY_BLOCK, one_example_sgd
 from gd_core.optim.optimizers import make_updater
 from gd_core.train.checkpoints import checkpoint_steps
+from gd_core.train.plan import optimizer_hyperparameters
 from gd_core.train.reference import Descent, reference_run
 from gd_core.train.runner import build_dataset, build_problem
 
@@ -211,10 +212,12 @@ def test_runner_at_b1_reaches_the_weights_of_a_plain_loop(problem, dataset):
 ])
 @pytest.mark.parametrize("problem, dataset", [("least_squares", "linear"), ("logistic", "moons"),
                                               ("softmax", "blobs")])
-def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_rows, sampling, optimizer, monkeypatch):
-    """The gathered ones-column path (loop._Gathered) against the reference loop (train.reference.Descent),
-    at every checkpoint, across chunk boundaries, partial batches and checkpoints inside a chunk."""
-    import gd_core.train.loop as loop
+def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_rows, sampling, optimizer):
+    """The gathered ones-column path (loop._Gathered) against the reference loop (train.reference.Descent):
+    run_experiment's log at every checkpoint, and loop.make_advance with chunks of `gather_rows` rows (its
+    gather_bytes) at every step, across chunk boundaries, partial batches and checkpoints inside a chunk."""
+    from gd_core.train.loop import make_advance
+    from gd_core.train.loop import gather_rows as rows_of
 
     c = ExperimentConfig(problem=problem, dataset=dataset, n_samples=100, lrs=(0.05,), batch_sizes=(B,),
                          budget_unit="steps", budget=60, n_checkpoints=7, reg=0.01, sampling=sampling,
@@ -222,8 +225,8 @@ def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_ro
     ds = build_dataset(c)
     assert ds.n_train == 80
     X = ds.X_train
-    monkeypatch.setattr(loop, "GATHER_BYTES", gather_rows * (X.shape[1] + 1) * X.dtype.itemsize)
-    assert loop.gather_rows(X) == gather_rows
+    gather_bytes = gather_rows * (X.shape[1] + 1) * X.dtype.itemsize
+    assert rows_of(X, gather_bytes) == gather_rows
     p = build_problem(c, ds)
     w0 = p.init_params(np.random.default_rng([0, 0]))
     d = Descent(p, ds.X_train, ds.y_train, w0, make_optimizer(optimizer, 0.05))
@@ -235,6 +238,26 @@ def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_ro
         losses[step] = p.loss(d.w, ds.X_train, ds.y_train)
     assert log["step"].tolist() == checkpoint_steps(60, ds.n_train, B, sampling, 7)  # 7 even + updates 1, 60
     np.testing.assert_allclose(log["train_loss"], [losses[s] for s in log["step"]], rtol=1e-9)
+
+    w = w0.copy()
+    sampler = BatchSampler(ds.n_train, B, sampling, np.random.default_rng([0, 1, B]))
+    chunks, next_chunk = [], sampler.next_chunk
+
+    def counted(*a):  # the steps of each chunk gathered
+        chunk = next_chunk(*a)
+        chunks.append(chunk[1])
+        return chunk
+
+    sampler.next_chunk = counted
+    hp = optimizer_hyperparameters(c)
+    advance = make_advance(p, ds.X_train, ds.y_train, w, sampler, optimizer, hp, make_optimizer(optimizer, 0.05, **hp),
+                           lambda step: 0.05, gather_bytes=gather_bytes)
+    assert advance.path == "gathered"
+    for step in range(60):  # one step a call: chunks carry across calls, as across checkpoints
+        assert advance(step, step + 1, np.inf)[:1] == (step + 1,)
+        np.testing.assert_allclose(p.loss(w, ds.X_train, ds.y_train), losses[step + 1], rtol=1e-9)
+    K = max(1, gather_rows // B)  # steps a chunk of gather_rows rows holds
+    assert max(chunks) <= K and len(chunks) >= 60 // K and sum(chunks) >= 60
 
 
 # -- full batch on a large set: the chunked, threaded kernel ---------------------------------------------
