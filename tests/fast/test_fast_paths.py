@@ -216,8 +216,8 @@ def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_ro
     """The gathered ones-column path (loop._Gathered) against the reference loop (train.reference.Descent):
     run_experiment's log at every checkpoint, and loop.make_advance with chunks of `gather_rows` rows (its
     gather_bytes) at every step, across chunk boundaries, partial batches and checkpoints inside a chunk."""
-    from gd_core.train.loop import make_advance
     from gd_core.train.loop import gather_rows as rows_of
+    from gd_core.train.loop import make_advance
 
     c = ExperimentConfig(problem=problem, dataset=dataset, n_samples=100, lrs=(0.05,), batch_sizes=(B,),
                          budget_unit="steps", budget=60, n_checkpoints=7, reg=0.01, sampling=sampling,
@@ -297,14 +297,18 @@ def test_runner_full_batch_chunked_path_matches_the_plain_one_and_leaks_no_threa
 
     c = ExperimentConfig(problem=problem, dataset=dataset, n_samples=300, lrs=(0.1,), batch_sizes=("full",),
                          budget_unit="steps", budget=12, n_checkpoints=4, reg=0.01, eval_examples=100)
-    plain = run_experiment(c).log
+    plain = run_experiment(c)
+    assert set(plain.paths.values()) == {"generic"}
+    plain = plain.log
     for threads in (1, 2):
         monkeypatch.setattr(runner, "FULL_THREADS", threads)
         monkeypatch.setattr(loop, "FULL_CHUNKED_MIN", 64)  # the train set (~240 rows) is "large"
         monkeypatch.setattr(full_batch, "FULL_CHUNK", 50)  # several chunks per thread
         before = threading.active_count()
-        chunked = run_experiment(c).log
+        result = run_experiment(c)
+        chunked = result.log
         assert threading.active_count() == before
+        assert set(result.paths.values()) == {"full_chunked"}  # the lowered FULL_CHUNKED_MIN reached the runner
         assert not [t for t in threading.enumerate() if t.name.startswith("gd-full-batch")]
         for col in ("train_loss", "val_loss", "batch_loss", "grad_norm"):
             np.testing.assert_allclose(chunked[col], plain[col], rtol=1e-6, err_msg=col)
