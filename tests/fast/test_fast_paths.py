@@ -3,6 +3,7 @@ loop, the in-place updaters (optimizers.make_updater), BatchSampler.next_rows, a
 
 import numpy as np
 import pytest
+from fake_data import kind, small_dataset
 
 from gd_core import BatchSampler, ExperimentConfig, make_optimizer, make_problem, run_experiment
 from gd_core.fast.kernels import bind_gradient
@@ -18,10 +19,9 @@ D, C = 4, 3
 
 def setup(name, reg=0.0, n=40, seed=0):
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, D))
-    y = {"least_squares": rng.standard_normal(n), "logistic": rng.integers(0, 2, n)}.get(name, rng.integers(0, C, n))
-    p = make_problem(name, D, None if name == "least_squares" else (2 if name == "logistic" else C), reg=reg)
-    return p, X, y, p.init_params(rng) + 0.3 * rng.standard_normal(p.n_params)
+    ds = small_dataset(n=n, d=D, rng=rng, **kind(name, C))
+    p = make_problem(name, D, ds.n_classes, reg=reg)
+    return p, ds.X_train, ds.y_train, p.init_params(rng) + 0.3 * rng.standard_normal(p.n_params)
 
 
 @pytest.mark.parametrize("reg", [0.0, 0.1])
@@ -319,16 +319,12 @@ def test_runner_full_batch_chunked_path_matches_the_plain_one_and_leaks_no_threa
 @pytest.mark.parametrize("n_val", [20, 0])
 @pytest.mark.parametrize("reg", [0.0, 0.1])
 @pytest.mark.parametrize("name", ["least_squares", "logistic", "softmax", "svm", "mlp"])
-def test_evaluator_reports_what_the_plain_problem_methods_give(name, reg, n_val):
+def test_evaluator_reports_what_the_plain_problem_methods_give(name, reg, n_val, small_dataset):
     from gd_core.train.checkpoints import Evaluator
 
-    p, X, y, w = setup(name, reg, n=60)
-
-    class DS:  # the attributes Evaluator reads
-        X_train, y_train, X_val, y_val = X[:40], y[:40], X[40:40 + n_val], y[40:40 + n_val]
-        n_train = 40
-
-    ev = Evaluator(p, DS, 30, 0)  # a subsample of 30 train rows, the 20 val rows whole
+    p, _, _, w = setup(name, reg)
+    ds = small_dataset(n=40, d=D, n_val=n_val, seed=1, **kind(name, C))
+    ev = Evaluator(p, ds, 30, 0)  # a subsample of 30 train rows, the 20 val rows whole
     for w_at in (w, 0.5 * w, w):  # the evaluator keeps its own copy of w: later calls see new weights
         m, (loss, grad) = ev(w_at)
         ref_loss, ref_grad = p.loss_and_grad(w_at, ev.X, ev.y)
@@ -389,18 +385,13 @@ def test_small_batch_gather_stays_small_on_wide_data():
 
 @pytest.mark.parametrize("n_val", [20, 0])
 @pytest.mark.parametrize("reg", [0.0, 0.1])
-def test_pooled_evaluation_equals_measuring_each_alone(reg, n_val):
+def test_pooled_evaluation_equals_measuring_each_alone(reg, n_val, small_dataset):
     """Evaluator.many (softmax: several checkpoints in one pass) reports what one call per weight vector does,
     ties counted like argmax in one slot, and slots left over from a fuller pool are not read."""
     from gd_core.train.checkpoints import POOL, Evaluator
 
-    p, X, y, w = setup("softmax", reg, n=60)
-
-    class DS:
-        X_train, y_train, X_val, y_val = X[:40], y[:40], X[40:40 + n_val], y[40:40 + n_val]
-        n_train = 40
-
-    ev = Evaluator(p, DS, 30, 0)
+    p, _, _, w = setup("softmax", reg)
+    ev = Evaluator(p, small_dataset(n=40, d=D, n_val=n_val, seed=1), 30, 0)
     assert ev.pool == POOL > 1
     tied = w.copy()
     tied[:-C] = 0
@@ -415,16 +406,12 @@ def test_pooled_evaluation_equals_measuring_each_alone(reg, n_val):
     assert ev.many([tied])[0]["train_accuracy"] == p.accuracy(tied, ev.X, ev.y)
 
 
-def test_only_small_softmax_sets_pool():
+def test_only_small_softmax_sets_pool(small_dataset):
     from gd_core.train.checkpoints import POOL_MAX_ROWS, Evaluator
 
     def evaluator(name, rows):
-        p, X, y, _ = setup(name, n=rows)
-
-        class DS:
-            X_train, y_train, X_val, y_val, n_train = X, y, X[:0], y[:0], rows
-
-        return Evaluator(p, DS, rows, 0)
+        ds = small_dataset(n=rows, d=D, **kind(name, C))
+        return Evaluator(make_problem(name, D, ds.n_classes), ds, rows, 0)
 
     assert evaluator("softmax", POOL_MAX_ROWS).pool > 1
     assert evaluator("softmax", POOL_MAX_ROWS + 1).pool == 1
