@@ -29,8 +29,8 @@ with st.sidebar:
 
 st.title(t("home.title"))
 st.markdown(t("home.intro"))
-# Unicode in Markdown, not st.latex: KaTeX is 3 more files (~260 KB) for a cold browser to fetch before the chart,
-# ~0.06-0.09x of the home page's load against the one-chart page in same-run A/Bs (benchmarks/DASHBOARD.md)
+# Unicode in Markdown, not st.latex: KaTeX is more files for a cold browser to fetch before the chart
+# (measured: benchmarks/DASHBOARD.md, benchmarks/results/2026-12-07-code-comments.md)
 st.markdown(t("home.rules"))
 
 for message in state["home_messages"]:
@@ -76,7 +76,7 @@ view = chart_controls.view_controls()
 style = dict(log_y=view["log_y"], smoothing=view["smoothing"], band=view["band"])
 st.subheader(t("home.loss_header"))
 st.caption(t("home.loss_caption"))
-# built once per (log, options) for all sessions (ui/figure_cache.py): ~160 ms of plotly validation a rerun otherwise
+# built once per (log, options) for all sessions (ui/figure_cache.py): plotly's validation on every rerun otherwise
 # playable: Play / Pause replay the curves in the browser (ui/animation.py), no rerun per frame
 st.plotly_chart(cached_figure("loss_panels", log, charts.playable_loss_panels,
                               show_batch_loss=view["show_batch_loss"], **style), key="chart_loss")
@@ -94,8 +94,8 @@ target, metric = chart_controls.target_controls(results.summary, config)
 summary = summarize(log, target, metric)
 if config.problem == "least_squares":  # RMSE in the target's units and R², in the table below and the CSV
     summary = regression_metrics(summary, cache.regression_stats(results.config, csv_bytes), results.config.reg)
-# Markdown, not st.table / st.dataframe / st.code: those pull ~0.9 MB (table), ~1.4 MB (glide grid) and ~1.5 MB
-# (syntax highlighter) of JS into a cold browser for a 4-row table and one line of text (benchmarks/DASHBOARD.md).
+# Markdown, not st.table / st.dataframe / st.code: each pulls a large JS bundle into a cold browser for a 4-row
+# table and one line of text (sizes: benchmarks/results/2026-12-07-code-comments.md).
 summary_md = charts.summary_markdown(charts.summary_table(summary, charts.infer_n_train(log)))
 # a wide table scrolls sideways inside the column instead of running past it; Korean breaks between words only
 st.markdown(f'<div style="overflow-x: auto; word-break: keep-all">\n\n{summary_md}\n\n</div>', unsafe_allow_html=True)

@@ -10,6 +10,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ci_skips import pytest_make_collect_report, pytest_runtest_makereport, under_ci  # noqa: E402, F401
+from fake_data import small_dataset as _small_dataset  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
 pytest_plugins = ["pytester"]  # tests/test_ci_skips.py runs small suites through the CI rule
@@ -33,3 +34,10 @@ def pool_sizes(monkeypatch):
 
     monkeypatch.setattr(checkpoints.Evaluator, "many", spy)
     return sizes
+
+
+@pytest.fixture
+def small_dataset():
+    """The factory of throwaway Datasets (tests/fake_data.py): small_dataset(task=, n=, d=, classes=, n_val=,
+    dtype=, seed=). Module-level helpers import it from fake_data instead."""
+    return _small_dataset

@@ -1,7 +1,8 @@
 """Built Plotly figures shared by all sessions: a chart is rebuilt only when its data or its options change.
 
-Building the home page's loss panels (3 subplots, 21 traces) costs ~160 ms of plotly-python validation on every
-rerun, for every session opening the same link; `st.plotly_chart` then copies a Figure in ~10 ms. The store keeps
+Building the home page's loss panels (3 subplots, 21 traces) is mostly plotly-python's validation, on every rerun
+and for every session opening the same link, while `st.plotly_chart` copies a built Figure far faster (measured:
+benchmarks/results/2026-12-07-code-comments.md). The store keeps
 built figures in a bounded LRU (`st.cache_resource`, locked), keyed by the chart's name, a digest of the DataFrame
 it draws and its options. Figures are only read after they are built (`st.plotly_chart` copies them with
 `to_dict`), so sharing them cannot leak one session's changes into another's.

@@ -1,6 +1,6 @@
 """Named scenarios: each is an ExperimentConfig (so also a share link) plus one sentence on what to look for.
 
-Every preset computes in a few seconds on a small host (times measured on a 2-core machine in the report).
+Every preset computes in a few seconds on a small host (times: benchmarks/results/2026-12-07-code-comments.md).
 The notes' ImageNet-scale scenario (1.2M examples, B = 256) is capped to HOSTED_MAX_SAMPLES here; the
 full-scale command line is given next to it.
 """
@@ -12,7 +12,7 @@ from typing import NamedTuple
 from gd_core import ExperimentConfig
 
 NOTES_SCALE_SAMPLES = 1_200_000  # cs231n: B = 256 out of 1.2M ImageNet images
-HOSTED_MAX_SAMPLES = 200_000  # what computes in ~2-3 s here; 400k takes ~6 s
+HOSTED_MAX_SAMPLES = 200_000  # what computes in a few seconds on a small host (times: benchmarks/results/)
 
 
 # The home page's view (ui.chart_controls and the metrics toggle in app.py) as a preset leaves it: the defaults,

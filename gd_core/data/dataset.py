@@ -109,9 +109,9 @@ def flip_labels(rng, y_train: np.ndarray, label_noise: float, task: str, n_class
             y_train[idx] = y_train[rng.permutation(idx)]  # same multiset: target statistics unchanged
 
 
-def block_rows(n_features: int) -> int:
-    """Rows in one block of the data pipeline (BLOCK_VALUES numbers)."""
-    return max(1, BLOCK_VALUES // max(1, n_features))
+def block_rows(n_features: int, block_values: int | None = None) -> int:
+    """Rows in one block of the data pipeline (`block_values` numbers, default BLOCK_VALUES)."""
+    return max(1, (BLOCK_VALUES if block_values is None else block_values) // max(1, n_features))
 
 
 def populated(nbytes: int) -> mmap.mmap:
@@ -219,17 +219,19 @@ class ColumnStats(NamedTuple):
     std: np.ndarray | None  # (D,) float64, inf for a constant column; None: centre only
 
 
-def column_stats(X: np.ndarray, standardize: bool, center_only: bool = False, span=None) -> ColumnStats:
+def column_stats(X: np.ndarray, standardize: bool, center_only: bool = False, span=None,
+                 block_values: int | None = None) -> ColumnStats:
     """Train statistics of the rows X, exactly `X.mean(axis=0)` and `X.std(axis=0)` for float64 X (the same sums in
     the same order; float32 X is summed in float64), without X.std's (n, D) temporaries; a (near-)constant column
-    gets std inf (it becomes zeros). span: the columns' (lo, hi) in the original units, where X holds them shifted."""
+    gets std inf (it becomes zeros). span: the columns' (lo, hi) in the original units, where X holds them shifted.
+    The squares are summed a block of `block_values` numbers (default BLOCK_VALUES) at a time."""
     if not standardize or X.shape[0] == 0:
         return ColumnStats(None, None)
     mean = X.mean(axis=0, dtype=np.float64)
     if center_only:
         return ColumnStats(mean, None)
     n, d = X.shape
-    rows = block_rows(d)
+    rows = block_rows(d, block_values)
     buf = np.empty((min(n, rows) + 1, d))  # row 0 carries the running sum: one sequential sum over all rows
     total = None
     for i in range(0, n, rows):

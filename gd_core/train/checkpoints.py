@@ -16,7 +16,8 @@ from ..problems import Problem
 
 EVAL_CHUNK = 16_384  # rows per chunk when evaluating large sets: stays in cache
 POOL = 8  # a mini-batch run's checkpoints are measured this many at a time (Evaluator.many) where that pools:
-POOL_MAX_ROWS = 4096  # on sets this small a measurement is mostly per-call overhead (benchmarks/README.md)
+POOL_MAX_ROWS = 4096  # on sets this small a measurement is mostly per-call overhead; larger ones did not gain
+# (benchmarks/results/2026-11-28-0500-engine.md, "Pooled checkpoints")
 
 
 def checkpoint_steps(steps: int, n: int, batch_size: int, sampling: str, count: int) -> list[int]:

@@ -101,10 +101,12 @@ def test_load_csv_dataset_gives_the_numbers_it_gave_before(before, blocks, tmp_p
 
 
 def test_column_stats_equal_numpy_mean_and_std_exactly(monkeypatch):
-    monkeypatch.setattr(dataset, "BLOCK_VALUES", 5 * 3)
     X = np.random.default_rng(0).normal(3.0, 2.0, (1003, 5)) * [1, 1e-3, 1e3, 1, 1]
     X[:, 3] = 0.1  # constant
-    mean, std = dataset.column_stats(X, True)
+    sizes, block_rows = [], dataset.block_rows
+    monkeypatch.setattr(dataset, "block_rows", lambda *a: sizes.append(block_rows(*a)) or sizes[-1])
+    mean, std = dataset.column_stats(X, True, block_values=5 * 3)
+    assert sizes == [3]  # blocks of 3 rows: 335 of them, the last one partial
     assert mean.tobytes() == X.mean(axis=0).tobytes()
     expected = X.std(axis=0)
     expected[3] = np.inf  # constant: std inf, so the column standardises to exactly zero
@@ -198,7 +200,10 @@ def test_shifted_rows_refuse_a_spread_float32_cannot_hold_and_the_csv_stages_in_
     path = tmp_path / "wide.csv"
     path.write_text("\n".join(rows) + "\n")
     monkeypatch.setattr(csv_fast, "PARSE_VALUES", 15)  # blocks of 5 rows: the 1e60 is not in the first one
+    staged, raw_rows = [], csv_data.RawRows
+    monkeypatch.setattr(csv_data, "RawRows", lambda *a: staged.append(a) or raw_rows(*a))
     got = load_csv_dataset(str(path), "y", dtype="float32")  # one b value 1e60 x the others: float64 staging
+    assert staged, "the float32 CSV was not staged in float64 (RawRows)"
     want = load_csv_dataset(str(path), "y", dtype="float64")
     np.testing.assert_array_equal(got.X_train, want.X_train.astype(np.float32))
 

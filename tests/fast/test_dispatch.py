@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from fake_data import kind, small_dataset
 
 from gd_core import BatchSampler, ExperimentConfig, make_optimizer, make_problem, run_experiment
 from gd_core.fast.dispatch import (
@@ -45,11 +46,9 @@ SINGLE_CASES = {
 
 def _data(name, reg, dtype=np.float64, seed=0):
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((N, D)).astype(dtype)
-    classes = None if name == "least_squares" else (2 if name == "logistic" else C)
-    y = rng.standard_normal(N).astype(dtype) if classes is None else rng.integers(0, classes, N)
-    p = make_problem(name, D, classes, reg=reg)
-    return p, X, y, (p.init_params(rng) + 0.3 * rng.standard_normal(p.n_params)).astype(dtype)
+    ds = small_dataset(n=N, d=D, dtype=dtype, rng=rng, **kind(name, C))
+    p = make_problem(name, D, ds.n_classes, reg=reg)
+    return p, ds.X_train, ds.y_train, (p.init_params(rng) + 0.3 * rng.standard_normal(p.n_params)).astype(dtype)
 
 
 def _cases():

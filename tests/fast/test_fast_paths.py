@@ -3,12 +3,14 @@ loop, the in-place updaters (optimizers.make_updater), BatchSampler.next_rows, a
 
 import numpy as np
 import pytest
+from fake_data import kind, small_dataset
 
 from gd_core import BatchSampler, ExperimentConfig, make_optimizer, make_problem, run_experiment
 from gd_core.fast.kernels import bind_gradient
 from gd_core.fast.one_example import LAZY_BLOCK, one_example_sgd
 from gd_core.optim.optimizers import make_updater
 from gd_core.train.checkpoints import checkpoint_steps
+from gd_core.train.plan import optimizer_hyperparameters
 from gd_core.train.reference import Descent, reference_run
 from gd_core.train.runner import build_dataset, build_problem
 
@@ -17,10 +19,9 @@ D, C = 4, 3
 
 def setup(name, reg=0.0, n=40, seed=0):
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, D))
-    y = {"least_squares": rng.standard_normal(n), "logistic": rng.integers(0, 2, n)}.get(name, rng.integers(0, C, n))
-    p = make_problem(name, D, None if name == "least_squares" else (2 if name == "logistic" else C), reg=reg)
-    return p, X, y, p.init_params(rng) + 0.3 * rng.standard_normal(p.n_params)
+    ds = small_dataset(n=n, d=D, rng=rng, **kind(name, C))
+    p = make_problem(name, D, ds.n_classes, reg=reg)
+    return p, ds.X_train, ds.y_train, p.init_params(rng) + 0.3 * rng.standard_normal(p.n_params)
 
 
 @pytest.mark.parametrize("reg", [0.0, 0.1])
@@ -211,10 +212,12 @@ def test_runner_at_b1_reaches_the_weights_of_a_plain_loop(problem, dataset):
 ])
 @pytest.mark.parametrize("problem, dataset", [("least_squares", "linear"), ("logistic", "moons"),
                                               ("softmax", "blobs")])
-def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_rows, sampling, optimizer, monkeypatch):
-    """The gathered ones-column path (loop._Gathered) against the reference loop (train.reference.Descent),
-    at every checkpoint, across chunk boundaries, partial batches and checkpoints inside a chunk."""
-    import gd_core.train.loop as loop
+def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_rows, sampling, optimizer):
+    """The gathered ones-column path (loop._Gathered) against the reference loop (train.reference.Descent):
+    run_experiment's log at every checkpoint, and loop.make_advance with chunks of `gather_rows` rows (its
+    gather_bytes) at every step, across chunk boundaries, partial batches and checkpoints inside a chunk."""
+    from gd_core.train.loop import gather_rows as rows_of
+    from gd_core.train.loop import make_advance
 
     c = ExperimentConfig(problem=problem, dataset=dataset, n_samples=100, lrs=(0.05,), batch_sizes=(B,),
                          budget_unit="steps", budget=60, n_checkpoints=7, reg=0.01, sampling=sampling,
@@ -222,8 +225,8 @@ def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_ro
     ds = build_dataset(c)
     assert ds.n_train == 80
     X = ds.X_train
-    monkeypatch.setattr(loop, "GATHER_BYTES", gather_rows * (X.shape[1] + 1) * X.dtype.itemsize)
-    assert loop.gather_rows(X) == gather_rows
+    gather_bytes = gather_rows * (X.shape[1] + 1) * X.dtype.itemsize
+    assert rows_of(X, gather_bytes) == gather_rows
     p = build_problem(c, ds)
     w0 = p.init_params(np.random.default_rng([0, 0]))
     d = Descent(p, ds.X_train, ds.y_train, w0, make_optimizer(optimizer, 0.05))
@@ -235,6 +238,26 @@ def test_runner_small_batches_follow_a_plain_loop(problem, dataset, B, gather_ro
         losses[step] = p.loss(d.w, ds.X_train, ds.y_train)
     assert log["step"].tolist() == checkpoint_steps(60, ds.n_train, B, sampling, 7)  # 7 even + updates 1, 60
     np.testing.assert_allclose(log["train_loss"], [losses[s] for s in log["step"]], rtol=1e-9)
+
+    w = w0.copy()
+    sampler = BatchSampler(ds.n_train, B, sampling, np.random.default_rng([0, 1, B]))
+    chunks, next_chunk = [], sampler.next_chunk
+
+    def counted(*a):  # the steps of each chunk gathered
+        chunk = next_chunk(*a)
+        chunks.append(chunk[1])
+        return chunk
+
+    sampler.next_chunk = counted
+    hp = optimizer_hyperparameters(c)
+    advance = make_advance(p, ds.X_train, ds.y_train, w, sampler, optimizer, hp, make_optimizer(optimizer, 0.05, **hp),
+                           lambda step: 0.05, gather_bytes=gather_bytes)
+    assert advance.path == "gathered"
+    for step in range(60):  # one step a call: chunks carry across calls, as across checkpoints
+        assert advance(step, step + 1, np.inf)[:1] == (step + 1,)
+        np.testing.assert_allclose(p.loss(w, ds.X_train, ds.y_train), losses[step + 1], rtol=1e-9)
+    K = max(1, gather_rows // B)  # steps a chunk of gather_rows rows holds
+    assert max(chunks) <= K and len(chunks) >= 60 // K and sum(chunks) >= 60
 
 
 # -- full batch on a large set: the chunked, threaded kernel ---------------------------------------------
@@ -274,14 +297,18 @@ def test_runner_full_batch_chunked_path_matches_the_plain_one_and_leaks_no_threa
 
     c = ExperimentConfig(problem=problem, dataset=dataset, n_samples=300, lrs=(0.1,), batch_sizes=("full",),
                          budget_unit="steps", budget=12, n_checkpoints=4, reg=0.01, eval_examples=100)
-    plain = run_experiment(c).log
+    plain = run_experiment(c)
+    assert set(plain.paths.values()) == {"generic"}
+    plain = plain.log
     for threads in (1, 2):
         monkeypatch.setattr(runner, "FULL_THREADS", threads)
         monkeypatch.setattr(loop, "FULL_CHUNKED_MIN", 64)  # the train set (~240 rows) is "large"
         monkeypatch.setattr(full_batch, "FULL_CHUNK", 50)  # several chunks per thread
         before = threading.active_count()
-        chunked = run_experiment(c).log
+        result = run_experiment(c)
+        chunked = result.log
         assert threading.active_count() == before
+        assert set(result.paths.values()) == {"full_chunked"}  # the lowered FULL_CHUNKED_MIN reached the runner
         assert not [t for t in threading.enumerate() if t.name.startswith("gd-full-batch")]
         for col in ("train_loss", "val_loss", "batch_loss", "grad_norm"):
             np.testing.assert_allclose(chunked[col], plain[col], rtol=1e-6, err_msg=col)
@@ -292,16 +319,12 @@ def test_runner_full_batch_chunked_path_matches_the_plain_one_and_leaks_no_threa
 @pytest.mark.parametrize("n_val", [20, 0])
 @pytest.mark.parametrize("reg", [0.0, 0.1])
 @pytest.mark.parametrize("name", ["least_squares", "logistic", "softmax", "svm", "mlp"])
-def test_evaluator_reports_what_the_plain_problem_methods_give(name, reg, n_val):
+def test_evaluator_reports_what_the_plain_problem_methods_give(name, reg, n_val, small_dataset):
     from gd_core.train.checkpoints import Evaluator
 
-    p, X, y, w = setup(name, reg, n=60)
-
-    class DS:  # the attributes Evaluator reads
-        X_train, y_train, X_val, y_val = X[:40], y[:40], X[40:40 + n_val], y[40:40 + n_val]
-        n_train = 40
-
-    ev = Evaluator(p, DS, 30, 0)  # a subsample of 30 train rows, the 20 val rows whole
+    p, _, _, w = setup(name, reg)
+    ds = small_dataset(n=40, d=D, n_val=n_val, seed=1, **kind(name, C))
+    ev = Evaluator(p, ds, 30, 0)  # a subsample of 30 train rows, the 20 val rows whole
     for w_at in (w, 0.5 * w, w):  # the evaluator keeps its own copy of w: later calls see new weights
         m, (loss, grad) = ev(w_at)
         ref_loss, ref_grad = p.loss_and_grad(w_at, ev.X, ev.y)
@@ -362,18 +385,13 @@ def test_small_batch_gather_stays_small_on_wide_data():
 
 @pytest.mark.parametrize("n_val", [20, 0])
 @pytest.mark.parametrize("reg", [0.0, 0.1])
-def test_pooled_evaluation_equals_measuring_each_alone(reg, n_val):
+def test_pooled_evaluation_equals_measuring_each_alone(reg, n_val, small_dataset):
     """Evaluator.many (softmax: several checkpoints in one pass) reports what one call per weight vector does,
     ties counted like argmax in one slot, and slots left over from a fuller pool are not read."""
     from gd_core.train.checkpoints import POOL, Evaluator
 
-    p, X, y, w = setup("softmax", reg, n=60)
-
-    class DS:
-        X_train, y_train, X_val, y_val = X[:40], y[:40], X[40:40 + n_val], y[40:40 + n_val]
-        n_train = 40
-
-    ev = Evaluator(p, DS, 30, 0)
+    p, _, _, w = setup("softmax", reg)
+    ev = Evaluator(p, small_dataset(n=40, d=D, n_val=n_val, seed=1), 30, 0)
     assert ev.pool == POOL > 1
     tied = w.copy()
     tied[:-C] = 0
@@ -388,16 +406,12 @@ def test_pooled_evaluation_equals_measuring_each_alone(reg, n_val):
     assert ev.many([tied])[0]["train_accuracy"] == p.accuracy(tied, ev.X, ev.y)
 
 
-def test_only_small_softmax_sets_pool():
+def test_only_small_softmax_sets_pool(small_dataset):
     from gd_core.train.checkpoints import POOL_MAX_ROWS, Evaluator
 
     def evaluator(name, rows):
-        p, X, y, _ = setup(name, n=rows)
-
-        class DS:
-            X_train, y_train, X_val, y_val, n_train = X, y, X[:0], y[:0], rows
-
-        return Evaluator(p, DS, rows, 0)
+        ds = small_dataset(n=rows, d=D, **kind(name, C))
+        return Evaluator(make_problem(name, D, ds.n_classes), ds, rows, 0)
 
     assert evaluator("softmax", POOL_MAX_ROWS).pool > 1
     assert evaluator("softmax", POOL_MAX_ROWS + 1).pool == 1

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from fake_data import small_dataset
 
 from gd_core.problems import PROBLEMS, make_problem
 from gd_core.problems.gradcheck import gradient_check
@@ -10,11 +11,9 @@ D, H = 4, 5
 
 def _data(name, n=8, seed=0, dtype=np.float64):
     """Tiny seeded batch: X (n, D) and y (n,) of the kind the problem expects."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, D)).astype(dtype)
     C = N_CLASSES[name]
-    y = rng.standard_normal(n).astype(dtype) if C is None else rng.integers(0, C, n)
-    return X, y
+    ds = small_dataset("regression" if C is None else "classification", n, D, C, dtype=dtype, seed=seed)
+    return ds.X_train, ds.y_train
 
 
 def _distance_to_kink(problem, w, X, y):

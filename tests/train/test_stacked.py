@@ -201,10 +201,19 @@ def test_small_chunks_cross_checkpoints_and_epochs(problem, monkeypatch):
     monkeypatch.setattr(stacked, "CHUNK_BYTES", 20 * 4 * 8)  # 20 rows of 3 features + bias, float64: 2 steps of
     # B = 8 a chunk with one seed, 1 with two
     monkeypatch.setattr(stacked, "WINDOW", 3)
+    steps_a_chunk, buffers = {}, stacked._StackedGroup._buffers
+
+    def spied(self, X, y):  # the steps per chunk each group was given
+        buf = buffers(self, X, y)
+        steps_a_chunk[self.B] = buf.K
+        return buf
+
+    monkeypatch.setattr(stacked._StackedGroup, "_buffers", spied)
     for sampling in ("shuffle", "replacement"):
         a, b = both(**PROBLEMS[problem], optimizer="sgd", lrs=(0.01, 0.1), seeds=(0, 1), batch_sizes=(1, 8, 9),
                     sampling=sampling)
         assert_same_log(a, b)
+        assert steps_a_chunk == {1: 3, 8: 1, 9: 1}  # windows of 3 steps; one step a chunk with two seeds
 
 
 @pytest.mark.parametrize("problem", list(PROBLEMS))
