@@ -14,37 +14,35 @@ from ui import landscape_charts as charts
 from ui import nav
 from ui.colors import batch_size_color, batch_size_label
 from ui.figure_cache import cached_figure_for
+from ui.i18n import t
 from ui.text import md_escape
 
-PROBLEMS = {"least_squares": "Least squares: slope w, intercept b (1-D linear data)",
-            "logistic_2d": "Logistic, 2 weights, no bias (moons)"}
+PROBLEMS = {"least_squares": "landscape.problem_least_squares",  # problem -> the message id of its name
+            "logistic_2d": "landscape.problem_logistic_2d"}
 BATCH_CHOICES = [1, 2, 4, 8, 16, 32, 64, 0]  # 0 = full batch
 LR_CHOICES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 2.0, 3.0, 5.0, 10.0]
 
-st.set_page_config(page_title="Loss landscape · Gradient Descent Lab", layout="wide")
+st.set_page_config(page_title=t("landscape.page_title"), layout="wide")
 nav.page_links()
-st.title("Loss landscape")
-st.caption("A problem with two parameters, so the whole loss surface fits on one picture. Every batch size "
-           "starts at the same point (white square): press Play to watch them race to the optimum (played in "
-           "your browser; drag the chart's slider to step through), then pick a step below to compare the "
-           "full-data surface with the surface of the single mini-batch that step used.")
+st.title(t("landscape.title"))
+st.caption(t("landscape.intro"))
 
 c = st.columns([3, 3, 2, 2])
-problem = c[0].selectbox("Problem", PROBLEMS, format_func=PROBLEMS.get, key="ls_problem")
-sizes = c[1].multiselect("Batch sizes", BATCH_CHOICES, default=[1, 16, 0], key="ls_batch_sizes",
-                         format_func=lambda b: "full" if b == 0 else str(b))
-optimizer = c[2].selectbox("Optimizer", LANDSCAPE_OPTIMIZERS, key="ls_optimizer")
-momentum = c[3].slider("Momentum", 0.0, 0.99, 0.9, 0.01, key="ls_momentum",
+problem = c[0].selectbox(t("form.problem"), PROBLEMS, format_func=lambda p: t(PROBLEMS[p]), key="ls_problem")
+sizes = c[1].multiselect(t("landscape.batch_sizes"), BATCH_CHOICES, default=[1, 16, 0], key="ls_batch_sizes",
+                         format_func=lambda b: t("form.full_batch") if b == 0 else str(b))
+optimizer = c[2].selectbox(t("form.optimizer"), LANDSCAPE_OPTIMIZERS, key="ls_optimizer")
+momentum = c[3].slider(t("landscape.momentum"), 0.0, 0.99, 0.9, 0.01, key="ls_momentum",
                        disabled=optimizer not in ("sgd+momentum", "nesterov"))
 c = st.columns(6)
-lr = c[0].select_slider("Learning rate", LR_CHOICES, value=0.3, key="ls_lr")
-steps = c[1].slider("Steps", 5, 300, 60, key="ls_steps")
-sampling = c[2].radio("Sampling", ["shuffle", "replacement"], horizontal=True, key="ls_sampling")
-n_samples = c[3].slider("Samples (train + val)", 50, 1000, 200, 50, key="ls_n_samples")
-noise = c[4].slider("Noise", 0.0, 2.0, 0.5, 0.05, key="ls_noise")
-seed = int(c[5].number_input("Seed", 0, 10_000, 0, key="ls_seed"))
+lr = c[0].select_slider(t("axis.lr"), LR_CHOICES, value=0.3, key="ls_lr")
+steps = c[1].slider(t("optimizers.steps"), 5, 300, 60, key="ls_steps")
+sampling = c[2].radio(t("form.sampling"), ["shuffle", "replacement"], horizontal=True, key="ls_sampling")
+n_samples = c[3].slider(t("form.n_samples"), 50, 1000, 200, 50, key="ls_n_samples")
+noise = c[4].slider(t("form.noise"), 0.0, 2.0, 0.5, 0.05, key="ls_noise")
+seed = int(c[5].number_input(t("landscape.seed"), 0, 10_000, 0, key="ls_seed"))
 if not sizes:
-    st.info("Pick at least one batch size.")
+    st.info(t("landscape.pick_one"))
     st.stop()
 
 
@@ -58,7 +56,7 @@ try:
                           optimizer=optimizer, lr=lr, momentum=momentum, steps=steps, sampling=sampling)
     ls = compute(cfg)
 except ValueError as err:
-    st.error(f"Cannot draw this landscape: {md_escape(err)}")
+    st.error(t("landscape.cannot_draw", error=md_escape(err)))
     st.stop()
 n = len(ls.y)
 runs = list(ls.trajectories)
@@ -71,29 +69,27 @@ left, right = st.columns(2)
 # built once per config for all sessions (its frames cost more than the page's other charts together)
 race = cached_figure_for("race", cfg, lambda: charts.race_chart(ls.w1s, ls.w2s, ls.Z, paths, n, ls.w_star, ls.w0,
                                                                 ls.param_names))
-left.markdown(f"**{charts.RACE_TITLE}**")
+left.markdown(f"**{t('landscape_chart.race_title')}**")
 left.plotly_chart(race, key="ls_full_chart")
-left.caption("Full-batch descent follows −∇ of this surface across the contours; smaller batches wander "
-             "around it, and the wander grows as the batch shrinks.")
+left.caption(t("landscape.full_caption"))
 with right:
     c = st.columns([3, 2])
-    step = c[0].slider("Step t (the update from w_t to w_t+1)", 0, steps - 1, 0, key="ls_step")
-    shown = c[1].selectbox("Mini-batch of", runs, format_func=lambda B: batch_size_label(B, n), key="ls_show_batch")
+    step = c[0].slider(t("landscape.step"), 0, steps - 1, 0, key="ls_step")
+    shown = c[1].selectbox(t("landscape.batch_of"), runs, format_func=lambda B: batch_size_label(B, n),
+                           key="ls_show_batch")
 view = step_view(ls, shown, step)
 color, label = batch_size_color(shown, n), batch_size_label(shown, n)
 arrows = charts.gradient_arrows(view.w, view.full_grad, view.batch_grad, ls.w1s[-1] - ls.w1s[0], color, label)
 right.plotly_chart(charts.batch_surface_chart(ls.w1s, ls.w2s, view.Zb, view.w, view.batch_min, ls.w_star, color,
                                               label, view.step, ls.param_names, arrows), key="ls_batch_chart")
 k = len(view.batch_indices)
-right.caption(f"This mini-batch ({k} example{'s' * (k != 1)}) has its own surface whose minimum "
-              "(diamond) is elsewhere: its step (solid arrow) points there, not at the star; the dotted arrow is "
-              "the full-data step at the same point.")
+right.caption(t("landscape.batch_caption_one" if k == 1 else "landscape.batch_caption", k=k))
 
 curvature, exact = curvature_limit(ls.problem, ls.X)
 warn, note = charts.stability_note(curvature, exact, lr, optimizer, stable_lr(curvature, optimizer, momentum))
 (st.warning if warn else st.info)(note)
 diverged = [batch_size_label(B, n) for B, tr in ls.trajectories.items() if tr.diverged_at is not None]
 if diverged:
-    st.warning(f"Diverged (path cut where the loss exploded): {', '.join(diverged)}.")
+    st.warning(t("landscape.diverged", runs=", ".join(diverged)))
 st.plotly_chart(cached_figure_for("loss_curves", (cfg, step), lambda: charts.loss_curves_chart(
     {B: tr.losses for B, tr in ls.trajectories.items()}, n, step)), key="ls_loss_chart")

@@ -21,6 +21,7 @@ from gd_core.science.scaling_rules import rule_configs, rules_table
 from gd_core.train.runner import build_problem
 from ui import cache, cluster, nav
 from ui.figure_cache import cached_figure
+from ui.i18n import t
 from ui.scaling_charts import (
     decay_vs_grow_chart,
     noise_during_training_chart,
@@ -34,22 +35,21 @@ PAGE_WORK_BUDGET = 8e9  # gd_core.train.limits work units (estimate_work): ~4.8x
 # exactly the form choices the earlier 3e8 of the old per-sweep model (parameter-example products) refused
 # Sections 3 and 4 are computed and drawn once opened (lazy expanders): a cold browser's first paint then draws
 # four charts, not six.
-LAZY_LABEL = "Open to run this section"
 # Figures are built once per (data, options) for all sessions (ui/figure_cache.py): ~240 ms of a warm rerun otherwise.
 
-st.set_page_config(page_title="Batch-size scaling · Gradient Descent Lab", layout="wide")
+st.set_page_config(page_title=t("scaling.page_title"), layout="wide")
 nav.page_links()
-st.title("Batch-size scaling")
-st.caption("Least squares on `linear` data with noisy targets (N = 256 training examples, 16 features, κ = 5).")
+st.title(t("scaling.title"))
+st.caption(t("scaling.intro"))
 
-st.header("1. Gradient noise: how noisy is a batch of B?")
+st.header(t("scaling.noise_header"))
 with st.form("noise_form"):
     c = st.columns(3)
-    sampling = c[0].selectbox("Sampling", ["shuffle", "replacement"], key="noise_sampling")
-    draws = c[1].select_slider("Batches drawn per B", [50, 100, 200, 400], value=200, key="noise_draws")
-    noise = c[2].select_slider("Target noise", [0.05, 0.1, 0.2, 0.5], value=0.1, key="noise_level")
-    st.form_submit_button("Run", key="noise_run")
-@st.cache_data(max_entries=8, show_spinner="Measuring gradient noise...")
+    sampling = c[0].selectbox(t("form.sampling"), ["shuffle", "replacement"], key="noise_sampling")
+    draws = c[1].select_slider(t("scaling.draws"), [50, 100, 200, 400], value=200, key="noise_draws")
+    noise = c[2].select_slider(t("scaling.target_noise"), [0.05, 0.1, 0.2, 0.5], value=0.1, key="noise_level")
+    st.form_submit_button(t("form.run"), key="noise_run")
+@st.cache_data(max_entries=8, show_spinner=False)  # the caller's spinner speaks the session's language
 def noise_section(noise: float, sampling: str, draws: int):
     spec = default_spec(noise=noise)
     ds = build_dataset(spec.base)
@@ -63,36 +63,34 @@ def noise_section(noise: float, sampling: str, draws: int):
     return curve, exact, est, during
 
 
-curve, exact, est, during = noise_section(noise, sampling, draws)
+with st.spinner(t("scaling.measuring_noise")):
+    curve, exact, est, during = noise_section(noise, sampling, draws)
 base = default_spec(noise=noise).base
 n_train = base.n_train()
 st.plotly_chart(cached_figure("scaling_noise", curve, relative_noise_chart, n_train=n_train, sampling=sampling),
                 key="noise_curve")
 c = st.columns(2)
-c[0].metric("B_simple at init (exact, per-example gradients)", f"{exact:.3g}")
-c[1].metric("two-batch estimate (B = 2 and 32, 1000 pairs)", f"{est:.3g}", f"{est / exact - 1:+.0%}",
+c[0].metric(t("scaling.b_simple_exact"), f"{exact:.3g}")
+c[1].metric(t("scaling.b_simple_two_batch"), f"{est:.3g}", f"{est / exact - 1:+.0%}",
             delta_color="off")
-st.caption("B_simple = tr(Σ)/|G|², tr(Σ) = mean |g_i − G|² (divisor N). With replacement E|G_B − G|² = tr(Σ)/B; "
-           "an epoch shuffle samples without replacement: × (N−B)/(N−1), exactly 0 at B = N (off the log axis).")
+st.caption(t("scaling.noise_caption"))
 st.plotly_chart(cached_figure("scaling_noise_training", during, noise_during_training_chart), key="noise_training")
 
-st.header("2. Steps to target vs batch size (lr tuned per B)")
+st.header(t("scaling.steps_header"))
 with st.form("sweep_form"):
     c = st.columns(3)
-    fraction = c[0].select_slider("Target: fraction of the initial excess loss", [0.001, 0.002, 0.005, 0.01, 0.02],
+    fraction = c[0].select_slider(t("scaling.fraction"), [0.001, 0.002, 0.005, 0.01, 0.02],
                                   value=0.002, key="sweep_fraction")
-    n_lrs = c[1].select_slider("Learning rates in the grid", [6, 8, 12, 16], value=12, key="sweep_lrs")
-    epochs = c[2].select_slider("Epochs per run (at most)", [5, 10, 20, 50, 100], value=10, key="sweep_epochs")
-    st.form_submit_button("Run", type="primary", key="sweep_run")
+    n_lrs = c[1].select_slider(t("scaling.n_lrs"), [6, 8, 12, 16], value=12, key="sweep_lrs")
+    epochs = c[2].select_slider(t("scaling.epochs"), [5, 10, 20, 50, 100], value=10, key="sweep_epochs")
+    st.form_submit_button(t("form.run"), type="primary", key="sweep_run")
 spec = dataclasses.replace(default_spec(fraction, n_lrs, noise=noise), epochs=float(epochs), max_steps=20_000)
 n_params = base.n_features + 1
 work = estimate_work(spec, n_train, n_params)
 fit = summary = result = None
 if work > PAGE_WORK_BUDGET:
     small = suggest_smaller(spec, PAGE_WORK_BUDGET, n_train, n_params)
-    st.warning(f"This sweep would cost ~{work / PAGE_WORK_BUDGET:.1f}× the page's work budget, so it was not "
-               f"started. Try {small.epochs:g} epochs per run with {len(small.lrs)} learning rates "
-               f"(or run it from the command line: `python -m gd_core sweep ... --jobs 2`).")
+    st.warning(t("scaling.too_big", ratio=work / PAGE_WORK_BUDGET, epochs=small.epochs, n_lrs=len(small.lrs)))
 elif (dask := cluster.connect()) is not None:  # GDLAB_DASK_SCHEDULER: the sweep trains on the cluster
     result = cluster.cluster_sweep(dask, spec, n_train, restart=st.session_state.get("sweep_run", False))
 else:
@@ -104,46 +102,43 @@ if result is not None:
     st.plotly_chart(cached_figure("scaling_steps", summary, steps_to_target_chart, fit=fit, n_train=n_train,
                                   b_simple=at["b_simple_target"]), key="sweep_steps")
     c = st.columns(4)
-    c[0].metric("S_min (steps)", f"{fit.s_min:.3g}")
-    c[1].metric("E_min (examples)", f"{fit.e_min:.3g}")
+    c[0].metric(t("scaling.s_min"), f"{fit.s_min:.3g}")
+    c[1].metric(t("scaling.e_min"), f"{fit.e_min:.3g}")
     c[2].metric("B_crit = E_min/S_min", f"{fit.b_crit:.3g}")
-    c[3].metric("B_simple at the target", f"{at['b_simple_target']:.3g}", f"at init {at['b_simple_init']:.3g}",
+    c[3].metric(t("scaling.b_simple_target"), f"{at['b_simple_target']:.3g}",
+                t("scaling.at_init", value=at["b_simple_init"]),
                 delta_color="off")
-    st.caption(f"Target training loss {spec.base.target_loss:g}. Steps to target are interpolated between "
-               f"checkpoints ({spec.n_checkpoints} per run); B_simple at the target is measured where full-batch "
-               "GD (the largest B's tuned lr) first reaches it.")
+    st.caption(t("scaling.steps_caption", target=spec.base.target_loss, n=spec.n_checkpoints))
     st.plotly_chart(cached_figure("scaling_lr", summary, tuned_lr_chart, lrs=spec.lrs, n_train=n_train), key="sweep_lr")
 
-st.header("3. Scaling the learning rate with the batch size")
-with st.expander(LAZY_LABEL, key="open_rules", on_change="rerun") as open_rules:
+st.header(t("scaling.rules_header"))
+with st.expander(t("scaling.lazy_label"), key="open_rules", on_change="rerun") as open_rules:
     if open_rules.open:
         with st.form("rules_form"):
             c = st.columns(3)
-            ref_b = c[0].select_slider("Reference batch size", [2, 4, 8, 16], value=4, key="rules_ref_b")
-            rule_epochs = c[1].select_slider("Epochs", [1, 2, 5, 10], value=2, key="rules_epochs")
-            warmup = c[2].select_slider("Warmup epochs (linear rule)", [0.0, 0.5, 1.0], value=0.5, key="rules_warmup")
-            st.form_submit_button("Run", key="rules_run")
+            ref_b = c[0].select_slider(t("scaling.ref_b"), [2, 4, 8, 16], value=4, key="rules_ref_b")
+            rule_epochs = c[1].select_slider(t("optimizers.epochs"), [1, 2, 5, 10], value=2, key="rules_epochs")
+            warmup = c[2].select_slider(t("scaling.warmup"), [0.0, 0.5, 1.0], value=0.5, key="rules_warmup")
+            st.form_submit_button(t("form.run"), key="rules_run")
         tuned = summary.set_index("batch_size")["best_lr"].get(ref_b, np.nan) if summary is not None else np.nan
         ref_lr = float(tuned) if np.isfinite(tuned) else 0.02
         logs = {rule: cache.run(cfg, label=rule).log for rule, cfg in rule_configs(
             base, ref_b, ref_lr, spec.batch_sizes, rule_epochs, warmup).items()}
         st.plotly_chart(cached_figure("scaling_rules", rules_table(logs, None), scaling_rules_chart,
                                      b_crit=getattr(fit, "b_crit", None), ref_batch_size=ref_b), key="rules_chart")
-        st.caption(f"lr tuned at B_ref = {ref_b} (lr {ref_lr:.3g}, from section 2), then fixed, × B/B_ref (with "
-                   "warmup) or × √(B/B_ref). Linear scaling keeps the loss per epoch until B nears B_crit; past it "
-                   "the scaled lr exceeds what the curvature allows (2/λ_max) and the runs diverge.")
+        st.caption(t("scaling.rules_caption", ref_b=ref_b, ref_lr=ref_lr))
 
-st.header("4. Increase the batch instead of decaying the learning rate")
-with st.expander(LAZY_LABEL, key="open_smith", on_change="rerun") as open_smith:
+st.header(t("scaling.smith_header"))
+with st.expander(t("scaling.lazy_label"), key="open_smith", on_change="rerun") as open_smith:
     if open_smith.open:
         with st.form("smith_form"):
             c = st.columns(3)
-            b_start = c[0].select_slider("Starting batch size", [1, 2, 4, 8], value=2, key="smith_b")
-            factor = c[1].select_slider("Factor", [2, 3, 5], value=3, key="smith_factor")
-            every = c[2].select_slider("Every (epochs)", [1, 2, 3], value=2, key="smith_every")
-            st.form_submit_button("Run", key="smith_run")
-        smith = st.cache_data(decay_vs_grow, max_entries=8, show_spinner="Training...")(
-            base, b_start, 0.02 * b_start, factor, every, 4 * every)
+            b_start = c[0].select_slider(t("scaling.b_start"), [1, 2, 4, 8], value=2, key="smith_b")
+            factor = c[1].select_slider(t("scaling.factor"), [2, 3, 5], value=3, key="smith_factor")
+            every = c[2].select_slider(t("scaling.every"), [1, 2, 3], value=2, key="smith_every")
+            st.form_submit_button(t("form.run"), key="smith_run")
+        with st.spinner(t("scaling.training")):
+            smith = st.cache_data(decay_vs_grow, max_entries=8, show_spinner=False)(
+                base, b_start, 0.02 * b_start, factor, every, 4 * every)
         st.plotly_chart(cached_figure("scaling_smith", smith, decay_vs_grow_chart), key="smith_chart")
-        st.caption("Same examples budget and start. Against epochs the two curves nearly coincide (same noise scale "
-                   "lr·N/B); against steps the growing batch gets there in far fewer updates.")
+        st.caption(t("scaling.smith_caption"))

@@ -11,6 +11,7 @@ from gd_core.science.pictures import TEMPLATE_PROBLEMS, class_templates, data_ra
 from gd_core.train.runner import build_problem
 from ui import data_charts, nav
 from ui.colors import batch_size_label
+from ui.i18n import t
 from ui.share import fit_host_budget
 from ui.text import md_escape
 
@@ -24,14 +25,13 @@ N_FRAMES = 20  # the progress slider's positions: 0, 1/20, ..., 1 of the budget
 MAX_PANELS = 4
 N_SAMPLES_2D = 600
 
-st.set_page_config(page_title="Data and model · Gradient Descent Lab", layout="wide")
+st.set_page_config(page_title=t("data.page_title"), layout="wide")
 nav.page_links()
-st.title("Data and model")
-st.caption("What each batch size has learnt, as a picture: the same data, the same initial weights, each run "
-           "replayed to the point of training you pick (runs are compared after the same number of examples).")
+st.title(t("data.title"))
+st.caption(t("data.intro"))
 
 
-@st.cache_data(max_entries=16, show_spinner="Training and taking snapshots...")
+@st.cache_data(max_entries=16, show_spinner=False)  # the caller's spinner speaks the session's language
 def snapshots(config_json: str):
     """The data and each batch size's snapshots at N_FRAMES + 1 points of training (cached by the config)."""
     config = ExperimentConfig.from_json(config_json)
@@ -44,15 +44,15 @@ def picked_config(**fields) -> ExperimentConfig | None:
     """The config the controls describe, fitted to this host; None (with a message) when it is not valid."""
     sizes = st.session_state.get("dm_batch_sizes") or []
     if not sizes:
-        st.warning("Pick at least one batch size.")
+        st.warning(t("landscape.pick_one"))
         return None
     if len(sizes) > MAX_PANELS:
-        st.warning(f"At most {MAX_PANELS} batch sizes side by side; the first {MAX_PANELS} are drawn.")
+        st.warning(t("data.too_many", n=MAX_PANELS))
     try:
         config = ExperimentConfig(batch_sizes=tuple(sizes[:MAX_PANELS]), n_checkpoints=N_FRAMES, **fields)
         config, notes = fit_host_budget(config)
     except ConfigError as e:
-        st.error(f"Not drawn: {md_escape(e)}")
+        st.error(t("data.not_drawn", error=md_escape(e)))
         return None
     for note in notes:
         st.info(md_escape(note))
@@ -62,44 +62,42 @@ def picked_config(**fields) -> ExperimentConfig | None:
 def common_controls(models, default_model: str, default_lr: float, default_epochs: int, default_reg: float) -> dict:
     """The model and training controls; each picture keeps its own values (keys dm_<kind>_...)."""
     c = st.columns(5)
-    problem = c[0].selectbox("Model", models, index=models.index(default_model), key=f"dm_{kind}_problem",
-                             help="mlp: one hidden layer of 32 ReLU units; softmax, svm: linear; logistic: linear, "
-                                  "2 classes")
-    c[1].multiselect("Batch sizes (one panel each)", BATCH_CHOICES, default=["1", "32", "full"],
+    problem = c[0].selectbox(t("data.model"), models, index=models.index(default_model), key=f"dm_{kind}_problem",
+                             help=t("data.model_help"))
+    c[1].multiselect(t("data.batch_sizes"), BATCH_CHOICES, default=["1", "32", "full"],
                      key="dm_batch_sizes", max_selections=MAX_PANELS,
-                     format_func=lambda b: "full batch" if b == "full" else f"B = {b}")
-    lr = c[2].select_slider("Learning rate", LRS, value=default_lr, key=f"dm_{kind}_lr")
-    epochs = c[3].select_slider("Epochs", EPOCHS, value=default_epochs, key=f"dm_{kind}_epochs")
-    reg = c[4].select_slider("L2 reg", REGS, value=default_reg, key=f"dm_{kind}_reg",
-                             help="loss += 0.5 * reg * |W|^2: larger values give smoother templates")
+                     format_func=lambda b: t("form.full_batch") if b == "full" else f"B = {b}")
+    lr = c[2].select_slider(t("axis.lr"), LRS, value=default_lr, key=f"dm_{kind}_lr")
+    epochs = c[3].select_slider(t("optimizers.epochs"), EPOCHS, value=default_epochs, key=f"dm_{kind}_epochs")
+    reg = c[4].select_slider(t("form.reg"), REGS, value=default_reg, key=f"dm_{kind}_reg", help=t("data.reg_help"))
     return dict(problem=problem, lrs=(lr,), budget=float(epochs), reg=reg)
 
 
 def progress_slider(config: ExperimentConfig) -> int:
     """The frame (0..N_FRAMES) to draw, picked on a slider labelled in epochs."""
     frames = list(range(N_FRAMES + 1))
-    return st.select_slider("Point of training (epochs done)", frames, value=N_FRAMES, key="dm_frame",
+    return st.select_slider(t("data.progress"), frames, value=N_FRAMES, key="dm_frame",
                             format_func=lambda i: f"{config.budget * i / N_FRAMES:g}")
 
 
 def panel_label(B: int, n_train: int, shot) -> str:
-    return f"{batch_size_label(B, n_train)}: {shot.step:,} updates, val acc {shot.val_accuracy:.2f}"
+    return t("data.panel_label", batch=batch_size_label(B, n_train), steps=shot.step, acc=shot.val_accuracy)
 
 
-kind = st.radio("Picture", ("regions", "templates"), horizontal=True, key="dm_kind",
-                format_func={"regions": "Decision regions (2-D points)",
-                             "templates": "Class templates (handwritten digits)"}.get)
+kind = st.radio(t("data.picture"), ("regions", "templates"), horizontal=True, key="dm_kind",
+                format_func={"regions": t("data.regions"), "templates": t("data.templates")}.get)
 
 if kind == "regions":
     c = st.columns(4)
-    dataset = c[0].selectbox("Dataset", PLANAR, key="dm_dataset")
-    noise = c[1].select_slider("Noise", (0.05, 0.1, 0.2, 0.3, 0.5), value=0.2, key="dm_noise")
-    n_classes = c[2].slider("Classes (blobs, spiral)", 2, 5, 3, key="dm_classes")
+    dataset = c[0].selectbox(t("form.dataset"), PLANAR, key="dm_dataset")
+    noise = c[1].select_slider(t("form.noise"), (0.05, 0.1, 0.2, 0.3, 0.5), value=0.2, key="dm_noise")
+    n_classes = c[2].slider(t("data.classes"), 2, 5, 3, key="dm_classes")
     fields = common_controls(REGION_MODELS, "mlp", 0.1, 10, 0.0)
     config = picked_config(dataset=dataset, n_samples=N_SAMPLES_2D, n_features=2, n_classes=n_classes, noise=noise,
                            **fields)
     if config is not None:
-        ds, shots = snapshots(config.to_json())
+        with st.spinner(t("data.training")):
+            ds, shots = snapshots(config.to_json())
         frame = progress_slider(config)
         problem = build_problem(config, ds)
         x_range, y_range = data_range(np.concatenate([ds.X_train, ds.X_val]))
@@ -108,35 +106,25 @@ if kind == "regions":
                   for B, runs in shots.items()]
         st.plotly_chart(data_charts.decision_regions_figure(panels, ds.X_train, ds.y_train, ds.class_names),
                         key="dm_regions")
-        st.caption(f"Points: the training set ({ds.n_train:,} of {config.n_samples:,}; up to "
-                   f"{data_charts.MAX_POINTS} drawn). Shaded: the class each run predicts there after "
-                   f"{config.budget * frame / N_FRAMES:g} of {config.budget:g} epochs. Small batches take many "
-                   "noisy steps per epoch, so early on they have moved further; a linear model (softmax, svm, "
-                   "logistic) can only cut the plane with straight lines, whatever the batch size.")
+        st.caption(t("data.regions_caption", n_train=ds.n_train, n=config.n_samples, shown=data_charts.MAX_POINTS,
+                     done=config.budget * frame / N_FRAMES, budget=config.budget))
 else:
     info = REAL["digits"]
     fields = common_controls(TEMPLATE_PROBLEMS, "softmax", 0.003, 5, 0.01)
-    standardize = st.checkbox("Standardise the pixels", value=False, key="dm_templates_standardize",
-                              help="Off: the raw pixel values 0-16, so a template reads like the digits. On: each "
-                                   "pixel scaled to unit variance, which magnifies the rarely inked border pixels "
-                                   "(and allows a larger learning rate).")
+    standardize = st.checkbox(t("data.standardize"), value=False, key="dm_templates_standardize",
+                              help=t("data.standardize_help"))
     config = picked_config(dataset="digits", standardize=standardize, **fields)
     if config is not None:
-        ds, shots = snapshots(config.to_json())
+        with st.spinner(t("data.training")):
+            ds, shots = snapshots(config.to_json())
         _, X_raw, y_raw = read_real_csv("digits")
         first = [int(np.flatnonzero(y_raw == c)[0]) for c in range(info.n_classes)]
         st.plotly_chart(data_charts.examples_figure(X_raw[first].reshape(-1, *info.image_shape), info.class_names,
-                                                    title="The data: the first image of each class (pixel values "
-                                                          "0-16)"), key="dm_examples")
+                                                    title=t("data.examples_title")), key="dm_examples")
         frame = progress_slider(config)
         problem = build_problem(config, ds)
         rows = [(panel_label(B, ds.n_train, runs[frame]),
                  class_templates(problem, runs[frame].weights, info.image_shape)) for B, runs in shots.items()]
-        st.plotly_chart(data_charts.templates_figure(rows, ds.class_names, title="Each class's weights as an image"),
+        st.plotly_chart(data_charts.templates_figure(rows, ds.class_names, title=t("data.templates_title")),
                         key="dm_templates")
-        st.caption(f"{config.problem} on the {info.n_samples:,} 8x8 digits (scikit-learn's copy of the UCI optdigits "
-                   f"test set, CC BY 4.0): the score of class c is the sum over pixels of the image times row c's "
-                   "picture, plus a bias. Red pixels raise the score, blue ones lower it; each picture is scaled "
-                   "on its own. Early on the templates are the random initial weights; with training each turns "
-                   "into a blurred prototype of its digit (cs231n, *Linear classification*), sooner for small "
-                   "batches, which take more steps per epoch.")
+        st.caption(t("data.templates_caption", problem=config.problem, n=info.n_samples))

@@ -132,3 +132,26 @@ def test_a_regression_on_diabetes_reports_rmse_in_target_units_and_r2():
     rmse, r2 = float(rows[0][2]), float(rows[0][4])
     assert 45 < rmse < 70 and 0.3 < r2 < 0.7  # diabetes: RMSE ~54-58 score points, R² ~0.4-0.5
     assert any("in the target's units (disease progression" in c.value for c in at.caption)
+
+
+def test_the_page_in_korean_draws_its_pictures_in_korean():
+    """?lang=ko: the page's own text and its figures' panel titles, axes and legend are Korean; the same pictures
+    (one panel per batch size) as in English, on both of its pictures."""
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["lang"] = "ko"
+    at.run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "데이터와 모델"
+    [spec] = specs(at)
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert [t.split(":")[0] for t in titles] == ["SGD (B=1)", "B=32", "전체 배치 (B=480)"]
+    assert all("업데이트" in t and "검증 정확도" in t for t in titles), titles
+    assert spec["layout"]["xaxis"]["title"]["text"] == "x0 (표준화)"
+    assert {t["name"] for t in spec["data"] if t["type"] == "scatter"} == {"클래스 0", "클래스 1"}
+    assert any("학습 세트" in c.value for c in at.caption)
+    at.radio(key="dm_kind").set_value("templates").run()
+    assert not at.exception and not at.error
+    examples, templates = specs(at)
+    assert examples["layout"]["title"]["text"].startswith("데이터:")
+    assert templates["layout"]["title"]["text"] == "클래스별 가중치를 이미지로"
+    assert any("8x8 숫자 이미지" in c.value for c in at.caption)

@@ -14,7 +14,8 @@ text stay in the trace and still belong to the points shown. The last frame is t
     frame_count(points, max_frames, budget) -> int     how many frames fit a budget of numbers sent
     (n_frames=None: as many as `frame_count` allows, at most MAX_FRAMES and one per point or step)
 
-Axis ranges are fixed to the whole chart's before playing, so the axes stand still while the lines grow.
+Axis ranges are fixed to the whole chart's before playing, so the axes stand still while the lines grow. The
+buttons and the slider's prefix are in the session's language (`ui.i18n`); a caller passes `label` translated.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+
+from ui import i18n
 
 MAX_FRAMES = 120
 FRAME_BUDGET = 40_000  # numbers in all frames together: bytes, and the time st.plotly_chart takes to copy them
@@ -112,8 +115,9 @@ def _controls(fig: go.Figure, names: Sequence[str], labels: Sequence[str], prefi
     fig.update_layout(
         updatemenus=[*menus, dict(name=PLAY_MENU, type="buttons", direction="left", showactive=False,
                                   x=0, xanchor="left", y=0, yanchor="top", pad=dict(t=120, r=10),
-                                  buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
-                                           dict(label="❚❚ Pause", method="animate", args=[[None], pause])])],
+                                  buttons=[dict(label=i18n.t("animation.play"), method="animate", args=[None, play]),
+                                           dict(label=i18n.t("animation.pause"), method="animate",
+                                                args=[[None], pause])])],
         sliders=[dict(active=len(names) - 1, x=0, len=1, y=0, yanchor="top", pad=dict(t=50),
                       currentvalue=dict(prefix=prefix, font=dict(size=12)),
                       steps=[dict(label=lab, method="animate", args=[[name], pause])
@@ -161,7 +165,7 @@ def growing_frames(fig: go.Figure, n_frames: int | None = None, *, label: str = 
         labels.append(stop_format.format(stops[first_axis][k]))
         frames.append({"name": names[-1], "data": data, "traces": grow})
     fig.frames = frames
-    _controls(fig, names, labels, f"{label} ≤ ")
+    _controls(fig, names, labels, i18n.t("animation.up_to", label=label))
     return fig
 
 
@@ -189,7 +193,7 @@ def race_frames(fig: go.Figure, paths: Sequence[np.ndarray], path_traces: Sequen
         names.append(f"t{t}")
         frames.append({"name": names[-1], "data": data, "traces": [*path_traces, *marker_traces]})
     fig.frames = frames
-    _controls(fig, names, [str(t) for t in ts], "step t = ")
+    _controls(fig, names, [str(t) for t in ts], i18n.t("animation.race_prefix"))
     return fig
 
 
@@ -226,6 +230,6 @@ def scale_buttons(fig: go.Figure) -> go.Figure:
     fig.update_layout(updatemenus=[*menus, dict(
         name="scale", type="buttons", direction="left", showactive=True, active=1 if current == "log" else 0,
         x=1, xanchor="right", y=1, yanchor="bottom", pad=dict(b=4),
-        buttons=[dict(label="linear y", method="relayout", args=[relayout("linear")]),
-                 dict(label="log y", method="relayout", args=[relayout("log")])])])
+        buttons=[dict(label=i18n.t("animation.linear_y"), method="relayout", args=[relayout("linear")]),
+                 dict(label=i18n.t("animation.log_y"), method="relayout", args=[relayout("log")])])])
     return fig

@@ -35,6 +35,7 @@ from gd_core.science.regression import target_stats
 from gd_core.train.limits import check_work_budget
 from gd_core.train.plan import eval_size, plan_runs, total_steps
 from gd_core.train.runner import build_problem
+from ui.i18n import t
 from ui.presets import HOSTED_MAX_SAMPLES
 from ui.share import HOST_MAX_BYTES, HOST_MAX_VALUES, HOST_MAX_WORK, HOST_TIME_LIMIT_S, fit_host_budget, fit_to_data
 
@@ -308,7 +309,7 @@ def _shared(store: RunStore, key: str, config: ExperimentConfig, csv_bytes, prog
 
     def tick(fraction=0.0):
         if progress is not None:
-            progress(fraction, "waiting for the same run in another session" if fraction else "queued")
+            progress(fraction, t("progress.waiting") if fraction else t("progress.queued"))
 
     def lead(report):
         hit = store.get(key)  # finished by a leader that was gone by the time this caller asked
@@ -343,7 +344,7 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
     plan = store.get_plan(full_key)
     if plan is None:
         if progress is not None:
-            progress(0.0, "preparing the data")
+            progress(0.0, t("progress.preparing"))
         ds = load_dataset(config, csv_bytes)
         config = fit_csv(config, ds)
         plan = _plan(config, ds)
@@ -365,7 +366,7 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
     weights = {i: total_steps(config, plan.n_train, subs[i].batch_sizes[0]) * (1 + subs[i].batch_sizes[0] / 64)
                for i in missing}
     if missing and progress is not None:
-        progress(0.0, f"{len(missing)} of {len(subs)} batch size(s) to compute")
+        progress(0.0, t("progress.to_compute", n=len(missing), total=len(subs)))
     done = 0.0
     for i in missing:
         if deadline is not None and time.perf_counter() > deadline and any(p is not None for p in parts):

@@ -10,6 +10,7 @@ import streamlit as st
 
 from gd_core import ExperimentConfig
 from gd_core.config import TARGET_METRICS
+from ui.i18n import t
 
 
 def view_controls() -> dict:
@@ -18,14 +19,14 @@ def view_controls() -> dict:
     c1, c2, c3 = st.columns(3)
     # log / linear y: the chart's own buttons, in the browser (ui/animation.py); `view_log_y` (a preset may set it)
     # only picks the axis the chart starts with
-    shown = c1.toggle("Mini-batch loss (faint)", key="view_batch_loss",
-                      help="The loss of the batch each update saw: noisy for small B (its wiggle shrinks as B grows).")
+    shown = c1.toggle(t("view.batch_loss"), key="view_batch_loss", help=t("view.batch_loss_help"))
     return dict(log_y=bool(st.session_state.get("view_log_y", False)),
                 show_batch_loss=shown,
-                smoothing=c2.slider("Mini-batch loss smoothing (EMA)", 0.0, 0.99, 0.0, 0.01, key="view_smoothing",
+                smoothing=c2.slider(t("view.smoothing"), 0.0, 0.99, 0.0, 0.01, key="view_smoothing",
                                     disabled=not shown),
-                band=c3.radio("Seeds", ("minmax", "std", "none"), key="view_band", horizontal=True,
-                              format_func={"minmax": "mean, min-max", "std": "mean ± std", "none": "mean"}.get))
+                band=c3.radio(t("view.seeds"), ("minmax", "std", "none"), key="view_band", horizontal=True,
+                              format_func={"minmax": t("view.band_minmax"), "std": t("view.band_std"),
+                                           "none": t("view.band_none")}.get))
 
 
 METRIC_XS = ("epoch", "step", "wall_time_s", "examples_seen")
@@ -36,7 +37,7 @@ def metric_x_picker() -> str:
     (`_view_metric_x`) while it is not."""
     s = st.session_state
     s["view_metric_x"] = s.get("_view_metric_x", METRIC_XS[0])
-    return st.selectbox("Metrics against", METRIC_XS, key="view_metric_x", on_change=_keep_metric_x, args=(s,))
+    return st.selectbox(t("view.metric_x"), METRIC_XS, key="view_metric_x", on_change=_keep_metric_x, args=(s,))
 
 
 def _keep_metric_x(state: MutableMapping) -> None:
@@ -57,7 +58,7 @@ def target_controls(summary: pd.DataFrame, config: ExperimentConfig) -> tuple[fl
         s["view_target_metric"] = config.target_metric
         s["view_target_loss"] = config.target_loss or suggest_target(summary, config.target_metric)
     c1, c2 = st.columns(2)
-    metric = c2.selectbox("Measured on", TARGET_METRICS, key="view_target_metric")
-    target = c1.number_input("Target loss", format="%g", key="view_target_loss", step=0.01,
-                             help="Steps / examples / seconds until each run first reaches it (no rerun).")
+    metric = c2.selectbox(t("view.measured_on"), TARGET_METRICS, key="view_target_metric")
+    target = c1.number_input(t("view.target_loss"), format="%g", key="view_target_loss", step=0.01,
+                             help=t("view.target_loss_help"))
     return target, metric

@@ -31,16 +31,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ui import i18n
 from ui.animation import growing_frames, scale_buttons
 from ui.colors import batch_size_color, batch_size_label
 from ui.figures import label_log_ticks
+from ui.i18n import t
 
-AXIS_TITLES = {"epoch": "epochs (equal data)", "step": "updates (equal steps)",
-               "wall_time_s": "wall-clock time (s)", "examples_seen": "examples seen",
-               "train_loss": "training loss", "val_loss": "validation loss", "batch_loss": "mini-batch loss",
-               "train_accuracy": "training accuracy", "val_accuracy": "validation accuracy",
-               "grad_norm": "gradient norm |grad L|", "distance_to_optimum": "distance to optimum |w - w*|",
-               "lr": "learning rate"}
+AXIS_TITLES = i18n.AXIS_TITLES  # {column: axis title} in the session's language (ui/locales)
 BANDS = ("none", "minmax", "std")
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 RUN_GROUP = ["batch_size", "base_lr"]
@@ -222,7 +219,8 @@ def _add_curves(fig, log, x, y, *, row=None, col=None, smoothing=0.0, band="none
             fig.add_trace(go.Scatter(
                 x=xs(g["x"].iloc[i:i + 1]), y=[ys[i]], mode="markers", name=f"{name} diverged", legendgroup=group,
                 showlegend=False, marker={"symbol": "x", "size": 11, "color": color, "line": {"width": 2}},
-                hovertext=[f"{name} diverged at step {step} ({y} = {ys[i]:.3g})"], hoverinfo="text"), **where)
+                hovertext=[t("chart.diverged_at", name=name, step=step, y=y, value=f"{ys[i]:.3g}")],
+                hoverinfo="text"), **where)
         elif not g["diverged"].any():
             kept.extend(ys[finite].tolist())
     return kept
@@ -288,9 +286,14 @@ def playable(fig: go.Figure, label: str = "epoch") -> go.Figure:
     return scale_buttons(growing_frames(fig, label=label))
 
 
+SLIDER_LABEL_IDS = {"epoch": "animation.epoch", "step": "animation.step", "wall_time_s": "animation.seconds",
+                    "examples_seen": "animation.examples"}  # a first panel's x -> its word in the frame slider
+
+
 def playable_loss_panels(log: pd.DataFrame, **options) -> go.Figure:
     """`loss_panels(log, **options)`, made `playable`."""
-    return playable(loss_panels(log, **options), label=options.get("xs", ("epoch",))[0])
+    x = options.get("xs", ("epoch",))[0]
+    return playable(loss_panels(log, **options), label=t(SLIDER_LABEL_IDS[x]) if x in SLIDER_LABEL_IDS else x)
 
 
 def metric_grid(log: pd.DataFrame, metrics=("val_loss", "val_accuracy", "grad_norm"), x: str = "epoch", *,
@@ -301,8 +304,8 @@ def metric_grid(log: pd.DataFrame, metrics=("val_loss", "val_accuracy", "grad_no
                         subplot_titles=[AXIS_TITLES.get(m, m) for m in metrics])
     for i, m in enumerate(metrics, start=1):
         if m not in log or not np.isfinite(log[m].to_numpy(dtype=float)).any():
-            fig.add_annotation(text="not defined for this problem (regression)" if "accuracy" in m
-                               else "no values", showarrow=False, xref="paper", yref="paper", y=0.5,
+            fig.add_annotation(text=t("chart.regression_accuracy") if "accuracy" in m
+                               else t("chart.no_values"), showarrow=False, xref="paper", yref="paper", y=0.5,
                                x=float(np.mean(fig.layout[f"xaxis{i if i > 1 else ''}"].domain)))
             continue
         kept = _add_curves(fig, log, x, m, row=1, col=i, band=band, n_train=n_train,
@@ -367,7 +370,8 @@ def summary_markdown(table: pd.DataFrame) -> str:
         return str(value).replace("|", "\\|")
 
     numeric = [pd.api.types.is_numeric_dtype(table[c]) for c in table.columns]
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    lines = ["| " + " | ".join(map(i18n.summary_header, table.columns)) + " |",
+             "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
     lines += ["| " + " | ".join(cell(c, v) for c, v in zip(table.columns, row, strict=True)) + " |"
               for row in table.itertuples(index=False)]
     return "\n".join(lines)

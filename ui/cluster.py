@@ -30,6 +30,7 @@ from gd_core import ConfigError, ExperimentConfig
 from gd_core.cli.executor import open_executor
 from gd_core.cli.sweep import sweep_result
 from gd_core.science.scaling import SweepResult, SweepSpec
+from ui.i18n import t
 from ui.text import md_escape
 
 SCHEDULER_ENV = "GDLAB_DASK_SCHEDULER"
@@ -106,7 +107,7 @@ def tls_from_env() -> dict:
     return {name: os.environ.get(var) for name, var in TLS_ENV.items() if os.environ.get(var)}
 
 
-@st.cache_resource(show_spinner="Connecting to the Dask cluster...", validate=lambda c: c.alive(),
+@st.cache_resource(show_spinner=False, validate=lambda c: c.alive(),  # the caller's spinner: the session's language
                    on_release=lambda c: c.close())
 def _connect(address: str, tls: tuple) -> Cluster:
     return Cluster(address, dict(tls))
@@ -119,13 +120,13 @@ def connect() -> Cluster | None:
     if not address:
         return None
     if address.startswith("local:"):  # worker processes spawned from a page would re-run the page
-        st.warning(f"{SCHEDULER_ENV} must name a cluster started outside the app (tcp://HOST:PORT or "
-                   "tls://HOST:PORT), not local:N; training on this server instead.")
+        st.warning(t("cluster.no_local", env=SCHEDULER_ENV))
         return None
     try:
-        return _connect(address, tuple(sorted(tls_from_env().items())))
+        with st.spinner(t("cluster.connecting")):
+            return _connect(address, tuple(sorted(tls_from_env().items())))
     except ConfigError as e:
-        st.warning(f"The Dask cluster cannot be used ({md_escape(str(e))}); training on this server instead.")
+        st.warning(t("cluster.unusable", error=md_escape(str(e))))
         return None
 
 
@@ -162,7 +163,7 @@ def cluster_sweep(cluster: Cluster, spec: SweepSpec, n_train: int, restart: bool
     job = state.get(JOB_KEY)
     keys = [cluster.key(c, spec.base) for c in configs]
     if job is not None and job.keys == keys and job.cancelled and not restart:
-        st.info("The sweep was cancelled. Press Run to start it again.")
+        st.info(t("cluster.cancelled"))
         return None
     if job is None or job.keys != keys or job.cluster is not cluster or job.cancelled:
         if job is not None:
@@ -173,7 +174,7 @@ def cluster_sweep(cluster: Cluster, spec: SweepSpec, n_train: int, restart: bool
             return sweep_result(spec, job.logs(), True)
         except Exception as e:  # a group failed on a worker (its error, one line)
             job.cancel()
-            st.error(f"The sweep failed on the Dask cluster: {md_escape(' '.join(str(e).split())[:300])}")
+            st.error(t("cluster.failed", error=md_escape(" ".join(str(e).split())[:300])))
             return None
     _progress(job)
     return None
@@ -182,8 +183,8 @@ def cluster_sweep(cluster: Cluster, spec: SweepSpec, n_train: int, restart: bool
 @st.fragment(run_every=1)
 def _progress(job: SweepJob) -> None:
     done, total = job.progress()
-    st.progress(done / total, text=f"On the Dask cluster: {done} of {total} batch sizes done")
-    if st.button("Cancel", key="sweep_cancel"):
+    st.progress(done / total, text=t("cluster.progress", done=done, total=total))
+    if st.button(t("cluster.cancel"), key="sweep_cancel"):
         job.cancel()
         st.rerun(scope="app")
     if job.done():

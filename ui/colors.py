@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from ui.i18n import t
+
 # B = 1, 2, 4, ..., 512, then again from B = 1024. Ten saturated colours of mid lightness (visible as thin lines
 # on white), picked greedily for the largest smallest CIEDE2000 distance to each other, near-black and white,
 # then ordered so that batch sizes within a factor of 8 (cyclically: B = 1 next to B = 512) are the furthest
@@ -27,7 +29,7 @@ def batch_size_color(batch_size: int, n_train: int | None = None) -> str:
 def batch_size_label(batch_size: int, n_train: int | None = None) -> str:
     """Legend text: 'SGD (B=1)', 'B=32', 'full batch (B=800)'."""
     if n_train is not None and batch_size >= n_train:
-        return f"full batch (B={batch_size})"
+        return t("chart.full_batch_label", b=batch_size)
     if batch_size == 1:
         return "SGD (B=1)"
     return f"B={batch_size}"

@@ -30,6 +30,7 @@ from gd_core.data.real import REAL
 from gd_core.optim.optimizers import hyperparameters
 from ui.cache import load_dataset
 from ui.form_state import CUSTOM, batch_size_label, on_preset, on_submit, saved_values
+from ui.i18n import t
 from ui.presets import HOSTED_MAX_SAMPLES, PRESETS
 from ui.text import md_code, md_escape
 
@@ -44,9 +45,9 @@ CONFIG_FIELDS_USED_BY = {"sgd": "momentum, nesterov, weight_decay", "adagrad": "
 
 
 def preset_picker() -> None:
-    st.selectbox("Scenario", (CUSTOM, *PRESETS), key="cfg_preset", on_change=on_preset,
-                 args=(st.session_state,), format_func=lambda k: PRESETS[k].title if k in PRESETS else
-                 "custom (your settings)", help="Sets every control at once and runs it.")
+    st.selectbox(t("form.scenario"), (CUSTOM, *PRESETS), key="cfg_preset", on_change=on_preset,
+                 args=(st.session_state,), format_func=lambda k: t(f"preset.{k}.title") if k in PRESETS else
+                 t("form.scenario_custom"), help=t("form.scenario_help"))
 
 
 def csv_upload() -> tuple[bytes | None, list[str]]:
@@ -54,24 +55,25 @@ def csv_upload() -> tuple[bytes | None, list[str]]:
     target, or the last column) and column names (the header's, if it reads). Checked on upload: each problem
     is one `CSV: ...` error, shown here; the form's Run then adds no second message (`form_state.on_submit`)."""
     s = st.session_state
-    file = st.file_uploader("Your data (CSV, for dataset = csv)", type="csv", key="cfg_csv_file",
-                            help="Numeric feature columns plus one target column; pick it in the form.")
+    file = st.file_uploader(t("form.csv_file"), type="csv", key="cfg_csv_file",
+                            help=t("form.csv_file_help"))
     data, columns, problem = None, [], None
     if file is not None:
         data = file.getvalue()
         try:
             columns = read_csv_columns(io.BytesIO(data))
             target = s.get("cfg_target") if s.get("cfg_target") in columns else columns[-1]
-            problem = _upload_problem(data, target)
+            with st.spinner(t("form.reading_csv")):
+                problem = _upload_problem(data, target)
         except ValueError as e:  # gd_core.data.csv.CSVError
             problem = str(e)
         if problem:
-            st.error(f"CSV: {md_escape(problem)}")
+            st.error(t("form.csv_error", error=md_escape(problem)))
     s["_csv_columns"], s["_csv_problem"] = columns, problem
     return (None if problem else data), columns
 
 
-@st.cache_data(max_entries=8, show_spinner="Reading the CSV...")
+@st.cache_data(max_entries=8, show_spinner=False)  # the caller's spinner speaks the session's language
 def _upload_problem(data: bytes, target: str) -> str | None:
     """What is wrong with an upload read with `target` as its target column (None: nothing), as a Run would
     read it (the hosted row cap included). Only the message is cached, not the data."""
@@ -98,18 +100,19 @@ def experiment_form(columns: list[str]) -> None:
         s["_problem_opened_for"], s["exp_problem"], s["_opened_exp_problem"] = columns, True, True  # csv) and opens
         s["cfg_dataset"] = "csv"  # the section with its target; Run applies it
     if columns and s.get("cfg_dataset") == "csv" and saved_values(s)["cfg_dataset"] != "csv":
-        st.caption("Dataset set to **your CSV**: pick its target column under *Problem and data*, then **Run**.")
+        st.caption(t("form.csv_switched"))
     with st.form("experiment", border=False):
         # no "Select all" row: Enter picks the first size that starts with what was typed, or adds a new one
         # Labelled "B = 32": typed digits match no label's start, so Enter adds exactly what was typed (Streamlit
         # picks the highlighted match on Enter, and refuses filter_mode=None with new options); "full" still does
-        st.multiselect("Batch sizes B", s["_cfg_batch_sizes_options"], key="cfg_batch_sizes",
+        st.multiselect(t("form.batch_sizes"), s["_cfg_batch_sizes_options"], key="cfg_batch_sizes",
                        accept_new_options=True, select_all=False, filter_mode="prefix", format_func=batch_size_label,
-                       help='One run per batch size: pick one, or type any size (or "full") and press Enter.')
-        st.select_slider("Learning rate (log scale)", s["_cfg_lr_options"], key="cfg_lr",
+                       help=t("form.batch_sizes_help"))
+        st.select_slider(t("form.lr"), s["_cfg_lr_options"], key="cfg_lr",
                          format_func=lambda v: f"{v:g}")
-        st.caption(problem_summary(saved_values(s)) + " — open *Problem and data* to change")
-        boxes = [(st.expander(label, key=key, on_change="rerun"), key, fields) for label, key, fields in LAZY_SECTIONS]
+        st.caption(t("form.summary_hint", summary=problem_summary(saved_values(s))))
+        boxes = [(st.expander(t(label), key=key, on_change="rerun"), key, fields)
+                 for label, key, fields in LAZY_SECTIONS]
         for box, key, _ in boxes:  # lazy until first opened; then drawn even when closed, so an edit not yet
             if box.open:  # submitted survives closing the expander (the browser holds it, not the server)
                 s[f"_opened_{key}"] = True
@@ -118,104 +121,101 @@ def experiment_form(columns: list[str]) -> None:
             if key in s["_form_sections"]:
                 with box:
                     fields(columns) if fields is _problem_fields else fields()
-        st.form_submit_button("Run", type="primary", key="cfg_run", on_click=on_submit, args=(s,))
+        st.form_submit_button(t("form.run"), type="primary", key="cfg_run", on_click=on_submit, args=(s,))
 
 
 def _problem_fields(columns: list[str]) -> None:
-    st.selectbox("Problem", PROBLEMS, key="cfg_problem",
-                 help="least_squares needs a regression dataset (linear, diabetes); logistic needs 2 classes "
-                      "(moons, circles, xor, breast_cancer, or blobs/spiral with 2).")
-    st.selectbox("Dataset", (*DATASETS, *REAL_DATASETS, "csv"), key="cfg_dataset", format_func=dataset_label,
-                 help=REAL_DATASET_HELP)
-    st.selectbox("Target column (csv)", columns, key="cfg_target")
+    st.selectbox(t("form.problem"), PROBLEMS, key="cfg_problem", help=t("form.problem_help"))
+    st.selectbox(t("form.dataset"), (*DATASETS, *REAL_DATASETS, "csv"), key="cfg_dataset", format_func=dataset_label,
+                 help=real_dataset_help())
+    st.selectbox(t("form.target"), columns, key="cfg_target")
+    fixed = t("form.fixed_help")
     c1, c2 = st.columns(2)
     with c1:
-        _num("Samples (train + val)", "cfg_n_samples", 2, HOSTED_MAX_SAMPLES, 100, "%d", help=FIXED_HELP)
-        _num("Classes", "cfg_n_classes", 2, 100, 1, "%d", help=FIXED_HELP)
-        _num("Condition number", "cfg_condition_number", 1.0, 1e8, 10.0, help="linear only: kappa of X^T X / N")
-        _num("Label noise", "cfg_label_noise", 0.0, 0.99, 0.05, help="fraction of training labels replaced at random")
-        _num("MLP hidden units", "cfg_hidden", 1, 1024, 8, "%d")
+        _num(t("form.n_samples"), "cfg_n_samples", 2, HOSTED_MAX_SAMPLES, 100, "%d", help=fixed)
+        _num(t("form.n_classes"), "cfg_n_classes", 2, 100, 1, "%d", help=fixed)
+        _num(t("form.condition_number"), "cfg_condition_number", 1.0, 1e8, 10.0, help=t("form.condition_number_help"))
+        _num(t("form.label_noise"), "cfg_label_noise", 0.0, 0.99, 0.05, help=t("form.label_noise_help"))
+        _num(t("form.hidden"), "cfg_hidden", 1, 1024, 8, "%d")
     with c2:
-        _num("Features", "cfg_n_features", 1, 1000, 1, "%d", help=FIXED_HELP)
-        _num("Noise", "cfg_noise", 0.0, 100.0, 0.1)
-        _num("Unique examples", "cfg_n_unique", 1, HOSTED_MAX_SAMPLES, 1, "%d",
-             help="Redundancy: the training set is this many examples repeated (empty = all unique).")
-        _num("Validation fraction", "cfg_val_fraction", 0.0, 0.9, 0.05)
-        _num("L2 reg", "cfg_reg", 0.0, 1e3, 1e-3, help="loss += 0.5 * reg * |W|^2")
+        _num(t("form.n_features"), "cfg_n_features", 1, 1000, 1, "%d", help=fixed)
+        _num(t("form.noise"), "cfg_noise", 0.0, 100.0, 0.1)
+        _num(t("form.n_unique"), "cfg_n_unique", 1, HOSTED_MAX_SAMPLES, 1, "%d",
+             help=t("form.n_unique_help"))
+        _num(t("form.val_fraction"), "cfg_val_fraction", 0.0, 0.9, 0.05)
+        _num(t("form.reg"), "cfg_reg", 0.0, 1e3, 1e-3, help=t("form.reg_help"))
 
 
 def _optimizer_fields() -> None:
-    st.selectbox("Optimizer", OPTIMIZERS, key="cfg_optimizer",
+    st.selectbox(t("form.optimizer"), OPTIMIZERS, key="cfg_optimizer",
                  help="; ".join(f"{o}: {CONFIG_FIELDS_USED_BY.get(o, ', '.join(hyperparameters(o)))}"
                                 for o in OPTIMIZERS))
     c1, c2 = st.columns(2)
     with c1:
-        _num("momentum (sgd, rmsprop)", "cfg_momentum", 0.0, 0.9999, 0.1)
-        _num("alpha (rmsprop)", "cfg_alpha", 0.0, 0.9999, 0.01)
-        _num("beta1 (adam)", "cfg_beta1", 0.0, 0.9999, 0.01)
-        _num("eps (empty = default)", "cfg_eps", None, 1.0, None)
+        _num(t("form.momentum"), "cfg_momentum", 0.0, 0.9999, 0.1)
+        _num(t("form.alpha"), "cfg_alpha", 0.0, 0.9999, 0.01)
+        _num(t("form.beta1"), "cfg_beta1", 0.0, 0.9999, 0.01)
+        _num(t("form.eps"), "cfg_eps", None, 1.0, None)
     with c2:
-        st.checkbox("nesterov (sgd)", key="cfg_nesterov")
-        _num("weight_decay", "cfg_weight_decay", 0.0, 1e3, 1e-4)
-        _num("beta2 (adam)", "cfg_beta2", 0.0, 0.9999, 0.001)
+        st.checkbox(t("form.nesterov"), key="cfg_nesterov")
+        _num(t("form.weight_decay"), "cfg_weight_decay", 0.0, 1e3, 1e-4)
+        _num(t("form.beta2"), "cfg_beta2", 0.0, 0.9999, 0.001)
 
 
 def _schedule_fields() -> None:
-    st.selectbox("lr scaling with B", LR_SCALING, key="cfg_lr_scaling",
-                 help="linear: lr * B / B_ref (Goyal et al.); sqrt: lr * sqrt(B / B_ref)")
-    _num("Reference batch size B_ref", "cfg_ref_batch_size", 1, HOSTED_MAX_SAMPLES, 1, "%d")
-    st.selectbox("Schedule", SCHEDULES, key="cfg_schedule")
+    st.selectbox(t("form.lr_scaling"), LR_SCALING, key="cfg_lr_scaling",
+                 help=t("form.lr_scaling_help"))
+    _num(t("form.ref_batch_size"), "cfg_ref_batch_size", 1, HOSTED_MAX_SAMPLES, 1, "%d")
+    st.selectbox(t("form.schedule"), SCHEDULES, key="cfg_schedule")
     c1, c2 = st.columns(2)
     with c1:
-        _num("step: every (epochs)", "cfg_step_epochs", 1e-6, 1e9, 1.0)
-        _num("decay rate / epoch", "cfg_decay", 0.0, 1e6, 0.05, help="exponential, inverse_time")
+        _num(t("form.step_epochs"), "cfg_step_epochs", 1e-6, 1e9, 1.0)
+        _num(t("form.decay"), "cfg_decay", 0.0, 1e6, 0.05, help=t("form.decay_help"))
     with c2:
-        _num("step: factor gamma", "cfg_gamma", 1e-6, 1.0, 0.1)
-        _num("warmup (epochs)", "cfg_warmup_epochs", 0.0, 1e6, 0.5)
+        _num(t("form.gamma"), "cfg_gamma", 1e-6, 1.0, 0.1)
+        _num(t("form.warmup_epochs"), "cfg_warmup_epochs", 0.0, 1e6, 0.5)
 
 
 def _budget_fields() -> None:
-    st.radio("Budget in", BUDGET_UNITS, key="cfg_budget_unit", horizontal=True)
-    _num("Budget", "cfg_budget", 0.0, 1e12, 1.0)
-    st.radio("Sampling", SAMPLING, key="cfg_sampling", horizontal=True,
-             help="shuffle: each example once per epoch; replacement: independent draws")
-    _num("Seeds (runs per batch size)", "cfg_n_seeds", 1, 16, 1, "%d")
+    st.radio(t("form.budget_unit"), BUDGET_UNITS, key="cfg_budget_unit", horizontal=True)
+    _num(t("form.budget"), "cfg_budget", 0.0, 1e12, 1.0)
+    st.radio(t("form.sampling"), SAMPLING, key="cfg_sampling", horizontal=True,
+             help=t("form.sampling_help"))
+    _num(t("form.n_seeds"), "cfg_n_seeds", 1, 16, 1, "%d")
 
 
 def _advanced_fields() -> None:
-    st.text_input("Learning-rate sweep (comma-separated; overrides the slider)", key="cfg_lr_sweep")
-    _num("First seed", "cfg_first_seed", 0, 2**32 - 1, 1, "%d")
-    _num("Data seed", "cfg_data_seed", 0, 2**32 - 1, 1, "%d")
-    st.selectbox("dtype", DTYPES, key="cfg_dtype")
-    st.checkbox("Standardize features", key="cfg_standardize")
-    _num("Checkpoints per run", "cfg_n_checkpoints", 1, 5000, 10, "%d")
-    _num("Evaluation examples", "cfg_eval_examples", 100, HOSTED_MAX_SAMPLES, 1000, "%d")
+    st.text_input(t("form.lr_sweep"), key="cfg_lr_sweep")
+    _num(t("form.first_seed"), "cfg_first_seed", 0, 2**32 - 1, 1, "%d")
+    _num(t("form.data_seed"), "cfg_data_seed", 0, 2**32 - 1, 1, "%d")
+    st.selectbox(t("form.dtype"), DTYPES, key="cfg_dtype")
+    st.checkbox(t("form.standardize"), key="cfg_standardize")
+    _num(t("form.n_checkpoints"), "cfg_n_checkpoints", 1, 5000, 10, "%d")
+    _num(t("form.eval_examples"), "cfg_eval_examples", 100, HOSTED_MAX_SAMPLES, 1000, "%d")
 
 
-REAL_DATASET_HELP = ("Generated: linear (regression), blobs, spiral, moons, circles, xor. Real (shipped with the "
-                     "lab; sources and licences in gd_core/data/real_csv/PROVENANCE.md): " + "; ".join(
-                         f"{name}: {s.title}, {s.n_samples:,} examples" for name, s in REAL.items()) +
-                     ". A real dataset fixes samples, features and classes: the form's values for them are "
-                     "not used, and show the set's after Run.")
-FIXED_HELP = "A real dataset (iris, wine, breast_cancer, digits, diabetes) fixes this: the set's own value is used."
+def real_dataset_help() -> str:
+    """The dataset picker's help: the generated sets, then each real one (its title and size)."""
+    return t("form.dataset_help", real="; ".join(t("form.real_entry", name=name, title=s.title, n=s.n_samples)
+                                                for name, s in REAL.items()))
 
 
 def dataset_label(name: str) -> str:
     """The dataset picker's label: real sets say so, with their size."""
     if name in REAL:
         s = REAL[name]
-        return f"{name} (real, {s.n_samples:,} x {s.n_features})"
-    return "your CSV" if name == "csv" else name
+        return t("form.real_label", name=name, n=s.n_samples, d=s.n_features)
+    return t("form.your_csv") if name == "csv" else name
 
 
 # The closed expanders of the form: (label, expander key, widgets; SECTION_KEYS lists their keys). Their
 # widgets are drawn only once the expander has been opened in this session; until then the saved keys hold them.
 # "Problem and data" comes first, under the caption that summarises it; its widgets take the CSV's columns.
-LAZY_SECTIONS = (("Problem and data", "exp_problem", _problem_fields),
-                 ("Optimizer", "exp_optimizer", _optimizer_fields),
-                 ("Schedule and batch-size scaling", "exp_schedule", _schedule_fields),
-                 ("Budget, sampling, seeds", "exp_budget", _budget_fields),
-                 ("Advanced", "exp_advanced", _advanced_fields))
+LAZY_SECTIONS = (("form.section_problem", "exp_problem", _problem_fields),  # (label's message id, key, widgets)
+                 ("form.section_optimizer", "exp_optimizer", _optimizer_fields),
+                 ("form.section_schedule", "exp_schedule", _schedule_fields),
+                 ("form.section_budget", "exp_budget", _budget_fields),
+                 ("form.section_advanced", "exp_advanced", _advanced_fields))
 
 
 def problem_summary(v: Mapping) -> str:
@@ -223,32 +223,41 @@ def problem_summary(v: Mapping) -> str:
     collapsed "Problem and data" section holds, e.g. "**softmax** on **blobs** · 1,000 examples · 2 features ·
     3 classes · noise 0.5"."""
     problem, dataset = v["cfg_problem"], v["cfg_dataset"]
-    head = f"**{problem}**" + (f" ({v['cfg_hidden']:,} hidden units)" if problem == "mlp" else "")
+    head = f"**{problem}**"
+    if problem == "mlp":
+        head = t("summary_line.head_mlp", head=head, hidden=v["cfg_hidden"])
     if dataset == "csv":
         target = v["cfg_target"]
-        parts = [f"{head} on **your CSV**", f"target {md_code(target)}" if target else "no target yet"]
+        parts = [t("summary_line.on_csv", head=head),
+                 t("summary_line.target", target=md_code(target)) if target else t("summary_line.no_target")]
     elif dataset in REAL:
         s = REAL[dataset]
-        parts = [f"{head} on the real **{dataset}** set", f"{s.n_samples:,} examples",
-                 f"{s.n_features} features" + (" ({}x{} pixels)".format(*s.image_shape) if s.image_shape else "")]
-        parts += [f"{s.n_classes} classes"] if s.n_classes else [f"target: {s.target}"]
+        features = t("summary_line.feature" if s.n_features == 1 else "summary_line.features", n=s.n_features)
+        if s.image_shape:
+            features += t("summary_line.pixels", h=s.image_shape[0], w=s.image_shape[1])
+        parts = [t("summary_line.on_real", head=head, dataset=dataset), t("summary_line.examples", n=s.n_samples),
+                 features]
+        parts += ([t("summary_line.classes", n=s.n_classes)] if s.n_classes
+                  else [t("summary_line.real_target", target=s.target)])
         if v["cfg_n_unique"]:
-            parts.append(f"{int(v['cfg_n_unique']):,} unique")
+            parts.append(t("summary_line.unique", n=int(v["cfg_n_unique"])))
     else:
-        parts = [f"{head} on **{dataset}**", f"{int(v['cfg_n_samples']):,} examples",
-                 f"{v['cfg_n_features']} feature{'s' if v['cfg_n_features'] != 1 else ''}"]
+        parts = [t("summary_line.on_dataset", head=head, dataset=dataset),
+                 t("summary_line.examples", n=int(v["cfg_n_samples"])),
+                 t("summary_line.feature" if v["cfg_n_features"] == 1 else "summary_line.features",
+                   n=v["cfg_n_features"])]
         if problem not in ("least_squares", "logistic"):
-            parts.append(f"{v['cfg_n_classes']} classes")
-        parts.append(f"noise {v['cfg_noise']:g}")
+            parts.append(t("summary_line.classes", n=v["cfg_n_classes"]))
+        parts.append(t("summary_line.noise", noise=v["cfg_noise"]))
         if dataset == "linear" and v["cfg_condition_number"] != 1:
-            parts.append(f"condition number {v['cfg_condition_number']:g}")
+            parts.append(t("summary_line.condition_number", kappa=v["cfg_condition_number"]))
         if v["cfg_n_unique"]:
-            parts.append(f"{int(v['cfg_n_unique']):,} unique")
+            parts.append(t("summary_line.unique", n=int(v["cfg_n_unique"])))
     if v["cfg_label_noise"]:
-        parts.append(f"{v['cfg_label_noise']:.0%} label noise")
+        parts.append(t("summary_line.label_noise", fraction=v["cfg_label_noise"]))
     if v["cfg_reg"]:
-        parts.append(f"L2 {v['cfg_reg']:g}")
-    parts.append(f"{v['cfg_val_fraction']:.0%} validation")
+        parts.append(t("summary_line.reg", reg=v["cfg_reg"]))
+    parts.append(t("summary_line.validation", fraction=v["cfg_val_fraction"]))
     return " · ".join(parts)
 
 

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 from gd_core import ExperimentConfig
 from gd_core.data.real import REAL
 from gd_core.science.pictures import Grid
+from ui.i18n import t
 from ui.text import html_escape
 
 # Classes (not batch sizes: those keep ui.colors' palette): colour-blind-safe "Okabe-Ito" order, then more.
@@ -56,19 +57,19 @@ def decision_regions_figure(panels: list[tuple[str, Grid]], X: np.ndarray, y: np
     for col, (_, grid) in enumerate(panels, start=1):
         fig.add_trace(go.Heatmap(x=grid.xs, y=grid.ys, z=grid.labels, colorscale=_discrete_scale(len(names)),
                                  zmin=-0.5, zmax=len(names) - 0.5, showscale=False, opacity=REGION_OPACITY,
-                                 hoverinfo="skip", name="predicted class"), row=1, col=col)
+                                 hoverinfo="skip", name=t("data_chart.predicted_class")), row=1, col=col)
         for c, name in enumerate(names):
-            pts = Xs[ys == c]
-            fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=f"class {name}",
+            pts, shown = Xs[ys == c], t("data_chart.class_name", name=name)
+            fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=shown,
                                      legendgroup=f"class{c}", showlegend=col == 1,
                                      marker={"color": class_color(c), "size": 5,
                                              "line": {"width": 0.5, "color": "white"}},
-                                     hovertemplate=f"class {name}<br>x0=%{{x:.2f}}, x1=%{{y:.2f}}<extra></extra>"),
+                                     hovertemplate=shown + "<br>x0=%{x:.2f}, x1=%{y:.2f}<extra></extra>"),
                           row=1, col=col)
-        fig.update_xaxes(range=[grid.xs[0], grid.xs[-1]], title="x0 (standardised)", row=1, col=col,
+        fig.update_xaxes(range=[grid.xs[0], grid.xs[-1]], title=t("data_chart.x0"), row=1, col=col,
                          constrain="domain")
         fig.update_yaxes(range=[grid.ys[0], grid.ys[-1]], row=1, col=col)
-    fig.update_yaxes(title="x1 (standardised)", row=1, col=1)
+    fig.update_yaxes(title=t("data_chart.x1"), row=1, col=1)
     fig.update_layout(height=380, margin={"l": 50, "r": 10, "t": 60 if title else 40, "b": 40},
                       title=html_escape(title) if title else None, legend={"orientation": "h", "y": -0.2},
                       plot_bgcolor="white")
@@ -91,7 +92,7 @@ def _image_grid(rows: list[tuple[str, np.ndarray]], column_titles, *, symmetric:
             else:
                 zmin, zmax = float(image.min()), float(image.max()) or 1.0
             fig.add_trace(go.Heatmap(z=image, colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=False,
-                                     hovertemplate="row %{y}, column %{x}: %{z:.3g}<extra></extra>"),
+                                     hovertemplate=t("data_chart.pixel_hover")),
                           row=r, col=c)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="", constrain="domain")
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="", autorange="reversed",
@@ -112,23 +113,25 @@ def _image_grid(rows: list[tuple[str, np.ndarray]], column_titles, *, symmetric:
 def templates_figure(rows: list[tuple[str, np.ndarray]], class_names, title: str | None = None) -> go.Figure:
     """cs231n's class templates: row = a batch size's weights (label, (C, h, w) from `class_templates`), column =
     a class. Red: a pixel that raises the class's score, blue: one that lowers it (each image on its own scale)."""
-    return _image_grid(rows, [f"class {c}" for c in class_names], symmetric=True, colorscale="RdBu_r", title=title)
+    return _image_grid(rows, [t("data_chart.class_name", name=c) for c in class_names], symmetric=True,
+                       colorscale="RdBu_r", title=title)
 
 
 def examples_figure(images: np.ndarray, labels, title: str | None = None) -> go.Figure:
     """A row of example images (k, h, w) from the data, each titled by its class."""
-    return _image_grid([("data", images)], [f"class {c}" for c in labels], symmetric=False, colorscale="Greys",
-                       title=title, height_per_row=110, row_labels=False)
+    return _image_grid([("data", images)], [t("data_chart.class_name", name=c) for c in labels], symmetric=False,
+                       colorscale="Greys", title=title, height_per_row=110, row_labels=False)
 
 
-REGRESSION_HEADERS = {"final_train_rmse": "train RMSE", "final_val_rmse": "val RMSE",
-                      "final_train_r2": "train R²", "final_val_r2": "val R²"}
+REGRESSION_HEADERS = {"final_train_rmse": "data_chart.train_rmse", "final_val_rmse": "data_chart.val_rmse",
+                      "final_train_r2": "data_chart.train_r2", "final_val_r2": "data_chart.val_r2"}  # -> message id
 
 
 def regression_markdown(summary: pd.DataFrame, run_labels: list[str]) -> str:
     """The regression columns of `summary` (gd_core.science.regression.regression_metrics) as a Markdown table,
     one row per run: RMSE to 4 significant digits, R² to 4 decimals, '–' where undefined."""
-    lines = ["| run | " + " | ".join(REGRESSION_HEADERS.values()) + " |", "|---|" + "---:|" * len(REGRESSION_HEADERS)]
+    headers = [t("summary.run"), *(t(k) for k in REGRESSION_HEADERS.values())]
+    lines = ["| " + " | ".join(headers) + " |", "|---|" + "---:|" * len(REGRESSION_HEADERS)]
     for label, (_, row) in zip(run_labels, summary.iterrows(), strict=True):
         cells = []
         for column in REGRESSION_HEADERS:
@@ -141,13 +144,12 @@ def regression_markdown(summary: pd.DataFrame, run_labels: list[str]) -> str:
 def regression_caption(config: ExperimentConfig) -> str:
     """What the regression table's numbers are, for the config that ran."""
     if config.dataset in REAL:
-        units = f"the target's units ({REAL[config.dataset].target})"
+        units = t("data_chart.units_real", target=REAL[config.dataset].target)
     elif config.dataset == "csv":
-        units = "the units of the CSV's target column"
+        units = t("data_chart.units_csv")
     else:
-        units = "the generated target's units"
-    text = (f"RMSE: root-mean-square error of the final weights' predictions, in {units}. R²: 1 - MSE / variance "
-            "of the target over the same set (1 is perfect, 0 is predicting the set's mean).")
+        units = t("data_chart.units_generated")
+    text = t("data_chart.regression_caption", units=units)
     if config.reg > 0:
-        text += " Blank with L2 reg > 0: the logged loss includes the penalty, so the error alone is not known."
+        text += t("data_chart.regression_reg")
     return text

@@ -20,6 +20,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui import i18n
+
 MAX_FIGURES = 32  # a few hundred KB each
 
 
@@ -62,13 +64,14 @@ def frame_digest(df: pd.DataFrame) -> str:
 
 
 def cached_figure(name: str, df: pd.DataFrame, build: Callable[..., go.Figure], **options) -> go.Figure:
-    """`build(df, **options)`, or the figure built before for the same name, data and options (do not modify it:
-    other sessions may be drawing it)."""
-    key = json.dumps([name, frame_digest(df), options], sort_keys=True, default=repr)
+    """`build(df, **options)`, or the figure built before for the same name, data, options and language (its
+    titles and labels are in the session's: `ui.i18n`; do not modify it: other sessions may be drawing it)."""
+    key = json.dumps([name, frame_digest(df), options, i18n.current()], sort_keys=True, default=repr)
     return _store().get_or_build(key, lambda: build(df, **options))
 
 
 def cached_figure_for(name: str, key, build: Callable[[], go.Figure]) -> go.Figure:
     """`build()`, or the figure built before under the same name and key (a value whose `repr` names everything
-    the figure depends on, e.g. a frozen config dataclass). Do not modify it: other sessions may be drawing it."""
-    return _store().get_or_build(json.dumps(["key", name, repr(key)]), build)
+    the figure depends on, e.g. a frozen config dataclass) and language. Do not modify it: other sessions may be
+    drawing it."""
+    return _store().get_or_build(json.dumps(["key", name, repr(key), i18n.current()]), build)

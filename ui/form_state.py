@@ -18,6 +18,7 @@ from collections.abc import Mapping, MutableMapping
 
 from gd_core import ConfigError, ExperimentConfig
 from gd_core.config import coerce_field
+from ui.i18n import LANGS, t, translate
 from ui.presets import PRESETS, preset_for, preset_view
 from ui.share import fit_host_budget, fit_to_data, host_limits, read_query
 
@@ -40,15 +41,15 @@ def config_to_state(config: ExperimentConfig) -> dict:
 
 
 def batch_size_label(size: str) -> str:
-    """How the batch-size picker shows a size (a tag or a row): `B = 32`, `full batch`."""
-    return "full batch" if size == "full" else f"B = {size}"
+    """How the batch-size picker shows a size (a tag or a row): `B = 32`, `full batch` (in the session's language)."""
+    return t("form.full_batch") if size == "full" else f"B = {size}"
 
 
 def batch_size_value(text: str) -> str:
     """A picker entry back to its size: `B = 32` or `32` -> `32`, `full batch` -> `full` (AppTest sends a new
     option's label, a browser what was typed; a user may type either)."""
     text = text.strip()
-    if text == "full batch":
+    if text in {translate(lang, "form.full_batch") for lang in LANGS}:
         return "full"
     head, eq, rest = text.partition("=")
     return rest.strip() if eq and head.strip() == "B" else text
@@ -154,7 +155,7 @@ def on_submit(state: MutableMapping) -> None:
     if state[SAVED + "cfg_dataset"] == "csv" and (state.get("_csv_problem") or not state.get("_csv_columns")):
         # the upload's own error is already on the page: no second message for the same problem
         state["home_error"] = None if state.get("_csv_problem") else (
-            "dataset csv needs a CSV file: upload one above the form, pick its target column, then Run")
+            t("form.csv_needed"))
         return
     try:
         config, notes = config_and_notes_from_state(saved_values(state), base=state["home_config"])

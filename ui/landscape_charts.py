@@ -12,12 +12,12 @@ from typing import NamedTuple
 import numpy as np
 import plotly.graph_objects as go
 
+from ui import i18n
 from ui.animation import growing_frames, last_finite, race_frames, scale_buttons
 from ui.colors import FULL_COLOR, batch_size_color, batch_size_label
 
 SURFACE_COLORS = [[0.0, "#ffffff"], [1.0, "#9fa8b3"]]  # pale: the coloured paths stay readable on it
 N_LEVELS = 24
-RACE_TITLE = "Full-data loss: every batch size from one start"  # the page writes it above the chart's legend
 ARROW_SHARE = 0.22  # the longer gradient arrow spans this share of the view
 
 
@@ -33,8 +33,9 @@ def gradient_arrows(w, full_grad, batch_grad, view_span: float, batch_color: str
     """The two negative gradients at w, scaled by one common factor (their ratio of lengths is kept)."""
     longest = max(np.linalg.norm(full_grad), np.linalg.norm(batch_grad), 1e-300)
     k = ARROW_SHARE * view_span / longest
-    return [Arrow(w, -k * np.asarray(full_grad), FULL_COLOR, "−∇ full loss", "dot"),
-            Arrow(w, -k * np.asarray(batch_grad), batch_color, f"−∇ this mini-batch ({batch_label})")]
+    return [Arrow(w, -k * np.asarray(full_grad), FULL_COLOR, i18n.t("landscape_chart.full_gradient"), "dot"),
+            Arrow(w, -k * np.asarray(batch_grad), batch_color,
+                  i18n.t("landscape_chart.batch_gradient", batch=batch_label))]
 
 
 def _round_values(lo: float, hi: float) -> list[float]:
@@ -60,7 +61,7 @@ def contour_trace(w1s, w2s, Z, name: str = "loss", showscale: bool = True) -> go
         x=w1s, y=w2s, z=L, customdata=Z, name=name, colorscale=SURFACE_COLORS, showscale=showscale,
         contours=dict(start=lo, end=hi, size=(hi - lo) / N_LEVELS, coloring="fill"),
         line=dict(color="rgba(60,70,80,0.35)", width=0.8),
-        colorbar=dict(title=dict(text="loss", side="right"), len=0.8,
+        colorbar=dict(title=dict(text=i18n.t("landscape_chart.loss"), side="right"), len=0.8,
                       tickvals=np.log10(np.array(ticks) - z_min + delta), ticktext=[f"{v:.3g}" for v in ticks]),
         hovertemplate="(%{x:.3f}, %{y:.3f})<br>loss %{customdata:.4g}<extra></extra>")
 
@@ -96,16 +97,17 @@ def race_chart(w1s, w2s, Z, paths: dict[int, np.ndarray], n_train: int, w_star, 
     point as a bigger marker (trace name "now: <label>"); a frame shows the paths up to step t and the markers at
     w_t. NaN rows (a diverged run) end the line; its marker stays where it stopped.
     """
-    fig = go.Figure(contour_trace(w1s, w2s, Z, name="full loss"))
+    fig = go.Figure(contour_trace(w1s, w2s, Z, name=i18n.t("landscape_chart.full_loss")))
     ordered = sorted(paths.items())
     path_traces, marker_traces = [], []
+    step_word = i18n.t("landscape_chart.step")
     for B, W in ordered:
         color, label = batch_size_color(B, n_train), batch_size_label(B, n_train)
         path_traces.append(len(fig.data))
         fig.add_trace(go.Scatter(x=W[:, 0], y=W[:, 1], mode="lines+markers", name=label, legendgroup=label,
                                  line=dict(color=color, width=1.5), marker=dict(color=color, size=4),
                                  customdata=np.arange(len(W)),
-                                 hovertemplate=f"{label}, step %{{customdata}}<extra></extra>"))
+                                 hovertemplate=f"{label}, {step_word} %{{customdata}}<extra></extra>"))
     for B, W in ordered:
         color, label = batch_size_color(B, n_train), batch_size_label(B, n_train)
         t = last_finite(W, len(W) - 1)
@@ -114,9 +116,9 @@ def race_chart(w1s, w2s, Z, paths: dict[int, np.ndarray], n_train: int, w_star, 
                                  legendgroup=label, showlegend=False, hoverinfo="skip",
                                  marker=dict(color=color, size=14, line=dict(color="white", width=2))))
     # the start on top of the paths: at step 0 every run's "now" marker sits on it and hid it
-    fig.add_trace(_marker(w0, "start", "square", "white", size=11))
-    fig.add_trace(_marker(w_star, "optimum (full data)", "star", "gold", size=18))
-    _layout(fig, w1s, w2s, param_names, RACE_TITLE)
+    fig.add_trace(_marker(w0, i18n.t("landscape_chart.start"), "square", "white", size=11))
+    fig.add_trace(_marker(w_star, i18n.t("landscape_chart.optimum"), "star", "gold", size=18))
+    _layout(fig, w1s, w2s, param_names, i18n.t("landscape_chart.race_title"))
     fig.update_layout(title=None, height=640, legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
                       margin=dict(t=70))
     return race_frames(fig, [W for _, W in ordered], path_traces, marker_traces, n_frames)
@@ -125,12 +127,12 @@ def race_chart(w1s, w2s, Z, paths: dict[int, np.ndarray], n_train: int, w_star, 
 def batch_surface_chart(w1s, w2s, Zb, w, batch_min, w_star, color: str, label: str, step: int,
                         param_names=("w1", "w2"), arrows=()) -> go.Figure:
     """The loss of the one mini-batch used at `step`, on the same axes as the full surface."""
-    fig = go.Figure(contour_trace(w1s, w2s, Zb, name="mini-batch loss", showscale=False))
-    fig.add_trace(_marker(w, f"w at step {step}", "circle", color, size=14))
+    fig = go.Figure(contour_trace(w1s, w2s, Zb, name=i18n.t("axis.batch_loss"), showscale=False))
+    fig.add_trace(_marker(w, i18n.t("landscape_chart.w_at", step=step), "circle", color, size=14))
     fig.add_traces(_arrow_traces(arrows))
-    fig.add_trace(_marker(batch_min, "mini-batch minimum (in view)", "diamond", color, size=14))
-    fig.add_trace(_marker(w_star, "optimum (full data)", "star", "gold", size=18))
-    return _layout(fig, w1s, w2s, param_names, f"Loss of the batch used at step {step} ({label})")
+    fig.add_trace(_marker(batch_min, i18n.t("landscape_chart.batch_minimum"), "diamond", color, size=14))
+    fig.add_trace(_marker(w_star, i18n.t("landscape_chart.optimum"), "star", "gold", size=18))
+    return _layout(fig, w1s, w2s, param_names, i18n.t("landscape_chart.batch_title", step=step, batch=label))
 
 
 def loss_curves_chart(losses: dict[int, np.ndarray], n_train: int, step: int) -> go.Figure:
@@ -141,21 +143,21 @@ def loss_curves_chart(losses: dict[int, np.ndarray], n_train: int, step: int) ->
         fig.add_trace(go.Scatter(x=np.arange(len(L)), y=L, mode="lines", name=batch_size_label(B, n_train),
                                  line=dict(color=batch_size_color(B, n_train), width=2)))
     fig.add_vline(x=step, line=dict(color="grey", dash="dot"))
-    fig.update_layout(height=360, margin=dict(l=50, r=10, t=40, b=40), title="Full-data loss per step",
-                      xaxis_title="step", yaxis_title="loss")
+    fig.update_layout(height=360, margin=dict(l=50, r=10, t=40, b=40), title=i18n.t("landscape_chart.loss_title"),
+                      xaxis_title=i18n.t("landscape_chart.step"), yaxis_title=i18n.t("landscape_chart.loss"))
     fig.update_yaxes(type="log", tickformat=".2g")
-    growing_frames(fig, label="step", stop_format="{:.0f}")
+    growing_frames(fig, label=i18n.t("landscape_chart.step"), stop_format="{:.0f}")
     return scale_buttons(fig)
 
 
 def stability_note(curvature: float, exact: bool, lr: float, optimizer: str, limit: float | None):
     """(is_warning, one-line text) about full-batch stability; `limit` from gd_core.science.landscape.stable_lr."""
-    what = "λ_max of the Hessian" if exact else "bound on the Hessian's λ_max (λ_max(XᵀX/n)/4)"
-    text = f"{what} = {curvature:.3g}: plain full-batch GD is stable for lr < 2/λ_max = {2 / curvature:.3g}"
+    what = i18n.t("landscape.lmax_exact") if exact else i18n.t("landscape.lmax_bound")
+    text = i18n.t("landscape.stable_for", what=what, curvature=curvature, limit=2 / curvature)
     if limit is None:
-        return False, text + f" ({optimizer} rescales each coordinate's step, so this limit does not apply as such)."
+        return False, text + i18n.t("landscape.limit_adaptive", optimizer=optimizer)
     if lr < limit:
-        extra = f"; with {optimizer} the limit is lr < {limit:.3g}." if optimizer != "sgd" else "."
+        extra = i18n.t("landscape.limit_optimizer", optimizer=optimizer, limit=limit) if optimizer != "sgd" else "."
         return False, text + extra
-    verdict = "full batch will diverge" if exact else "full batch may oscillate or diverge"
-    return True, text + f". lr = {lr:g} ≥ {limit:.3g} for {optimizer}: {verdict}."
+    verdict = i18n.t("landscape.will_diverge") if exact else i18n.t("landscape.may_diverge")
+    return True, text + i18n.t("landscape.lr_over", lr=lr, limit=limit, optimizer=optimizer, verdict=verdict)

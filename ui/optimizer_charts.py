@@ -12,10 +12,13 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative, sample_colorscale
 
 from ui.figures import label_log_ticks, log_vline
+from ui.i18n import axis_title, t
 
 OPTIMIZER_COLORS = dict(zip(("sgd", "sgd+momentum", "nesterov", "adagrad", "rmsprop", "adam"),
                             qualitative.Dark2, strict=False))
 VERDICT_DASH = {"too low": "dot", "good": "solid", "too high": "dash"}
+VERDICT_TEXT = {"too low": "optimizers.verdict_too_low", "good": "optimizers.verdict_good",  # -> message id
+                "too high": "optimizers.verdict_too_high"}
 LR_SCALE = "Viridis"
 
 # cs231n notes 3 / torch.optim, as LaTeX (g: the mini-batch gradient, t: updates so far, from 1).
@@ -59,11 +62,12 @@ def optimizer_curves_chart(df: pd.DataFrame, batch_label: str, metric: str = "tr
         fig.add_trace(go.Scatter(
             x=g[x], y=g[metric], mode="lines", name=f"{variant} (lr={lr:g})",
             line={"color": OPTIMIZER_COLORS.get(str(variant)), "width": 2},
-            hovertemplate=f"{variant}<br>{x} %{{x:.3g}}<br>{metric} %{{y:.4g}}<extra></extra>"))
-    fig.update_yaxes(title=metric.replace("_", " "), type="log",
+            hovertemplate=f"{variant}<br>{axis_title(x)} %{{x:.3g}}<br>{axis_title(metric)} %{{y:.4g}}<extra></extra>"))
+    fig.update_yaxes(title=axis_title(metric), type="log",
                      range=_loss_range(df[metric].to_numpy(dtype=float), float(df[metric].iloc[0]), 1.3))
-    fig.update_xaxes(title=x.replace("_", " "))
-    fig.update_layout(title=f"Update rules compared at {batch_label}", legend_title="update rule", height=440)
+    fig.update_xaxes(title=axis_title(x))
+    fig.update_layout(title=t("optimizers.curves_title", batch=batch_label), legend_title=t("optimizers.legend_rule"),
+                      height=440)
     return label_log_ticks(fig)
 
 
@@ -83,42 +87,44 @@ def lr_sweep_chart(log: pd.DataFrame, verdicts: dict[float, str], title: str, me
     colors = lr_colors(log["base_lr"].unique())
     for lr, g in log.groupby("base_lr", sort=True):
         verdict = verdicts.get(float(lr), "")
-        name = f"lr={lr:.3g}: {verdict}" + (" (diverged)" if g["diverged"].any() else "")
+        said = t(VERDICT_TEXT[verdict]) if verdict in VERDICT_TEXT else verdict
+        name = f"lr={lr:.3g}: {said}" + (t("optimizers.diverged_suffix") if g["diverged"].any() else "")
         fig.add_trace(go.Scatter(
             x=g[x], y=g[metric], mode="lines", name=name,
             line={"color": colors[float(lr)], "width": 2.5 if verdict == "good" else 1.8,
                   "dash": VERDICT_DASH.get(verdict, "solid")},
-            hovertemplate=f"lr={lr:.3g} ({verdict})<br>{x} %{{x:.3g}}<br>{metric} %{{y:.4g}}<extra></extra>"))
-    fig.update_yaxes(title=metric.replace("_", " "), type="log",
+            hovertemplate=f"lr={lr:.3g} ({said})<br>{axis_title(x)} %{{x:.3g}}<br>{axis_title(metric)} "
+                          "%{y:.4g}<extra></extra>"))
+    fig.update_yaxes(title=axis_title(metric), type="log",
                      range=_loss_range(log[metric].to_numpy(dtype=float), float(log[metric].iloc[0]), 3.0))
-    fig.update_xaxes(title=x.replace("_", " "))
-    fig.update_layout(title=title, legend_title="learning rate", height=440)
+    fig.update_xaxes(title=axis_title(x))
+    fig.update_layout(title=title, legend_title=axis_title("lr"), height=440)
     return label_log_ticks(fig)
 
 
 def stability_chart(summary: pd.DataFrame, limit: float, fastest: float | None = None,
-                    title: str = "Full-batch GD on least squares: final loss vs learning rate") -> go.Figure:
+                    title: str | None = None) -> go.Figure:
     """Final loss against lr (log-log), converged vs diverged markers, a vertical line at 2/lambda_max.
 
     summary: gd_core.science.lr_sweep.sweep_summary output (lr, initial_loss, final_loss, diverged, verdict).
     """
     fig = go.Figure()
     bad = (summary["diverged"] | (summary["final_loss"] >= summary["initial_loss"])).to_numpy()
-    for mask, name, color, symbol in ((~bad, "converges", "#2ca02c", "circle"),
-                                      (bad, "diverges", "#d62728", "x")):
+    for mask, name, color, symbol in ((~bad, t("optimizers.converges"), "#2ca02c", "circle"),
+                                      (bad, t("optimizers.diverges"), "#d62728", "x")):
         sub = summary[mask]
         fig.add_trace(go.Scatter(
             x=sub["lr"], y=sub["final_loss"], mode="markers", name=name,
             marker={"color": color, "symbol": symbol, "size": 11},
             customdata=np.c_[sub["lr"] / limit, sub["steps"]],
-            hovertemplate="lr=%{x:.4g} (%{customdata[0]:.2f} x limit)<br>final loss %{y:.4g}"
-                          "<br>after %{customdata[1]} steps<extra></extra>"))
+            hovertemplate=t("optimizers.limit_hover")))
     lines = [(limit, f" 2/λ_max = {limit:.4g} ", "#222", "dash", 0.55, "left")]
     if fastest is not None:
-        lines.append((fastest, f"fastest: 2/(λ_max+λ_min) = {fastest:.4g} ", "#1f77b4", "dot", 0.35, "right"))
+        lines.append((fastest, t("optimizers.fastest", lr=fastest), "#1f77b4", "dot", 0.35, "right"))
     for x, text, color, dash, y, side in lines:
         log_vline(fig, x, text, color=color, dash=dash, y=y, xanchor=side)
-    fig.update_xaxes(title="learning rate", type="log")
-    fig.update_yaxes(title="final train loss", type="log")
-    fig.update_layout(title=title, legend_title="full-batch GD", height=420)
+    fig.update_xaxes(title=axis_title("lr"), type="log")
+    fig.update_yaxes(title=t("optimizers.final_loss"), type="log")
+    fig.update_layout(title=title or t("optimizers.limit_title"), legend_title=t("optimizers.legend_full_batch"),
+                      height=420)
     return label_log_ticks(fig)

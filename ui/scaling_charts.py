@@ -11,9 +11,11 @@ from plotly.subplots import make_subplots
 
 from ui.colors import batch_size_color, batch_size_label
 from ui.figures import label_log_ticks, log_vline
+from ui.i18n import axis_title, t
 
 RULE_COLORS = {"fixed lr": "#636efa", "linear + warmup": "#ef553b", "sqrt": "#00a67e"}
 VARIANT_DASH = {"decay lr": "solid", "grow batch": "dash"}
+VARIANT_TEXT = {"decay lr": "scaling_chart.decay_lr", "grow batch": "scaling_chart.grow_batch"}  # -> message id
 GREY = "#7f7f7f"
 # below the plot and horizontal, a legend wraps onto as many rows as its entries need; at the right (plotly's
 # default) it was cut at the chart's height (the noise chart's ended after B=32)
@@ -40,38 +42,38 @@ def relative_noise_chart(df: pd.DataFrame, n_train: int, sampling: str = "shuffl
     B = np.unique(np.geomspace(1, n_train, 200).round().astype(int))
     factor = (n_train - B) / max(n_train - 1, 1) if sampling == "shuffle" else np.ones(len(B))
     keep = factor > 0
-    fig.add_trace(go.Scatter(x=B[keep], y=(b_simple / B * factor)[keep], mode="lines", name="predicted B_simple/B"
+    fig.add_trace(go.Scatter(x=B[keep], y=(b_simple / B * factor)[keep], mode="lines", name=t("scaling_chart.predicted")
                              + (" × (N−B)/(N−1)" if sampling == "shuffle" else ""), line={"color": GREY}))
     if sampling == "shuffle":
-        fig.add_trace(go.Scatter(x=B, y=b_simple / B, mode="lines", name="B_simple/B (with replacement)",
+        fig.add_trace(go.Scatter(x=B, y=b_simple / B, mode="lines", name=t("scaling_chart.with_replacement"),
                                  line={"color": GREY, "dash": "dot"}))
     # At B = N without replacement the noise is exactly 0 (~1e-32 in floating point): off a log axis.
     df = df[df["measured"] > 1e-12 * b_simple]
     _b_markers(fig, df["batch_size"].to_numpy(), df["measured"].to_numpy(), n_train,
-               "B=%{x}: measured %{y:.3g}<extra></extra>", error=df["measured_se"].fillna(0).to_numpy())
-    fig.update_xaxes(type="log", title="batch size B")
-    fig.update_yaxes(type="log", title="relative noise |G_B − G|² / |G|²")
-    fig.update_layout(title=f"Gradient noise vs batch size (B_simple = {b_simple:.3g})", height=520,
+               t("scaling_chart.measured_hover"), error=df["measured_se"].fillna(0).to_numpy())
+    fig.update_xaxes(type="log", title=t("scaling_chart.batch_size"))
+    fig.update_yaxes(type="log", title=t("scaling_chart.relative_noise"))
+    fig.update_layout(title=t("scaling_chart.noise_title", b_simple=b_simple), height=520,
                       legend=LEGEND_BELOW, margin={"b": 150})
     return label_log_ticks(fig)
 
 
 def noise_during_training_chart(df: pd.DataFrame) -> go.Figure:
     """Training loss and B_simple against epochs, side by side (log y): the noise scale grows as loss falls."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("training loss", "B_simple = tr(Σ)/|G|²"))
-    fig.add_trace(go.Scatter(x=df["epoch"], y=df["train_loss"], mode="lines+markers", name="training loss",
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(axis_title("train_loss"), "B_simple = tr(Σ)/|G|²"))
+    fig.add_trace(go.Scatter(x=df["epoch"], y=df["train_loss"], mode="lines+markers", name=axis_title("train_loss"),
                              line={"color": GREY}), row=1, col=1)
     fig.add_trace(go.Scatter(x=df["epoch"], y=df["b_simple"], mode="lines+markers", name="B_simple",
                              line={"color": "#d62728"}), row=1, col=2)
-    fig.update_xaxes(title="epochs")
+    fig.update_xaxes(title=t("summary.epochs"))
     fig.update_yaxes(type="log")
-    fig.update_layout(height=360, showlegend=False, title="Noise scale during training")
+    fig.update_layout(height=360, showlegend=False, title=t("scaling_chart.noise_training_title"))
     return label_log_ticks(fig)
 
 
 def steps_to_target_chart(summary: pd.DataFrame, fit, n_train: int, b_simple: float | None = None) -> go.Figure:
     """Steps and examples to target vs B (log-log), the fit S = S_min(1 + B_noise/B), perfect scaling, B_crit."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("steps to target", "examples to target"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(t("summary.steps_to_target"), t("summary.examples_to_target")))
     s = summary[np.isfinite(summary["steps_to_target"].to_numpy(float))]
     B = s["batch_size"].to_numpy(float)
     for col, key in ((1, "steps_to_target"), (2, "examples_to_target")):
@@ -80,25 +82,26 @@ def steps_to_target_chart(summary: pd.DataFrame, fit, n_train: int, b_simple: fl
     if len(s):
         grid = np.geomspace(B.min(), B.max(), 100)
         b0, s0 = B[0], float(s["steps_to_target"].iloc[0])
-        fig.add_trace(go.Scatter(x=grid, y=s0 * b0 / grid, mode="lines", name="perfect scaling (S ∝ 1/B)",
+        fig.add_trace(go.Scatter(x=grid, y=s0 * b0 / grid, mode="lines",
+                                 name=t("scaling_chart.perfect_scaling") + " (S ∝ 1/B)",
                                  line={"color": GREY, "dash": "dot"}), row=1, col=1)
         fig.add_trace(go.Scatter(x=grid, y=np.full_like(grid, s0 * b0), mode="lines", showlegend=False,
-                                 name="perfect scaling", line={"color": GREY, "dash": "dot"}), row=1, col=2)
+                                 name=t("scaling_chart.perfect_scaling"), line={"color": GREY, "dash": "dot"}),
+                      row=1, col=2)
         if fit is not None and np.isfinite(fit.s_min):
             S = fit.s_min * (1 + fit.b_noise / grid)
             fig.add_trace(go.Scatter(x=grid, y=S, mode="lines", line={"color": "black"},
-                                     name=f"fit S_min={fit.s_min:.3g}, B_crit={fit.b_crit:.3g}"), row=1, col=1)
+                                     name=t("scaling_chart.fit", s_min=fit.s_min, b_crit=fit.b_crit)), row=1, col=1)
             fig.add_trace(go.Scatter(x=grid, y=S * grid, mode="lines", line={"color": "black"}, showlegend=False,
-                                     name="fit"), row=1, col=2)
+                                     name=t("scaling_chart.fit_short")), row=1, col=2)
     for value, label, dash in ((getattr(fit, "b_crit", None), "B_crit", "dash"), (b_simple, "B_simple", "dot")):
         if value is not None and np.isfinite(value) and value > 0:
             for col in (1, 2):
                 log_vline(fig, value, f"{label}={value:.3g}" if col == 1 else None, dash=dash, color="#d62728",
                           row=1, col=col, y=0.92 if label == "B_crit" else 0.84)
-    fig.update_xaxes(type="log", title="batch size B")
+    fig.update_xaxes(type="log", title=t("scaling_chart.batch_size"))
     fig.update_yaxes(type="log")
-    fig.update_layout(height=520, title="Steps and examples to reach the target (lr tuned per batch size)",
-                      legend=LEGEND_BELOW, margin={"b": 150})
+    fig.update_layout(height=520, title=t("scaling_chart.steps_title"), legend=LEGEND_BELOW, margin={"b": 150})
     return label_log_ticks(fig)
 
 
@@ -112,9 +115,9 @@ def tuned_lr_chart(summary: pd.DataFrame, lrs, n_train: int) -> go.Figure:
                "B=%{x}: best lr %{y:.3g}<extra></extra>")
     for v in (min(lrs), max(lrs)):
         fig.add_hline(y=v, line={"dash": "dot", "color": GREY})
-    fig.update_xaxes(type="log", title="batch size B")
-    fig.update_yaxes(type="log", title="tuned learning rate")
-    fig.update_layout(height=360, title="Tuned learning rate per batch size (dotted: the grid's ends)",
+    fig.update_xaxes(type="log", title=t("scaling_chart.batch_size"))
+    fig.update_yaxes(type="log", title=t("scaling_chart.tuned_lr"))
+    fig.update_layout(height=360, title=t("scaling_chart.tuned_lr_title"),
                       showlegend=False)
     return label_log_ticks(fig)
 
@@ -134,35 +137,36 @@ def scaling_rules_chart(table: pd.DataFrame, b_crit: float | None = None, ref_ba
         if len(d):
             fig.add_trace(go.Scatter(x=d["batch_size"], y=np.full(len(d), top), mode="markers",
                                      marker={"symbol": "x", "size": 11, "color": color},
-                                     name=f"{rule}: diverged", customdata=d["lr"],
+                                     name=t("scaling_chart.rule_diverged", rule=rule), customdata=d["lr"],
                                      hovertemplate="B=%{x}: diverged at lr %{customdata:.3g}<extra></extra>"))
     if b_crit is not None and np.isfinite(b_crit):
         log_vline(fig, b_crit, f"B_crit={b_crit:.3g}", color="#d62728", y=0.92)
     if ref_batch_size:
         log_vline(fig, ref_batch_size, "B_ref", dash="dot", color=GREY, y=0.02)
-    fig.update_xaxes(type="log", title="batch size B")
-    fig.update_yaxes(type="log", title="final training loss (equal epochs)")
-    fig.update_layout(height=420, title="Learning-rate scaling rules at equal epochs")
+    fig.update_xaxes(type="log", title=t("scaling_chart.batch_size"))
+    fig.update_yaxes(type="log", title=t("scaling_chart.final_loss"))
+    fig.update_layout(height=420, title=t("scaling_chart.rules_title"))
     return label_log_ticks(fig)
 
 
 def decay_vs_grow_chart(df: pd.DataFrame, metric: str = "train_loss") -> go.Figure:
     """Loss of "decay lr" and "grow batch" against epochs (equal data) and against steps (updates)."""
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True,
-                        subplot_titles=("against epochs (equal data)", "against steps (updates)"))
+                        subplot_titles=(t("scaling_chart.against_epochs"), t("scaling_chart.against_steps")))
     for variant, g in df.groupby("variant", sort=False):
         for col, x in ((1, "epoch"), (2, "step")):
-            fig.add_trace(go.Scatter(x=g[x], y=g[metric], mode="lines", name=variant, legendgroup=variant,
+            name = t(VARIANT_TEXT[variant]) if variant in VARIANT_TEXT else variant
+            fig.add_trace(go.Scatter(x=g[x], y=g[metric], mode="lines", name=name, legendgroup=variant,
                                      showlegend=col == 1, line={"dash": VARIANT_DASH.get(variant, "solid"),
                                                                 "color": "black" if variant == "decay lr"
                                                                 else "#d62728"},
                                      customdata=np.stack([g["batch_size"], g["lr"]], axis=1),
                                      hovertemplate="loss %{y:.4g} (B=%{customdata[0]}, lr %{customdata[1]:.3g})"
                                      "<extra>" + variant + "</extra>"), row=1, col=col)
-    fig.update_xaxes(title="epochs", row=1, col=1)
-    fig.update_xaxes(title="steps", row=1, col=2)
-    fig.update_yaxes(type="log", title="training loss" if metric == "train_loss" else "validation loss",
+    fig.update_xaxes(title=t("summary.epochs"), row=1, col=1)
+    fig.update_xaxes(title=t("summary.steps"), row=1, col=2)
+    fig.update_yaxes(type="log", title=axis_title("train_loss" if metric == "train_loss" else "val_loss"),
                      row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)
-    fig.update_layout(height=400, title="Decay the learning rate, or grow the batch (Smith et al. 2017)")
+    fig.update_layout(height=400, title=t("scaling_chart.smith_title"))
     return label_log_ticks(fig)

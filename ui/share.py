@@ -23,6 +23,7 @@ from gd_core.config import (
     training_examples,
 )
 from gd_core.train.limits import check_data_size, check_work_budget, estimate_peak_bytes, estimate_work
+from ui import i18n
 from ui.presets import HOSTED_MAX_SAMPLES
 
 URL_FORBIDDEN = ("csv_path",)  # a server file path must never come from a link
@@ -42,6 +43,8 @@ def link_values(params: Mapping) -> tuple[dict[str, str], list[str]]:
     values, messages, unknown = {}, [], []
     for name, given in params.items():
         given = [given] if isinstance(given, str) else list(given)
+        if name == i18n.PARAM:  # the page's language, read by ui.i18n (with its own message)
+            continue
         if name not in FIELD_KINDS and name not in URL_FORBIDDEN:
             unknown.append(name)
             continue
@@ -338,6 +341,7 @@ def sync_query_params(query_params: MutableMapping[str, str], config: Experiment
         query_params.update(changed)
 
 
-def query_string(config: ExperimentConfig) -> str:
-    """The relative link, e.g. `?problem=logistic&n_classes=2` (just `?` for the defaults)."""
-    return "?" + urlencode(config.to_query())
+def query_string(config: ExperimentConfig, lang: str = i18n.DEFAULT) -> str:
+    """The relative link, e.g. `?problem=logistic&n_classes=2` (just `?` for the defaults), with `lang=ko` when
+    the page is not in English."""
+    return "?" + urlencode({**config.to_query(), **({i18n.PARAM: lang} if lang != i18n.DEFAULT else {})})

@@ -24,6 +24,7 @@ from gd_core.science.landscape import (
 )
 from ui import landscape_charts as charts
 from ui.colors import batch_size_color, batch_size_label
+from ui.i18n import translate
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "1_Loss_landscape.py")
 
@@ -193,9 +194,9 @@ def test_race_chart_has_contour_and_one_coloured_path_per_batch_size():
     assert not any(t.type == "scattergl" for t in fig.data)
     assert fig.layout.yaxis.scaleanchor == "x"
     # the title says what is drawn: whole paths (not "paths up to step t"), each run ringed at step t
-    # the title (the page writes charts.RACE_TITLE above the chart, whose own title is empty) promises no
-    # "paths up to step t": before Play the whole paths are drawn
-    assert fig.layout.title.text is None and "up to step" not in charts.RACE_TITLE
+    # the title (the page writes it above the chart, whose own title is empty) promises no "paths up to step t":
+    # before Play the whole paths are drawn
+    assert fig.layout.title.text is None and "up to step" not in translate("en", "landscape_chart.race_title")
     assert len(path_traces[0].x) == len(paths[1])
     # the page's caption names the start's white square: drawn after (over) the "now" markers, which at step
     # 0 all sit on the start and hid it
