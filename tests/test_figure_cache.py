@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -95,3 +96,29 @@ def test_scaling_page_shares_its_six_figures_between_sessions(monkeypatch):
     assert len(s) == 6 and {k: f.to_dict() for k, f in s._items.items()} == before
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert [json.loads(c.proto.spec) for c in again.get("plotly_chart")] == specs and len(specs) == 6
+
+
+def test_stored_figure_makes_its_dict_once_and_hands_out_copies(log, store, monkeypatch):
+    fresh = charts.loss_panels(log, log_y=False, smoothing=0.0)
+    fig = cached_figure("loss_panels", log, charts.loss_panels, log_y=False, smoothing=0.0)
+    assert isinstance(fig, figure_cache.SharedFigure) and fig.to_dict() == fresh.to_dict()
+    made = []
+    real = go.Figure.to_dict
+    monkeypatch.setattr(go.Figure, "to_dict", lambda self: made.append(1) or real(self))
+    first, second = fig.to_dict(), fig.to_dict()
+    assert made == [] and first == second == fresh.to_dict()  # from the memo: plotly's to_dict not called again
+    first["layout"]["title"] = {"text": "changed by one session"}
+    first["data"][0]["name"] = "changed"
+    assert fig.to_dict() == fresh.to_dict()  # a caller's copy is its own
+
+
+def test_share_changes_only_plain_figures():
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[3, 4]))
+    assert figure_cache.share(fig) is fig and type(fig) is figure_cache.SharedFigure
+    assert fig.data[0].y == (3, 4)  # still a figure: its traces and layout read as before
+
+    class Other(go.Figure):
+        pass
+
+    other = Other()
+    assert figure_cache.share(other) is other and type(other) is Other
