@@ -24,6 +24,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui.cache import SingleFlight
+
 MAX_FIGURES = 32  # a few hundred KB each
 
 
@@ -46,20 +48,32 @@ def share(fig: go.Figure) -> go.Figure:
 
 
 class FigureStore:
-    """A thread-safe LRU of built figures, bounded in entries."""
+    """A thread-safe LRU of built figures (or other values: `cached_frame`), bounded in entries. Sessions asking
+    for the same missing figure at the same time (ten opening one link: their run is computed once and reaches
+    them all at once) build it once: the first builds, the others wait for it (`ui.cache.SingleFlight`)."""
 
     def __init__(self, max_entries: int = MAX_FIGURES):
         self.max_entries = max_entries
-        self._items: OrderedDict[str, go.Figure] = OrderedDict()
+        self._items: OrderedDict[str, object] = OrderedDict()
         self._lock = threading.Lock()
+        self._flights = SingleFlight()
 
-    def get_or_build(self, key: str, build: Callable[[], go.Figure]) -> go.Figure:
+    def _get(self, key: str):
         with self._lock:
             fig = self._items.get(key)
             if fig is not None:
                 self._items.move_to_end(key)
-                return fig
-        fig = share(build())  # outside the lock: another session's lookup need not wait for this build
+            return fig
+
+    def get_or_build(self, key: str, build: Callable[[], go.Figure]) -> go.Figure:
+        fig = self._get(key)
+        return fig if fig is not None else self._flights.do(key, lambda _report: self._build(key, build))
+
+    def _build(self, key: str, build: Callable[[], go.Figure]) -> go.Figure:
+        fig = self._get(key)  # built by a caller that finished before this one asked
+        if fig is not None:
+            return fig
+        fig = share(build())  # outside the lock: another figure's lookup need not wait for this build
         with self._lock:
             self._items[key] = fig
             self._items.move_to_end(key)
@@ -94,3 +108,10 @@ def cached_figure_for(name: str, key, build: Callable[[], go.Figure]) -> go.Figu
     """`build()`, or the figure built before under the same name and key (a value whose `repr` names everything
     the figure depends on, e.g. a frozen config dataclass). Do not modify it: other sessions may be drawing it."""
     return _store().get_or_build(json.dumps(["key", name, repr(key)]), build)
+
+
+def cached_frame(name: str, df: pd.DataFrame, build: Callable[..., pd.DataFrame], **options) -> pd.DataFrame:
+    """A copy of `build(df, **options)` (a DataFrame computed from `df`, e.g. a run log's summary), kept in the
+    same store as the figures and shared the same way."""
+    key = json.dumps(["frame", name, frame_digest(df), options], sort_keys=True, default=repr)
+    return _store().get_or_build(key, lambda: build(df, **options)).copy()
