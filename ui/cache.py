@@ -22,7 +22,7 @@ import io
 import os
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -99,41 +99,63 @@ class SingleFlight:
         return len(self._flights)
 
 
+class Account:
+    """Seconds one request's computations have held compute slots (all its run groups')."""
+
+    def __init__(self):
+        self.used = 0.0
+
+
 class _Slot:
-    def __init__(self, gate: FairGate, tick):
+    def __init__(self, gate: FairGate, tick, account: Account | None = None):
         self.gate, self.tick, self.since = gate, tick, 0.0
+        self.account = account if account is not None else Account()
+
+    @property
+    def used(self) -> float:
+        return self.account.used
 
     def turn(self) -> bool:
-        """Called at the engine's checks: past its quantum while others wait, give the slot up and queue again
-        at the back. Returns False (never asks the run to stop)."""
-        if time.perf_counter() - self.since > self.gate.quantum_s and self.gate.waiting():
-            self.gate.release()
+        """Called at the engine's checks: past its quantum while a computation that has had less of the host
+        waits, give the slot up and queue again. Returns False (never asks the run to stop)."""
+        if self.gate.should_yield(self):
+            self.gate.release(self)
             self.gate.acquire(self)
         return False
 
 
 class FairGate:
-    """At most `slots` computations at once on this host, taken in turns: a computation gives its slot up at its
-    next check (`_Slot.turn`, from the engine's should_stop) once it has held it `quantum_s` while others wait,
-    so a long request shares the host in time slices instead of making every short one behind it wait for all
-    of it (first come, first served within each round)."""
+    """At most `slots` computations at once on this host, least attained service first: a free slot goes to the
+    waiting computation that has held slots for the shortest time so far (first come, first served among
+    equals), and a computation gives its slot up at its next check (`_Slot.turn`, from the engine's should_stop)
+    once it has held it `quantum_s` while one that has had less waits. A short request arriving while a long one
+    runs gets the host at the long one's next check and keeps it until it is done (it never catches up with the
+    long one's time), instead of sharing it turn by turn; two long ones alternate in quanta."""
 
     def __init__(self, slots: int = COMPUTE_SLOTS, quantum_s: float = QUANTUM_S):
         self.slots, self.quantum_s = slots, quantum_s
         self._cond = threading.Condition()
-        self._queue: deque[_Slot] = deque()
+        self._queue: list[_Slot] = []  # waiting, in arrival order
         self._busy = 0
 
     def waiting(self) -> bool:
         return bool(self._queue)
 
+    def _next(self) -> _Slot:
+        return min(self._queue, key=lambda s: s.used)  # the first of the least served
+
+    def should_yield(self, slot: _Slot) -> bool:
+        held = time.perf_counter() - slot.since
+        with self._cond:
+            return held > self.quantum_s and bool(self._queue) and self._next().used < slot.used + held
+
     def acquire(self, slot: _Slot) -> None:
         with self._cond:
             self._queue.append(slot)
             try:
-                while self._busy >= self.slots or self._queue[0] is not slot:
+                while self._busy >= self.slots or self._next() is not slot:
                     self._cond.wait(WAIT_TICK_S)
-                    if slot.tick is not None and (self._busy >= self.slots or self._queue[0] is not slot):
+                    if slot.tick is not None and (self._busy >= self.slots or self._next() is not slot):
                         self._cond.release()  # the tick may draw (or stop the session): not under the lock
                         try:
                             slot.tick()
@@ -143,25 +165,27 @@ class FairGate:
                 self._queue.remove(slot)
                 self._cond.notify_all()
                 raise
-            self._queue.popleft()
+            self._queue.remove(slot)
             self._busy += 1
             slot.since = time.perf_counter()
             self._cond.notify_all()
 
-    def release(self) -> None:
+    def release(self, slot: _Slot) -> None:
         with self._cond:
+            slot.account.used += time.perf_counter() - slot.since
             self._busy -= 1
             self._cond.notify_all()
 
     @contextmanager
-    def slot(self, tick=None):
-        """A slot for the `with` block; `tick()` is called while waiting for it."""
-        s = _Slot(self, tick)
+    def slot(self, tick=None, account: Account | None = None):
+        """A slot for the `with` block, its time charged to `account` (a request's); `tick()` is called while
+        waiting for it."""
+        s = _Slot(self, tick, account)
         self.acquire(s)
         try:
             yield s
         finally:
-            self.release()
+            self.release(s)
 
 
 class RunStore:
@@ -302,9 +326,10 @@ def _complete(results: Results) -> bool:
 
 
 def _shared(store: RunStore, key: str, config: ExperimentConfig, csv_bytes, progress, should_stop, ds,
-            deadline) -> Results:
+            deadline, account: Account | None = None) -> Results:
     """`compute` of `config`, stored under `key` unless cancelled; computed once for all sessions asking for
-    it at the same time (store.flights), in turns of the host's compute slots (store.gate)."""
+    it at the same time (store.flights), in turns of the host's compute slots (store.gate) charged to
+    `account` (the request's)."""
 
     def tick(fraction=0.0):
         if progress is not None:
@@ -320,7 +345,7 @@ def _shared(store: RunStore, key: str, config: ExperimentConfig, csv_bytes, prog
             if progress is not None:
                 progress(fraction, message)
 
-        with store.gate.slot(tick) as slot:
+        with store.gate.slot(tick, account) as slot:
             results = compute(config, csv_bytes, progress_both,
                               lambda: slot.turn() or (should_stop is not None and should_stop()), ds, deadline)
         if _complete(results):
@@ -366,7 +391,7 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
                for i in missing}
     if missing and progress is not None:
         progress(0.0, f"{len(missing)} of {len(subs)} batch size(s) to compute")
-    done = 0.0
+    done, account = 0.0, Account()  # the request's groups are charged together at the compute gate
     for i in missing:
         if deadline is not None and time.perf_counter() > deadline and any(p is not None for p in parts):
             return _assemble(config, [p for p in parts if p is not None])  # the request's time is up
@@ -377,7 +402,7 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
             if progress is not None:
                 progress(min(1.0, (_done + fraction * _w) / sum(weights.values())), message)
 
-        parts[i] = _shared(store, keys[i], subs[i], csv_bytes, report, should_stop, ds, deadline)
+        parts[i] = _shared(store, keys[i], subs[i], csv_bytes, report, should_stop, ds, deadline, account)
         done += weights[i]
         if (parts[i].summary["status"] == "cancelled").any():
             return _assemble(config, [p for p in parts if p is not None])
