@@ -32,9 +32,10 @@ from gd_core import ExperimentConfig, Results, build_dataset, read_csv_columns, 
 from gd_core.cli.executor import assemble_log
 from gd_core.data.csv import MAX_COLUMNS, CSVError
 from gd_core.science.regression import target_stats
-from gd_core.train.limits import check_work_budget
+from gd_core.train.limits import check_work_budget, estimate_work
 from gd_core.train.plan import eval_size, plan_runs, total_steps
 from gd_core.train.runner import build_problem
+from ui import cluster as ui_cluster
 from ui.presets import HOSTED_MAX_SAMPLES
 from ui.share import HOST_MAX_BYTES, HOST_MAX_VALUES, HOST_MAX_WORK, HOST_TIME_LIMIT_S, fit_host_budget, fit_to_data
 
@@ -53,6 +54,7 @@ class Plan(NamedTuple):
     n_train: int
     eval_examples: int  # plan.eval_size of the full config: every group measures on this many examples
     config: ExperimentConfig  # what runs: a CSV's config fitted to its data (`fit_to_data`, `fit_host_budget`)
+    work: float = 0.0  # gd_core.train.limits.estimate_work of the whole config
 
 
 class _Flight:
@@ -308,7 +310,7 @@ def _plan(config: ExperimentConfig, ds) -> Plan | None:
     check_work_budget(config, ds.n_train, problem.n_params, HOST_MAX_WORK, n_features=ds.n_features,
                       n_outputs=ds.n_classes or 1, max_bytes=HOST_MAX_BYTES)
     n_eval = eval_size(config, ds.n_train, plan_runs(config, ds.n_train))
-    plan = Plan(ds.n_train, n_eval, config)
+    plan = Plan(ds.n_train, n_eval, config, estimate_work(config, ds.n_train, ds.n_features, problem.n_params))
     for sub in group_configs(config, plan):
         if eval_size(sub, ds.n_train, plan_runs(sub, ds.n_train)) != n_eval:
             return None
@@ -357,11 +359,13 @@ def _shared(store: RunStore, key: str, config: ExperimentConfig, csv_bytes, prog
 
 
 def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progress=None, should_stop=None,
-                store: RunStore | None = None, deadline: float | None = None) -> Results:
+                store: RunStore | None = None, deadline: float | None = None,
+                cluster: ui_cluster.Cluster | None = None) -> Results:
     """The results of `config`: cached run groups reused, missing ones computed (progress(fraction, message)
     over the missing work only). `deadline` (a time.perf_counter() value) bounds the computing: runs still
-    training then stop (time_limit), groups not started are left out (and the whole is not stored). Returns the
-    store's objects: callers copy."""
+    training then stop (time_limit), groups not started are left out (and the whole is not stored). With a Dask
+    `cluster`, a comparison of generated data whose work is at least ui.cluster.HOME_MIN_WORK trains its missing
+    groups there (`ui.cluster.train_groups`). Returns the store's objects: callers copy."""
     store = store if store is not None else _store()
     full_key = cache_key(config, csv_bytes)
     ds = None
@@ -391,6 +395,17 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
                for i in missing}
     if missing and progress is not None:
         progress(0.0, f"{len(missing)} of {len(subs)} batch size(s) to compute")
+    if missing and cluster is not None and config.dataset != "csv" and plan.work >= ui_cluster.HOME_MIN_WORK:
+        logs = ui_cluster.train_groups(cluster, [subs[i] for i in missing], config, progress, deadline)
+        if logs is not None:  # None: the cluster failed them (a warning says so), trained below on this server
+            for j, log in logs.items():
+                i = missing[j]
+                parts[i] = Results(log, summarize(log, subs[i].target_loss, subs[i].target_metric), subs[i])
+                if _complete(parts[i]):
+                    store.put(keys[i], parts[i])
+            missing = [i for i, part in enumerate(parts) if part is None]
+            if missing or not all(_complete(p) for p in parts):  # the request's time ran out on the cluster
+                return _assemble(config, [p for p in parts if p is not None])
     done, account = 0.0, Account()  # the request's groups are charged together at the compute gate
     for i in missing:
         if deadline is not None and time.perf_counter() > deadline and any(p is not None for p in parts):
@@ -428,7 +443,8 @@ def run(config: ExperimentConfig, csv_bytes: bytes | None = None, label: str = "
         bar.progress(fraction, text=f"{label}: {message}")
 
     try:
-        return _copy(results_for(config, csv_bytes, progress, deadline=time.perf_counter() + HOST_TIME_LIMIT_S))
+        return _copy(results_for(config, csv_bytes, progress, deadline=time.perf_counter() + HOST_TIME_LIMIT_S,
+                                 cluster=ui_cluster.connect()))
     finally:
         if bar is not None:
             bar.empty()
