@@ -181,7 +181,7 @@ def test_a_free_slot_goes_to_the_waiting_request_that_has_had_the_least():
     assert order == ["new, queued second", "long, queued first"]
 
 
-def test_a_computation_yields_only_to_one_that_has_had_less_and_only_after_its_quantum():
+def test_a_computation_yields_only_to_one_that_has_had_a_quantum_less():
     gate = FairGate(slots=1, quantum_s=0.0)
     running = cache._Slot(gate, None)
     gate.acquire(running)
@@ -197,7 +197,13 @@ def test_a_computation_yields_only_to_one_that_has_had_less_and_only_after_its_q
     holder = cache._Slot(slow, None)
     slow.acquire(holder)
     slow._queue.append(cache._Slot(slow, None, Account()))
-    assert not slow.should_yield(holder)  # within its quantum: keeps the slot
+    assert not slow.should_yield(holder)  # both new: it keeps the slot for its quantum
+    gate = FairGate(slots=1, quantum_s=1.0)
+    long_one = cache._Slot(gate, None, Account())
+    long_one.account.used = 100.0  # a long request, back in the slot a moment ago
+    gate.acquire(long_one)
+    gate._queue.append(cache._Slot(gate, None, Account()))
+    assert gate.should_yield(long_one)  # a new request waits: it gets in at once, not after a quantum
 
 
 def test_a_requests_groups_are_charged_to_one_account(monkeypatch):
@@ -211,3 +217,30 @@ def test_a_requests_groups_are_charged_to_one_account(monkeypatch):
     monkeypatch.setattr(store.gate, "slot", recording)
     results_for(CONFIG, store=store)
     assert len(accounts) == 2 and accounts[0] is accounts[1] and accounts[0].used > 0
+
+
+def test_a_short_request_keeps_the_slot_between_its_groups(monkeypatch):
+    monkeypatch.setattr(cache, "LINGER_S", 30.0)  # the claim outlasts any delay of this test's threads
+    gate, light, order = FairGate(slots=1, quantum_s=10.0), Account(), []
+    first = cache._Slot(gate, None, light)
+    gate.acquire(first)
+    heavy = Account()
+    heavy.used = 100.0  # a long request, waiting for the slot
+
+    def long_one():
+        with gate.slot(account=heavy):
+            order.append("heavy")
+
+    t = threading.Thread(target=long_one)
+    t.start()
+    while len(gate._queue) < 1:
+        threading.Event().wait(0.005)
+    gate.release(first)  # the short request's first group is done
+    assert gate._claimant() is light and not gate._may_take(gate._queue[0])  # the waiting long one may not take it
+    second = cache._Slot(gate, None, light)
+    gate.acquire(second)  # its next group: at once
+    order.append("light's next group")
+    light.used = 1000.0  # past the long one: its release leaves no claim
+    gate.release(second)
+    t.join(30)
+    assert order == ["light's next group", "heavy"] and gate._claim is None

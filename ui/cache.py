@@ -47,6 +47,7 @@ WAIT_TICK_S = 0.1  # a session waiting for another's identical run, or for a com
 # Computations at once on this host (GDLAB_COMPUTE_SLOTS), and how long one runs before it lets a waiting one in
 COMPUTE_SLOTS = max(1, int(os.environ.get("GDLAB_COMPUTE_SLOTS", "1") or 1))
 QUANTUM_S = 0.25
+LINGER_S = 0.05  # a request between two of its run groups keeps its claim on the slot this long
 _RUN_FIELDS_DEFAULTS = {"target_loss": None, "target_metric": "train_loss"}  # summary-only fields
 
 
@@ -118,8 +119,8 @@ class _Slot:
         return self.account.used
 
     def turn(self) -> bool:
-        """Called at the engine's checks: past its quantum while a computation that has had less of the host
-        waits, give the slot up and queue again. Returns False (never asks the run to stop)."""
+        """Called at the engine's checks: while a computation that has had a quantum less of the host waits
+        (`FairGate.should_yield`), give the slot up and queue again. Returns False (never asks the run to stop)."""
         if self.gate.should_yield(self):
             self.gate.release(self)
             self.gate.acquire(self)
@@ -130,15 +131,16 @@ class FairGate:
     """At most `slots` computations at once on this host, least attained service first: a free slot goes to the
     waiting computation that has held slots for the shortest time so far (first come, first served among
     equals), and a computation gives its slot up at its next check (`_Slot.turn`, from the engine's should_stop)
-    once it has held it `quantum_s` while one that has had less waits. A short request arriving while a long one
+    when one that has had more than `quantum_s` less of the host waits. A short request arriving while a long one
     runs gets the host at the long one's next check and keeps it until it is done (it never catches up with the
-    long one's time), instead of sharing it turn by turn; two long ones alternate in quanta."""
+    long one's time), instead of sharing it turn by turn; two long ones alternate about every quantum."""
 
     def __init__(self, slots: int = COMPUTE_SLOTS, quantum_s: float = QUANTUM_S):
         self.slots, self.quantum_s = slots, quantum_s
         self._cond = threading.Condition()
         self._queue: list[_Slot] = []  # waiting, in arrival order
         self._busy = 0
+        self._claim: tuple[Account, float] | None = None  # (a request, until): its next group goes first
 
     def waiting(self) -> bool:
         return bool(self._queue)
@@ -146,18 +148,32 @@ class FairGate:
     def _next(self) -> _Slot:
         return min(self._queue, key=lambda s: s.used)  # the first of the least served
 
+    def _claimant(self) -> Account | None:
+        if self._claim is not None and time.perf_counter() >= self._claim[1]:
+            self._claim = None
+        return self._claim[0] if self._claim is not None else None
+
+    def _may_take(self, slot: _Slot) -> bool:
+        if self._busy >= self.slots:
+            return False
+        claimant = self._claimant()
+        return slot.account is claimant if claimant is not None else self._next() is slot
+
     def should_yield(self, slot: _Slot) -> bool:
+        """Whether `slot` should give its slot up now: a waiting request has had more than a quantum less of the
+        host than it (so two long ones alternate about every quantum, and a new one gets in at once)."""
         held = time.perf_counter() - slot.since
         with self._cond:
-            return held > self.quantum_s and bool(self._queue) and self._next().used < slot.used + held
+            return bool(self._queue) and self._next().used + self.quantum_s < slot.used + held
 
     def acquire(self, slot: _Slot) -> None:
         with self._cond:
             self._queue.append(slot)
             try:
-                while self._busy >= self.slots or self._next() is not slot:
-                    self._cond.wait(WAIT_TICK_S)
-                    if slot.tick is not None and (self._busy >= self.slots or self._next() is not slot):
+                while not self._may_take(slot):
+                    claim_left = self._claim[1] - time.perf_counter() if self._claim is not None else WAIT_TICK_S
+                    self._cond.wait(max(0.001, min(WAIT_TICK_S, claim_left)))
+                    if slot.tick is not None and not self._may_take(slot):
                         self._cond.release()  # the tick may draw (or stop the session): not under the lock
                         try:
                             slot.tick()
@@ -168,14 +184,21 @@ class FairGate:
                 self._cond.notify_all()
                 raise
             self._queue.remove(slot)
+            if self._claimant() is slot.account:
+                self._claim = None
             self._busy += 1
             slot.since = time.perf_counter()
             self._cond.notify_all()
 
     def release(self, slot: _Slot) -> None:
+        """Give the slot up. A request that has had no more of the host than every waiting one (a short request
+        between two of its run groups) keeps a claim on it for LINGER_S: the long one waiting does not get back
+        in between its groups."""
         with self._cond:
             slot.account.used += time.perf_counter() - slot.since
             self._busy -= 1
+            if self._queue and slot.account.used <= self._next().used:
+                self._claim = (slot.account, time.perf_counter() + LINGER_S)
             self._cond.notify_all()
 
     @contextmanager
