@@ -11,7 +11,7 @@ from gd_core import summarize, to_csv
 from gd_core.science.regression import regression_metrics
 from ui import cache, chart_controls, charts, controls, data_charts, form_state, i18n, nav, presets, share
 from ui.colors import batch_size_label
-from ui.figure_cache import cached_figure
+from ui.figure_cache import cached_figure, cached_frame
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -91,7 +91,7 @@ if st.toggle(t("home.metrics_toggle"), key="view_metrics"):
 
 st.subheader(t("home.summary_header"))
 target, metric = chart_controls.target_controls(results.summary, config)
-summary = summarize(log, target, metric)
+summary = cached_frame("summary", log, summarize, target_loss=target, metric=metric)  # shared like the figures
 if config.problem == "least_squares":  # RMSE in the target's units and R², in the table below and the CSV
     summary = regression_metrics(summary, cache.regression_stats(results.config, csv_bytes), results.config.reg)
 # Markdown, not st.table / st.dataframe / st.code: each pulls a large JS bundle into a cold browser for a 4-row

@@ -1,6 +1,7 @@
 """The scaling page with GDLAB_DASK_SCHEDULER set: its sweep trains on the Dask cluster and gives the local
 page's numbers; the server's group table shares a group between sessions and stops it when nobody holds it.
-Part of the `dask` group (requirements-dask.txt)."""
+The home page likewise: a large comparison's run groups train on the cluster and give the numbers this server
+computes; a small one stays here. Part of the `dask` group (requirements-dask.txt)."""
 
 import time
 from pathlib import Path
@@ -9,9 +10,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gd_core import ExperimentConfig
+from ui import cache
 from ui import cluster as ui_cluster
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "5_Batch_size_scaling.py")
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.dask
 
 
@@ -106,3 +109,52 @@ def test_a_local_cluster_is_never_started_inside_the_app(monkeypatch):
     assert not at.exception
     assert any("not local:N" in w.value and "training on this server" in w.value for w in at.warning)
     assert ui_cluster.JOB_KEY not in at.session_state
+
+
+@pytest.fixture
+def submitted(address, monkeypatch):
+    """The groups the page submits to the cluster, with a fresh run store (nothing cached from other tests)."""
+    cache._store.clear()
+    monkeypatch.setenv(ui_cluster.SCHEDULER_ENV, address)
+    seen, real = [], ui_cluster.Cluster.submit
+
+    def recording(self, config, data, holder):
+        seen.append(config.batch_sizes)
+        return real(self, config, data, holder)
+
+    monkeypatch.setattr(ui_cluster.Cluster, "submit", recording)
+    yield seen
+    cache._store.clear()
+
+
+def test_a_large_comparison_trains_on_the_cluster_with_this_servers_numbers(submitted, monkeypatch):
+    monkeypatch.setattr(ui_cluster, "HOME_MIN_WORK", 0.0)  # the default comparison counts as large
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    config, results = at.session_state["home_last"]
+    assert len(submitted) == len(results.config.batch_sizes) >= 3  # every group went to the cluster
+    here = cache.results_for(results.config, store=cache.RunStore())  # the same groups computed in this process
+    cols = [c for c in here.log.columns if c != "wall_time_s"]
+    assert results.log[cols].equals(here.log[cols])
+    assert results.summary.drop(columns="wall_time_s").equals(here.summary.drop(columns="wall_time_s"))
+    again = AppTest.from_file(APP, default_timeout=120).run()  # another session: from the store, no new tasks
+    assert not again.exception and len(submitted) == len(results.config.batch_sizes)
+
+
+def test_a_small_comparison_stays_on_this_server(submitted):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception and at.session_state["home_last"] and submitted == []
+
+
+def test_a_cluster_that_fails_the_groups_warns_and_this_server_trains_them(submitted, monkeypatch):
+    monkeypatch.setattr(ui_cluster, "HOME_MIN_WORK", 0.0)
+
+    def failing(self, config, data, holder):
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(ui_cluster.Cluster, "submit", failing)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert any("could not train" in w.value and "worker lost" in w.value for w in at.warning)
+    config, results = at.session_state["home_last"]
+    assert (results.summary["status"] == "ok").all() and len(results.summary) > 0

@@ -2,15 +2,17 @@
 equal to a fresh build, bounded, and left unchanged by the page that draws it."""
 
 import json
+import threading
 from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gd_core import ExperimentConfig, run_experiment
+from gd_core import ExperimentConfig, run_experiment, summarize
 from ui import charts, figure_cache
-from ui.figure_cache import FigureStore, cached_figure, frame_digest
+from ui.figure_cache import FigureStore, cached_figure, cached_frame, frame_digest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SCALING = str(Path(__file__).resolve().parents[1] / "pages" / "5_Batch_size_scaling.py")
@@ -71,10 +73,10 @@ def test_digest_sees_values_columns_and_index():
 def test_home_page_draws_the_shared_figure_without_changing_it(store):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    (fig,) = [f for f in store._items.values()]
+    (fig,) = [f for f in store._items.values() if isinstance(f, go.Figure)]  # and the summary table
     before = fig.to_dict()
     again = AppTest.from_file(APP, default_timeout=60).run()  # a second session: a hit, the same chart
-    assert len(store) == 1 and fig.to_dict() == before
+    assert len(store) == 2 and fig.to_dict() == before
     assert json.loads(again.get("plotly_chart")[0].proto.spec) == json.loads(at.get("plotly_chart")[0].proto.spec)
 
 
@@ -95,3 +97,70 @@ def test_scaling_page_shares_its_six_figures_between_sessions(monkeypatch):
     assert len(s) == 6 and {k: f.to_dict() for k, f in s._items.items()} == before
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert [json.loads(c.proto.spec) for c in again.get("plotly_chart")] == specs and len(specs) == 6
+
+
+def test_stored_figure_makes_its_dict_once_and_hands_out_copies(log, store, monkeypatch):
+    fresh = charts.loss_panels(log, log_y=False, smoothing=0.0)
+    fig = cached_figure("loss_panels", log, charts.loss_panels, log_y=False, smoothing=0.0)
+    assert isinstance(fig, figure_cache.SharedFigure) and fig.to_dict() == fresh.to_dict()
+    made = []
+    real = go.Figure.to_dict
+    monkeypatch.setattr(go.Figure, "to_dict", lambda self: made.append(1) or real(self))
+    first, second = fig.to_dict(), fig.to_dict()
+    assert made == [] and first == second == fresh.to_dict()  # from the memo: plotly's to_dict not called again
+    first["layout"]["title"] = {"text": "changed by one session"}
+    first["data"][0]["name"] = "changed"
+    assert fig.to_dict() == fresh.to_dict()  # a caller's copy is its own
+
+
+def test_share_changes_only_plain_figures():
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[3, 4]))
+    assert figure_cache.share(fig) is fig and type(fig) is figure_cache.SharedFigure
+    assert fig.data[0].y == (3, 4)  # still a figure: its traces and layout read as before
+
+    class Other(go.Figure):
+        pass
+
+    other = Other()
+    assert figure_cache.share(other) is other and type(other) is Other
+
+
+def test_sessions_asking_at_once_build_a_missing_figure_once(log, store, monkeypatch):
+    entered, release, lookups, built = threading.Event(), threading.Event(), [], []
+    real_get = store._get
+    monkeypatch.setattr(store, "_get", lambda key: lookups.append(key) or real_get(key))
+
+    def build(df, **options):
+        built.append(1)
+        entered.set()
+        release.wait(30)
+        return charts.loss_panels(df, **options)
+
+    figs = []
+    threads = [threading.Thread(target=lambda: figs.append(cached_figure("loss_panels", log, build, smoothing=0.0)))
+               for _ in range(5)]
+    threads[0].start()
+    assert entered.wait(30)
+    for t in threads[1:]:
+        t.start()
+    while len(lookups) < 6:  # the leader's 2 lookups and each follower's first: all four missed the store
+        threading.Event().wait(0.01)
+    release.set()
+    for t in threads:
+        t.join(30)
+    assert len(built) == 1 and len(figs) == 5 and all(f is figs[0] for f in figs)
+
+
+def test_cached_frame_is_shared_and_each_caller_gets_a_copy(log, store):
+    calls = []
+
+    def build(df, target_loss=None, metric="train_loss"):
+        calls.append((target_loss, metric))
+        return summarize(df, target_loss, metric)
+
+    a = cached_frame("summary", log, build, target_loss=0.5, metric="train_loss")
+    a.loc[0, "final_train_loss"] = -1.0  # one session's change
+    b = cached_frame("summary", log.copy(), build, target_loss=0.5, metric="train_loss")
+    pd.testing.assert_frame_equal(b, summarize(log, 0.5, "train_loss"))
+    cached_frame("summary", log, build, target_loss=0.6, metric="train_loss")
+    assert calls == [(0.5, "train_loss"), (0.6, "train_loss")]

@@ -8,7 +8,7 @@ import pytest
 
 import ui.cache as cache
 from gd_core import ExperimentConfig, run_experiment
-from ui.cache import FairGate, RunStore, SingleFlight, results_for
+from ui.cache import Account, FairGate, RunStore, SingleFlight, results_for
 
 CONFIG = ExperimentConfig(n_samples=200, batch_sizes=(1, 8), lrs=(0.05,), budget=3, n_checkpoints=5)
 
@@ -147,3 +147,100 @@ def test_a_gate_holds_at_most_its_slots():
     for t in threads:
         t.join(30)
     assert peak[0] == 2 and inside[0] == 0
+
+
+def test_a_free_slot_goes_to_the_waiting_request_that_has_had_the_least():
+    gate, order, holding = FairGate(slots=1, quantum_s=10.0), [], threading.Event()
+    release = threading.Event()
+    served = Account()
+    served.used = 30.0  # a long request that has already computed for 30 s
+
+    def hold():
+        with gate.slot():
+            holding.set()
+            release.wait(30)
+
+    def wait_for_slot(name, account):
+        with gate.slot(account=account):
+            order.append(name)
+
+    h = threading.Thread(target=hold)
+    h.start()
+    holding.wait(30)
+    long_one = threading.Thread(target=wait_for_slot, args=("long, queued first", served))
+    long_one.start()
+    while len(gate._queue) < 1:
+        threading.Event().wait(0.005)
+    short_one = threading.Thread(target=wait_for_slot, args=("new, queued second", Account()))
+    short_one.start()
+    while len(gate._queue) < 2:
+        threading.Event().wait(0.005)
+    release.set()
+    for t in (h, long_one, short_one):
+        t.join(30)
+    assert order == ["new, queued second", "long, queued first"]
+
+
+def test_a_computation_yields_only_to_one_that_has_had_a_quantum_less():
+    gate = FairGate(slots=1, quantum_s=0.0)
+    running = cache._Slot(gate, None)
+    gate.acquire(running)
+    assert not gate.should_yield(running)  # nobody waits
+    heavier = cache._Slot(gate, None, Account())
+    heavier.account.used = 1e6
+    gate._queue.append(heavier)  # waiting (as acquire would queue it)
+    assert not gate.should_yield(running)  # the waiting one has had far more of the host
+    gate._queue.append(cache._Slot(gate, None, Account()))  # a new request: nothing computed yet
+    threading.Event().wait(0.01)
+    assert gate.should_yield(running)
+    slow = FairGate(slots=1, quantum_s=3600.0)
+    holder = cache._Slot(slow, None)
+    slow.acquire(holder)
+    slow._queue.append(cache._Slot(slow, None, Account()))
+    assert not slow.should_yield(holder)  # both new: it keeps the slot for its quantum
+    gate = FairGate(slots=1, quantum_s=1.0)
+    long_one = cache._Slot(gate, None, Account())
+    long_one.account.used = 100.0  # a long request, back in the slot a moment ago
+    gate.acquire(long_one)
+    gate._queue.append(cache._Slot(gate, None, Account()))
+    assert gate.should_yield(long_one)  # a new request waits: it gets in at once, not after a quantum
+
+
+def test_a_requests_groups_are_charged_to_one_account(monkeypatch):
+    store, accounts = RunStore(), []
+    real = store.gate.slot
+
+    def recording(tick=None, account=None):
+        accounts.append(account)
+        return real(tick, account)
+
+    monkeypatch.setattr(store.gate, "slot", recording)
+    results_for(CONFIG, store=store)
+    assert len(accounts) == 2 and accounts[0] is accounts[1] and accounts[0].used > 0
+
+
+def test_a_short_request_keeps_the_slot_between_its_groups(monkeypatch):
+    monkeypatch.setattr(cache, "LINGER_S", 30.0)  # the claim outlasts any delay of this test's threads
+    gate, light, order = FairGate(slots=1, quantum_s=10.0), Account(), []
+    first = cache._Slot(gate, None, light)
+    gate.acquire(first)
+    heavy = Account()
+    heavy.used = 100.0  # a long request, waiting for the slot
+
+    def long_one():
+        with gate.slot(account=heavy):
+            order.append("heavy")
+
+    t = threading.Thread(target=long_one)
+    t.start()
+    while len(gate._queue) < 1:
+        threading.Event().wait(0.005)
+    gate.release(first)  # the short request's first group is done
+    assert gate._claimant() is light and not gate._may_take(gate._queue[0])  # the waiting long one may not take it
+    second = cache._Slot(gate, None, light)
+    gate.acquire(second)  # its next group: at once
+    order.append("light's next group")
+    light.used = 1000.0  # past the long one: its release leaves no claim
+    gate.release(second)
+    t.join(30)
+    assert order == ["light's next group", "heavy"] and gate._claim is None

@@ -22,7 +22,7 @@ import io
 import os
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -32,9 +32,10 @@ from gd_core import ExperimentConfig, Results, build_dataset, read_csv_columns, 
 from gd_core.cli.executor import assemble_log
 from gd_core.data.csv import MAX_COLUMNS, CSVError
 from gd_core.science.regression import target_stats
-from gd_core.train.limits import check_work_budget
+from gd_core.train.limits import check_work_budget, estimate_work
 from gd_core.train.plan import eval_size, plan_runs, total_steps
 from gd_core.train.runner import build_problem
+from ui import cluster as ui_cluster
 from ui.i18n import t
 from ui.presets import HOSTED_MAX_SAMPLES
 from ui.share import HOST_MAX_BYTES, HOST_MAX_VALUES, HOST_MAX_WORK, HOST_TIME_LIMIT_S, fit_host_budget, fit_to_data
@@ -47,6 +48,7 @@ WAIT_TICK_S = 0.1  # a session waiting for another's identical run, or for a com
 # Computations at once on this host (GDLAB_COMPUTE_SLOTS), and how long one runs before it lets a waiting one in
 COMPUTE_SLOTS = max(1, int(os.environ.get("GDLAB_COMPUTE_SLOTS", "1") or 1))
 QUANTUM_S = 0.25
+LINGER_S = 0.05  # a request between two of its run groups keeps its claim on the slot this long
 _RUN_FIELDS_DEFAULTS = {"target_loss": None, "target_metric": "train_loss"}  # summary-only fields
 
 
@@ -54,6 +56,7 @@ class Plan(NamedTuple):
     n_train: int
     eval_examples: int  # plan.eval_size of the full config: every group measures on this many examples
     config: ExperimentConfig  # what runs: a CSV's config fitted to its data (`fit_to_data`, `fit_host_budget`)
+    work: float = 0.0  # gd_core.train.limits.estimate_work of the whole config
 
 
 class _Flight:
@@ -100,41 +103,78 @@ class SingleFlight:
         return len(self._flights)
 
 
+class Account:
+    """Seconds one request's computations have held compute slots (all its run groups')."""
+
+    def __init__(self):
+        self.used = 0.0
+
+
 class _Slot:
-    def __init__(self, gate: FairGate, tick):
+    def __init__(self, gate: FairGate, tick, account: Account | None = None):
         self.gate, self.tick, self.since = gate, tick, 0.0
+        self.account = account if account is not None else Account()
+
+    @property
+    def used(self) -> float:
+        return self.account.used
 
     def turn(self) -> bool:
-        """Called at the engine's checks: past its quantum while others wait, give the slot up and queue again
-        at the back. Returns False (never asks the run to stop)."""
-        if time.perf_counter() - self.since > self.gate.quantum_s and self.gate.waiting():
-            self.gate.release()
+        """Called at the engine's checks: while a computation that has had a quantum less of the host waits
+        (`FairGate.should_yield`), give the slot up and queue again. Returns False (never asks the run to stop)."""
+        if self.gate.should_yield(self):
+            self.gate.release(self)
             self.gate.acquire(self)
         return False
 
 
 class FairGate:
-    """At most `slots` computations at once on this host, taken in turns: a computation gives its slot up at its
-    next check (`_Slot.turn`, from the engine's should_stop) once it has held it `quantum_s` while others wait,
-    so a long request shares the host in time slices instead of making every short one behind it wait for all
-    of it (first come, first served within each round)."""
+    """At most `slots` computations at once on this host, least attained service first: a free slot goes to the
+    waiting computation that has held slots for the shortest time so far (first come, first served among
+    equals), and a computation gives its slot up at its next check (`_Slot.turn`, from the engine's should_stop)
+    when one that has had more than `quantum_s` less of the host waits. A short request arriving while a long one
+    runs gets the host at the long one's next check and keeps it until it is done (it never catches up with the
+    long one's time), instead of sharing it turn by turn; two long ones alternate about every quantum."""
 
     def __init__(self, slots: int = COMPUTE_SLOTS, quantum_s: float = QUANTUM_S):
         self.slots, self.quantum_s = slots, quantum_s
         self._cond = threading.Condition()
-        self._queue: deque[_Slot] = deque()
+        self._queue: list[_Slot] = []  # waiting, in arrival order
         self._busy = 0
+        self._claim: tuple[Account, float] | None = None  # (a request, until): its next group goes first
 
     def waiting(self) -> bool:
         return bool(self._queue)
+
+    def _next(self) -> _Slot:
+        return min(self._queue, key=lambda s: s.used)  # the first of the least served
+
+    def _claimant(self) -> Account | None:
+        if self._claim is not None and time.perf_counter() >= self._claim[1]:
+            self._claim = None
+        return self._claim[0] if self._claim is not None else None
+
+    def _may_take(self, slot: _Slot) -> bool:
+        if self._busy >= self.slots:
+            return False
+        claimant = self._claimant()
+        return slot.account is claimant if claimant is not None else self._next() is slot
+
+    def should_yield(self, slot: _Slot) -> bool:
+        """Whether `slot` should give its slot up now: a waiting request has had more than a quantum less of the
+        host than it (so two long ones alternate about every quantum, and a new one gets in at once)."""
+        held = time.perf_counter() - slot.since
+        with self._cond:
+            return bool(self._queue) and self._next().used + self.quantum_s < slot.used + held
 
     def acquire(self, slot: _Slot) -> None:
         with self._cond:
             self._queue.append(slot)
             try:
-                while self._busy >= self.slots or self._queue[0] is not slot:
-                    self._cond.wait(WAIT_TICK_S)
-                    if slot.tick is not None and (self._busy >= self.slots or self._queue[0] is not slot):
+                while not self._may_take(slot):
+                    claim_left = self._claim[1] - time.perf_counter() if self._claim is not None else WAIT_TICK_S
+                    self._cond.wait(max(0.001, min(WAIT_TICK_S, claim_left)))
+                    if slot.tick is not None and not self._may_take(slot):
                         self._cond.release()  # the tick may draw (or stop the session): not under the lock
                         try:
                             slot.tick()
@@ -144,25 +184,34 @@ class FairGate:
                 self._queue.remove(slot)
                 self._cond.notify_all()
                 raise
-            self._queue.popleft()
+            self._queue.remove(slot)
+            if self._claimant() is slot.account:
+                self._claim = None
             self._busy += 1
             slot.since = time.perf_counter()
             self._cond.notify_all()
 
-    def release(self) -> None:
+    def release(self, slot: _Slot) -> None:
+        """Give the slot up. A request that has had no more of the host than every waiting one (a short request
+        between two of its run groups) keeps a claim on it for LINGER_S: the long one waiting does not get back
+        in between its groups."""
         with self._cond:
+            slot.account.used += time.perf_counter() - slot.since
             self._busy -= 1
+            if self._queue and slot.account.used <= self._next().used:
+                self._claim = (slot.account, time.perf_counter() + LINGER_S)
             self._cond.notify_all()
 
     @contextmanager
-    def slot(self, tick=None):
-        """A slot for the `with` block; `tick()` is called while waiting for it."""
-        s = _Slot(self, tick)
+    def slot(self, tick=None, account: Account | None = None):
+        """A slot for the `with` block, its time charged to `account` (a request's); `tick()` is called while
+        waiting for it."""
+        s = _Slot(self, tick, account)
         self.acquire(s)
         try:
             yield s
         finally:
-            self.release()
+            self.release(s)
 
 
 class RunStore:
@@ -285,7 +334,7 @@ def _plan(config: ExperimentConfig, ds) -> Plan | None:
     check_work_budget(config, ds.n_train, problem.n_params, HOST_MAX_WORK, n_features=ds.n_features,
                       n_outputs=ds.n_classes or 1, max_bytes=HOST_MAX_BYTES)
     n_eval = eval_size(config, ds.n_train, plan_runs(config, ds.n_train))
-    plan = Plan(ds.n_train, n_eval, config)
+    plan = Plan(ds.n_train, n_eval, config, estimate_work(config, ds.n_train, ds.n_features, problem.n_params))
     for sub in group_configs(config, plan):
         if eval_size(sub, ds.n_train, plan_runs(sub, ds.n_train)) != n_eval:
             return None
@@ -303,9 +352,10 @@ def _complete(results: Results) -> bool:
 
 
 def _shared(store: RunStore, key: str, config: ExperimentConfig, csv_bytes, progress, should_stop, ds,
-            deadline) -> Results:
+            deadline, account: Account | None = None) -> Results:
     """`compute` of `config`, stored under `key` unless cancelled; computed once for all sessions asking for
-    it at the same time (store.flights), in turns of the host's compute slots (store.gate)."""
+    it at the same time (store.flights), in turns of the host's compute slots (store.gate) charged to
+    `account` (the request's)."""
 
     def tick(fraction=0.0):
         if progress is not None:
@@ -321,7 +371,7 @@ def _shared(store: RunStore, key: str, config: ExperimentConfig, csv_bytes, prog
             if progress is not None:
                 progress(fraction, message)
 
-        with store.gate.slot(tick) as slot:
+        with store.gate.slot(tick, account) as slot:
             results = compute(config, csv_bytes, progress_both,
                               lambda: slot.turn() or (should_stop is not None and should_stop()), ds, deadline)
         if _complete(results):
@@ -333,11 +383,13 @@ def _shared(store: RunStore, key: str, config: ExperimentConfig, csv_bytes, prog
 
 
 def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progress=None, should_stop=None,
-                store: RunStore | None = None, deadline: float | None = None) -> Results:
+                store: RunStore | None = None, deadline: float | None = None,
+                cluster: ui_cluster.Cluster | None = None) -> Results:
     """The results of `config`: cached run groups reused, missing ones computed (progress(fraction, message)
     over the missing work only). `deadline` (a time.perf_counter() value) bounds the computing: runs still
-    training then stop (time_limit), groups not started are left out (and the whole is not stored). Returns the
-    store's objects: callers copy."""
+    training then stop (time_limit), groups not started are left out (and the whole is not stored). With a Dask
+    `cluster`, a comparison of generated data whose work is at least ui.cluster.HOME_MIN_WORK trains its missing
+    groups there (`ui.cluster.train_groups`). Returns the store's objects: callers copy."""
     store = store if store is not None else _store()
     full_key = cache_key(config, csv_bytes)
     ds = None
@@ -367,7 +419,18 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
                for i in missing}
     if missing and progress is not None:
         progress(0.0, t("progress.to_compute", n=len(missing), total=len(subs)))
-    done = 0.0
+    if missing and cluster is not None and config.dataset != "csv" and plan.work >= ui_cluster.HOME_MIN_WORK:
+        logs = ui_cluster.train_groups(cluster, [subs[i] for i in missing], config, progress, deadline)
+        if logs is not None:  # None: the cluster failed them (a warning says so), trained below on this server
+            for j, log in logs.items():
+                i = missing[j]
+                parts[i] = Results(log, summarize(log, subs[i].target_loss, subs[i].target_metric), subs[i])
+                if _complete(parts[i]):
+                    store.put(keys[i], parts[i])
+            missing = [i for i, part in enumerate(parts) if part is None]
+            if missing or not all(_complete(p) for p in parts):  # the request's time ran out on the cluster
+                return _assemble(config, [p for p in parts if p is not None])
+    done, account = 0.0, Account()  # the request's groups are charged together at the compute gate
     for i in missing:
         if deadline is not None and time.perf_counter() > deadline and any(p is not None for p in parts):
             return _assemble(config, [p for p in parts if p is not None])  # the request's time is up
@@ -378,7 +441,7 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
             if progress is not None:
                 progress(min(1.0, (_done + fraction * _w) / sum(weights.values())), message)
 
-        parts[i] = _shared(store, keys[i], subs[i], csv_bytes, report, should_stop, ds, deadline)
+        parts[i] = _shared(store, keys[i], subs[i], csv_bytes, report, should_stop, ds, deadline, account)
         done += weights[i]
         if (parts[i].summary["status"] == "cancelled").any():
             return _assemble(config, [p for p in parts if p is not None])
@@ -404,7 +467,8 @@ def run(config: ExperimentConfig, csv_bytes: bytes | None = None, label: str = "
         bar.progress(fraction, text=f"{label}: {message}")
 
     try:
-        return _copy(results_for(config, csv_bytes, progress, deadline=time.perf_counter() + HOST_TIME_LIMIT_S))
+        return _copy(results_for(config, csv_bytes, progress, deadline=time.perf_counter() + HOST_TIME_LIMIT_S,
+                                 cluster=ui_cluster.connect()))
     finally:
         if bar is not None:
             bar.empty()

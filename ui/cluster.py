@@ -1,6 +1,7 @@
 """The dashboard's Dask cluster: with GDLAB_DASK_SCHEDULER set (tcp://HOST:PORT or tls://HOST:PORT; a tls://
 scheduler also needs GDLAB_DASK_TLS_CA_FILE, GDLAB_DASK_TLS_CERT and GDLAB_DASK_TLS_KEY), the scaling page's sweep
-trains on the cluster instead of in this server's threads (the optional extra, requirements-dask.txt).
+trains on the cluster instead of in this server's threads (the optional extra, requirements-dask.txt), and so do
+the home page's large comparisons (`train_groups`, from ui.cache: estimated work of at least HOME_MIN_WORK).
 
 - One client per server (`connect`, `st.cache_resource`): it is held in a plain `Cluster` object, as
   `st.cache_resource` refuses to cache an awaitable such as `distributed.Client`.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 import uuid
 import weakref
 
@@ -35,6 +37,8 @@ from ui.text import md_escape
 
 SCHEDULER_ENV = "GDLAB_DASK_SCHEDULER"
 JOB_KEY = "dask_sweep_job"  # st.session_state: the session's SweepJob
+HOME_MIN_WORK = 1e9  # gd_core.train.limits work units: comparisons larger than every preset (seconds or more here)
+POLL_S = 0.5  # a comparison waiting for the cluster updates its progress bar this often
 TLS_ENV = {"ca_file": "GDLAB_DASK_TLS_CA_FILE", "cert": "GDLAB_DASK_TLS_CERT", "key": "GDLAB_DASK_TLS_KEY"}
 
 
@@ -189,3 +193,31 @@ def _progress(job: SweepJob) -> None:
         st.rerun(scope="app")
     if job.done():
         st.rerun(scope="app")
+
+
+def train_groups(cluster: Cluster, configs: list[ExperimentConfig], data: ExperimentConfig, progress=None,
+                 deadline: float | None = None) -> dict[int, pd.DataFrame] | None:
+    """Train run groups on the cluster and wait for them: {index in `configs`: log} of those done, or None (with a
+    warning) if the cluster failed them (a worker's error, the scheduler gone): then this server trains them.
+    Sessions asking for the same group at the same time share its future (`Cluster.submit`). `progress(fraction,
+    message)` is called every POLL_S (where Streamlit stops a closed session's script); when it raises, or
+    `deadline` (a time.perf_counter() value) passes, the groups not done are released: one nobody else holds
+    stops."""
+    holder = uuid.uuid4().hex
+    keys = []
+    try:
+        keys += [cluster.submit(c, data, holder) for c in configs]
+        while True:
+            futures = [cluster.future(k) for k in keys]
+            pending = [f for f in futures if not f.done()]
+            if progress is not None:
+                progress(1 - len(pending) / len(keys),
+                         t("cluster.progress", done=len(keys) - len(pending), total=len(keys)))
+            if not pending or (deadline is not None and time.perf_counter() > deadline):
+                return {i: f.result() for i, f in enumerate(futures) if f.done()}
+            cluster.executor.wait(pending, timeout=POLL_S)
+    except Exception as e:  # noqa: BLE001 - whatever the cluster raised, this server can still train the groups
+        st.warning(t("cluster.home_failed", error=md_escape(" ".join(str(e).split())[:300])))
+        return None
+    finally:
+        cluster.release(keys, holder)

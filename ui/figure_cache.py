@@ -6,10 +6,15 @@ benchmarks/results/2026-12-07-code-comments.md). The store keeps
 built figures in a bounded LRU (`st.cache_resource`, locked), keyed by the chart's name, a digest of the DataFrame
 it draws and its options. Figures are only read after they are built (`st.plotly_chart` copies them with
 `to_dict`), so sharing them cannot leak one session's changes into another's.
+
+`st.plotly_chart` turns the figure into a dict (`Figure.to_dict`: every array re-checked and base64-encoded, ~60 ms
+for the home page's playable panels, half a warm session's script) in every session that draws it. A stored
+figure is a `SharedFigure`, which makes that dict once and hands each caller a deep copy of it (~5 ms).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import threading
@@ -21,25 +26,56 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import i18n
+from ui.cache import SingleFlight
 
 MAX_FIGURES = 32  # a few hundred KB each
 
 
+class SharedFigure(go.Figure):
+    """A built figure that is no longer changed: `to_dict` is computed once, then deep-copied for each caller."""
+
+    def to_dict(self) -> dict:
+        memo = self.__dict__.get("_shared_dict")
+        if memo is None:  # two sessions may both make it: the same dict
+            memo = self._shared_dict = super().to_dict()
+        return copy.deepcopy(memo)
+
+
+def share(fig: go.Figure) -> go.Figure:
+    """`fig` as a SharedFigure (the same object, its class changed: no copy, no re-validation); a figure of
+    another class is returned as it is."""
+    if type(fig) is go.Figure:
+        fig.__class__ = SharedFigure
+    return fig
+
+
 class FigureStore:
-    """A thread-safe LRU of built figures, bounded in entries."""
+    """A thread-safe LRU of built figures (or other values: `cached_frame`), bounded in entries. Sessions asking
+    for the same missing figure at the same time (ten opening one link: their run is computed once and reaches
+    them all at once) build it once: the first builds, the others wait for it (`ui.cache.SingleFlight`)."""
 
     def __init__(self, max_entries: int = MAX_FIGURES):
         self.max_entries = max_entries
-        self._items: OrderedDict[str, go.Figure] = OrderedDict()
+        self._items: OrderedDict[str, object] = OrderedDict()
         self._lock = threading.Lock()
+        self._flights = SingleFlight()
 
-    def get_or_build(self, key: str, build: Callable[[], go.Figure]) -> go.Figure:
+    def _get(self, key: str):
         with self._lock:
             fig = self._items.get(key)
             if fig is not None:
                 self._items.move_to_end(key)
-                return fig
-        fig = build()  # outside the lock: another session's lookup need not wait for this build
+            return fig
+
+    def get_or_build(self, key: str, build: Callable[[], go.Figure]) -> go.Figure:
+        fig = self._get(key)
+        return fig if fig is not None else self._flights.do(key, lambda _report: self._build(key, build))
+
+    def _build(self, key: str, build: Callable[[], go.Figure]) -> go.Figure:
+        fig = self._get(key)  # built by a caller that finished before this one asked
+        if fig is not None:
+            return fig
+        fig = share(build())  # outside the lock: another figure's lookup need not wait for this build
         with self._lock:
             self._items[key] = fig
             self._items.move_to_end(key)
@@ -75,3 +111,10 @@ def cached_figure_for(name: str, key, build: Callable[[], go.Figure]) -> go.Figu
     the figure depends on, e.g. a frozen config dataclass) and language. Do not modify it: other sessions may be
     drawing it."""
     return _store().get_or_build(json.dumps(["key", name, repr(key), i18n.current()]), build)
+
+
+def cached_frame(name: str, df: pd.DataFrame, build: Callable[..., pd.DataFrame], **options) -> pd.DataFrame:
+    """A copy of `build(df, **options)` (a DataFrame computed from `df`, e.g. a run log's summary), kept in the
+    same store as the figures and shared the same way."""
+    key = json.dumps(["frame", name, frame_digest(df), options], sort_keys=True, default=repr)
+    return _store().get_or_build(key, lambda: build(df, **options)).copy()
