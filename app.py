@@ -97,8 +97,12 @@ if config.problem == "least_squares":  # RMSE in the target's units and R², in 
 # Markdown, not st.table / st.dataframe / st.code: each pulls a large JS bundle into a cold browser for a 4-row
 # table and one line of text (sizes: benchmarks/results/2026-12-07-code-comments.md).
 summary_md = charts.summary_markdown(charts.summary_table(summary, charts.infer_n_train(log)))
-# a wide table scrolls sideways inside the column instead of running past it; Korean breaks between words only
-st.markdown(f'<div style="overflow-x: auto; word-break: keep-all">\n\n{summary_md}\n\n</div>', unsafe_allow_html=True)
+# A wide table scrolls sideways inside the column instead of running past it; Korean breaks between words only.
+# A style rule, not the table wrapped in HTML: Markdown with HTML in it makes a cold browser fetch a 190 KB parser
+# (rehype-raw) before it shows the page's chart.
+with st.container(key="home_summary"):
+    st.markdown(summary_md)
+st.html("<style>.st-key-home_summary table {display: block; overflow-x: auto; word-break: keep-all}</style>")
 if config.problem == "least_squares":
     labels = [batch_size_label(int(b), charts.infer_n_train(log)) for b in summary["batch_size"]]
     st.markdown(data_charts.regression_markdown(summary, labels))

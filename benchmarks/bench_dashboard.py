@@ -167,11 +167,13 @@ def first_paint_load(pw, url: str) -> dict:
 
 
 def page_urls(home_url: str) -> list[tuple[str, str]]:
-    """(label, URL) of every page in ui.nav.PAGES: a page's URL path is its file name minus "N_" and ".py"."""
+    """(label, URL) of every page in ui.nav.PAGES (its English name): a page's URL path is its file name minus "N_"
+    and ".py"."""
+    from ui.i18n import DEFAULT, translate
     from ui.nav import PAGES
 
-    return [(label, home_url if path == "app.py" else f"{home_url}/{Path(path).stem.split('_', 1)[1]}")
-            for path, label in PAGES]
+    return [(translate(DEFAULT, key),
+             home_url if path == "app.py" else f"{home_url}/{Path(path).stem.split('_', 1)[1]}") for path, key in PAGES]
 
 
 def first_paint(pw, home_url: str, floor_url: str, repeats: int) -> list[str]:

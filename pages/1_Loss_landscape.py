@@ -65,25 +65,13 @@ if st.session_state.get("ls_step", 0) > steps - 1:  # fewer steps than before: k
 if st.session_state.get("ls_show_batch") not in runs:
     st.session_state["ls_show_batch"] = runs[0]
 paths = {B: tr.weights for B, tr in ls.trajectories.items()}
-left, right = st.columns(2)
-# built once per config for all sessions (its frames cost more than the page's other charts together)
+# The race chart is drawn first and alone; the one-step mini-batch view and the loss-per-step chart are drawn once
+# their expanders are opened (a cold browser's first paint then draws one chart, not three).
 race = cached_figure_for("race", cfg, lambda: charts.race_chart(ls.w1s, ls.w2s, ls.Z, paths, n, ls.w_star, ls.w0,
                                                                 ls.param_names))
-left.markdown(f"**{t('landscape_chart.race_title')}**")
-left.plotly_chart(race, key="ls_full_chart")
-left.caption(t("landscape.full_caption"))
-with right:
-    c = st.columns([3, 2])
-    step = c[0].slider(t("landscape.step"), 0, steps - 1, 0, key="ls_step")
-    shown = c[1].selectbox(t("landscape.batch_of"), runs, format_func=lambda B: batch_size_label(B, n),
-                           key="ls_show_batch")
-view = step_view(ls, shown, step)
-color, label = batch_size_color(shown, n), batch_size_label(shown, n)
-arrows = charts.gradient_arrows(view.w, view.full_grad, view.batch_grad, ls.w1s[-1] - ls.w1s[0], color, label)
-right.plotly_chart(charts.batch_surface_chart(ls.w1s, ls.w2s, view.Zb, view.w, view.batch_min, ls.w_star, color,
-                                              label, view.step, ls.param_names, arrows), key="ls_batch_chart")
-k = len(view.batch_indices)
-right.caption(t("landscape.batch_caption_one" if k == 1 else "landscape.batch_caption", k=k))
+st.markdown(f"**{t('landscape_chart.race_title')}**")
+st.plotly_chart(race, key="ls_full_chart")
+st.caption(t("landscape.full_caption"))
 
 curvature, exact = curvature_limit(ls.problem, ls.X)
 warn, note = charts.stability_note(curvature, exact, lr, optimizer, stable_lr(curvature, optimizer, momentum))
@@ -91,5 +79,24 @@ warn, note = charts.stability_note(curvature, exact, lr, optimizer, stable_lr(cu
 diverged = [batch_size_label(B, n) for B, tr in ls.trajectories.items() if tr.diverged_at is not None]
 if diverged:
     st.warning(t("landscape.diverged", runs=", ".join(diverged)))
-st.plotly_chart(cached_figure_for("loss_curves", (cfg, step), lambda: charts.loss_curves_chart(
-    {B: tr.losses for B, tr in ls.trajectories.items()}, n, step)), key="ls_loss_chart")
+
+step = 0
+with st.expander(t("landscape.batch_view_label"), key="ls_open_batch", on_change="rerun") as batch_box:
+    if batch_box.open:
+        c = st.columns([3, 2])
+        step = c[0].slider(t("landscape.step"), 0, steps - 1, 0, key="ls_step")
+        shown = c[1].selectbox(t("landscape.batch_of"), runs, format_func=lambda B: batch_size_label(B, n),
+                               key="ls_show_batch")
+        view = step_view(ls, shown, step)
+        color, label = batch_size_color(shown, n), batch_size_label(shown, n)
+        arrows = charts.gradient_arrows(view.w, view.full_grad, view.batch_grad, ls.w1s[-1] - ls.w1s[0], color,
+                                        label)
+        st.plotly_chart(charts.batch_surface_chart(ls.w1s, ls.w2s, view.Zb, view.w, view.batch_min, ls.w_star,
+                                                   color, label, view.step, ls.param_names, arrows),
+                        key="ls_batch_chart")
+        k = len(view.batch_indices)
+        st.caption(t("landscape.batch_caption_one" if k == 1 else "landscape.batch_caption", k=k))
+with st.expander(t("landscape.loss_view_label"), key="ls_open_losses", on_change="rerun") as loss_box:
+    if loss_box.open:
+        st.plotly_chart(cached_figure_for("loss_curves", (cfg, step), lambda: charts.loss_curves_chart(
+            {B: tr.losses for B, tr in ls.trajectories.items()}, n, step)), key="ls_loss_chart")

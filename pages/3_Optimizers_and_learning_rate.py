@@ -76,25 +76,33 @@ with st.expander(t("optimizers.formulas"), key="opt_formulas", on_change="rerun"
 with st.expander(t("optimizers.exact_rules")):
     st.markdown("\n".join(f"- **{o}**: `{describe(o)}`" for o in ("sgd", "adagrad", "rmsprop", "adam")))
 
+# The sweep and the 2/λ_max sections are computed and drawn once opened (lazy expanders, as on the scaling page):
+# a cold browser's first paint then draws one chart, not three.
 st.header(t("optimizers.sweep_header", variant=sweep_variant, batch=b_label))
-sweep_cfg = variant_configs(base, {sweep_variant: center})[sweep_variant].replace(lrs=lr_grid(center, 4.0, 7))
-sweep_log = run_log(sweep_cfg.to_json())
-st.plotly_chart(lr_sweep_chart(sweep_log, classify_lr_curves(sweep_log),
-                               t("optimizers.sweep_title", variant=sweep_variant, batch=b_label)), key="opt_sweep")
-st.caption(t("optimizers.verdicts", final_share=FINAL_SHARE, fraction=TOO_LOW_FRACTION))
+with st.expander(t("scaling.lazy_label"), key="opt_open_sweep", on_change="rerun") as open_sweep:
+    if open_sweep.open:
+        sweep_cfg = variant_configs(base, {sweep_variant: center})[sweep_variant].replace(lrs=lr_grid(center, 4.0, 7))
+        sweep_log = run_log(sweep_cfg.to_json())
+        st.plotly_chart(lr_sweep_chart(sweep_log, classify_lr_curves(sweep_log),
+                                       t("optimizers.sweep_title", variant=sweep_variant, batch=b_label)),
+                        key="opt_sweep")
+        st.caption(t("optimizers.verdicts", final_share=FINAL_SHARE, fraction=TOO_LOW_FRACTION))
 
 st.header(t("optimizers.limit_header"))
-with st.form("limit_form"):
-    c = st.columns(3)
-    n_features = c[0].slider(t("form.n_features"), 1, 20, 5, key="lim_features")
-    kappa_lim = c[1].select_slider(t("form.condition_number"), [1, 10, 100, 1000], value=10, key="lim_kappa")
-    steps = c[2].select_slider(t("optimizers.steps"), [100, 300, 1000], value=300, key="lim_steps")
-    st.form_submit_button(t("form.run"), key="lim_run")
-lim_cfg = stability_config(n_features, float(kappa_lim), steps)
-ds = build_dataset(lim_cfg)
-eig = hessian_eigenvalues(make_problem("least_squares", ds.n_features), ds.X_train)
-limit, fastest = 2 / eig[-1], 2 / (eig[-1] + eig[0])
-lim_log = run_log(lim_cfg.replace(lrs=tuple(f * limit for f in STABILITY_FACTORS)).to_json())
-st.plotly_chart(stability_chart(sweep_summary(lim_log), limit, fastest), key="opt_limit")
-st.caption(t("optimizers.limit_caption", lmax=eig[-1], lmin=eig[0], kappa=eig[-1] / eig[0],
-             factors=", ".join(f"{f:g}" for f in STABILITY_FACTORS)))
+with st.expander(t("scaling.lazy_label"), key="opt_open_limit", on_change="rerun") as open_limit:
+    if open_limit.open:
+        with st.form("limit_form"):
+            c = st.columns(3)
+            n_features = c[0].slider(t("form.n_features"), 1, 20, 5, key="lim_features")
+            kappa_lim = c[1].select_slider(t("form.condition_number"), [1, 10, 100, 1000], value=10,
+                                           key="lim_kappa")
+            steps = c[2].select_slider(t("optimizers.steps"), [100, 300, 1000], value=300, key="lim_steps")
+            st.form_submit_button(t("form.run"), key="lim_run")
+        lim_cfg = stability_config(n_features, float(kappa_lim), steps)
+        ds = build_dataset(lim_cfg)
+        eig = hessian_eigenvalues(make_problem("least_squares", ds.n_features), ds.X_train)
+        limit, fastest = 2 / eig[-1], 2 / (eig[-1] + eig[0])
+        lim_log = run_log(lim_cfg.replace(lrs=tuple(f * limit for f in STABILITY_FACTORS)).to_json())
+        st.plotly_chart(stability_chart(sweep_summary(lim_log), limit, fastest), key="opt_limit")
+        st.caption(t("optimizers.limit_caption", lmax=eig[-1], lmin=eig[0], kappa=eig[-1] / eig[0],
+                     factors=", ".join(f"{f:g}" for f in STABILITY_FACTORS)))

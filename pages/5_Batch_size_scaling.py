@@ -33,8 +33,8 @@ from ui.scaling_charts import (
 
 PAGE_WORK_BUDGET = 8e9  # gd_core.train.limits work units (estimate_work): ~4.8x the default sweep; it refuses
 # exactly the form choices the earlier 3e8 of the old per-sweep model (parameter-example products) refused
-# Sections 3 and 4 are computed and drawn once opened (lazy expanders): a cold browser's first paint then draws
-# four charts, not six.
+# Sections 3 and 4 are computed and drawn once opened (lazy expanders), and so are the second charts of sections 1
+# and 2: a cold browser's first paint then draws two charts, not six.
 # Figures are built once per (data, options) for all sessions (ui/figure_cache.py): ~240 ms of a warm rerun otherwise.
 
 st.set_page_config(page_title=t("scaling.page_title"), layout="wide")
@@ -74,7 +74,11 @@ c[0].metric(t("scaling.b_simple_exact"), f"{exact:.3g}")
 c[1].metric(t("scaling.b_simple_two_batch"), f"{est:.3g}", f"{est / exact - 1:+.0%}",
             delta_color="off")
 st.caption(t("scaling.noise_caption"))
-st.plotly_chart(cached_figure("scaling_noise_training", during, noise_during_training_chart), key="noise_training")
+with st.expander(t("scaling.lazy_chart", chart=t("scaling.noise_training_chart")), key="open_noise_training",
+                 on_change="rerun") as open_training:
+    if open_training.open:
+        st.plotly_chart(cached_figure("scaling_noise_training", during, noise_during_training_chart),
+                        key="noise_training")
 
 st.header(t("scaling.steps_header"))
 with st.form("sweep_form"):
@@ -109,7 +113,11 @@ if result is not None:
                 t("scaling.at_init", value=at["b_simple_init"]),
                 delta_color="off")
     st.caption(t("scaling.steps_caption", target=spec.base.target_loss, n=spec.n_checkpoints))
-    st.plotly_chart(cached_figure("scaling_lr", summary, tuned_lr_chart, lrs=spec.lrs, n_train=n_train), key="sweep_lr")
+    with st.expander(t("scaling.lazy_chart", chart=t("scaling.tuned_lr_chart")), key="open_sweep_lr",
+                     on_change="rerun") as open_lr:
+        if open_lr.open:
+            st.plotly_chart(cached_figure("scaling_lr", summary, tuned_lr_chart, lrs=spec.lrs, n_train=n_train),
+                            key="sweep_lr")
 
 st.header(t("scaling.rules_header"))
 with st.expander(t("scaling.lazy_label"), key="open_rules", on_change="rerun") as open_rules:

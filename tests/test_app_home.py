@@ -34,7 +34,7 @@ def legend_names(spec):
 
 def summary(at) -> pd.DataFrame:
     """The summary, shown as a Markdown table (not st.table / st.dataframe: see app.py), read back: '–' is NaN."""
-    text = next(m.value for m in at.markdown if "\n| run |" in m.value)  # inside a scrolling <div>
+    text = next(m.value for m in at.markdown if m.value.startswith("| run |"))  # scrolls by a style rule
     rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines()
             if line.startswith("|")]
     assert set(rows[1]) <= {"---", "---:"}
@@ -85,6 +85,11 @@ def test_default_experiment_is_computed_and_charted(home):
     assert not home.latex  # Markdown, not KaTeX, on the first paint
     assert problem_caption(home).startswith(
         "**softmax** on **blobs** · 1,000 examples · 2 features · 3 classes · noise 0.5 · 20% validation")
+
+
+def test_no_markdown_carries_html(home):
+    """Markdown with HTML in it (unsafe_allow_html) makes a cold browser load a 190 KB parser before the chart."""
+    assert home.markdown and not any(m.proto.allow_html for m in home.markdown)
 
 
 def test_log_y_is_a_chart_button_and_view_state_picks_the_start(home):

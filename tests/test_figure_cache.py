@@ -84,7 +84,8 @@ def test_scaling_page_shares_its_six_figures_between_sessions(monkeypatch):
     s = FigureStore(max_entries=16)
     monkeypatch.setattr(figure_cache, "_store", lambda: s)
     at = AppTest.from_file(SCALING, default_timeout=120)
-    at.session_state["open_rules"] = at.session_state["open_smith"] = True  # its lazy sections 3 and 4 opened
+    for key in ("open_noise_training", "open_sweep_lr", "open_rules", "open_smith"):  # its lazy charts, opened
+        at.session_state[key] = True
     at.run()
     assert not at.exception
     names = sorted(json.loads(k)[0] for k in s._items)
@@ -92,7 +93,8 @@ def test_scaling_page_shares_its_six_figures_between_sessions(monkeypatch):
                      "scaling_steps"]
     before = {k: f.to_dict() for k, f in s._items.items()}
     again = AppTest.from_file(SCALING, default_timeout=120)  # a second session: six hits
-    again.session_state["open_rules"] = again.session_state["open_smith"] = True
+    for key in ("open_noise_training", "open_sweep_lr", "open_rules", "open_smith"):
+        again.session_state[key] = True
     again.run()
     assert len(s) == 6 and {k: f.to_dict() for k, f in s._items.items()} == before
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]

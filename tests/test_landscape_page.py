@@ -13,11 +13,34 @@ from ui.animation import MAX_FRAMES, PLAY_MENU
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Loss_landscape.py")
 
 
-def start() -> AppTest:
+LAZY = ("ls_open_batch", "ls_open_losses")  # the expanders of the mini-batch view and the loss-per-step chart
+
+
+def start(open_lazy: bool = True) -> AppTest:
+    """The page after its first run; with `open_lazy`, its lazy expanders opened (what a click on each does)."""
     at = AppTest.from_file(PAGE, default_timeout=120)
+    for key in LAZY if open_lazy else ():
+        at.session_state[key] = True
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def test_first_run_draws_the_race_alone_and_each_lazy_section_once_opened():
+    at = start(open_lazy=False)
+    (race,) = at.get("plotly_chart")
+    assert json.loads(race.proto.spec)["frames"] and "ls_step" not in [s.key for s in at.slider]  # no view yet
+    at.session_state["ls_open_batch"] = True
+    at.run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2 and at.slider(key="ls_step").value == 0
+    assert "step 0" in json.loads(at.get("plotly_chart")[1].proto.spec)["layout"]["title"]["text"]
+    at.session_state["ls_open_losses"] = True
+    at.run()
+    assert not at.exception
+    race1, _, losses = (json.loads(el.proto.spec) for el in at.get("plotly_chart"))
+    assert race1 == json.loads(race.proto.spec)
+    assert {m["name"] for m in losses["layout"]["updatemenus"]} == {PLAY_MENU, "scale"}
 
 
 def test_race_chart_plays_every_batch_size_on_one_surface():

@@ -25,9 +25,32 @@ from ui.optimizer_charts import UPDATE_RULES_LATEX, formula_rows, lr_colors
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_Optimizers_and_learning_rate.py")
 
 
+LAZY = ("opt_open_sweep", "opt_open_limit")  # the expanders of the lr sweep and of the 2/λ_max section
+
+
 @pytest.fixture(scope="module")
 def at() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=60).run()
+    """The page with its lazy sections opened (what a click on each expander does)."""
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    for key in LAZY:
+        app.session_state[key] = True
+    return app.run()
+
+
+def test_first_run_draws_the_curves_alone_and_each_lazy_section_once_opened():
+    app = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not app.exception
+    (curves,) = figures(app)
+    assert "B=32" in curves["layout"]["title"]["text"] and "lim_run" not in [b.key for b in app.button]
+    app.session_state["opt_open_sweep"] = True
+    app.run()
+    assert not app.exception
+    assert [len(f["data"]) for f in figures(app)[1:]] == [7]  # the sweep's seven learning rates
+    app.session_state["opt_open_limit"] = True
+    app.run()
+    assert not app.exception
+    assert [t["name"] for t in figures(app)[2]["data"]] == ["converges", "diverges"]
+    assert any("λ_max" in c.value for c in app.caption)
 
 
 def figures(at: AppTest) -> list[dict]:

@@ -8,25 +8,41 @@ from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "5_Batch_size_scaling.py")
 KEYS = ["noise_curve", "noise_training", "sweep_steps", "sweep_lr", "rules_chart", "smith_chart"]
+LAZY = ("open_noise_training", "open_sweep_lr", "open_rules", "open_smith")  # drawn once opened
 
 
 @pytest.fixture(scope="module")
 def at() -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["open_rules"] = at.session_state["open_smith"] = True  # sections 3 and 4 opened
+    for key in LAZY:  # every lazy chart and section opened (what a click on each expander does)
+        at.session_state[key] = True
     return at.run()
 
 
 def test_sections_3_and_4_are_computed_once_opened():
-    """First paint: four charts; the learning-rate rules and decay-vs-grow sections run when opened."""
+    """First paint: two charts; the learning-rate rules and decay-vs-grow sections run when opened."""
     cold = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not cold.exception
-    assert len(cold.get("plotly_chart")) == len(KEYS) - 2
+    assert len(cold.get("plotly_chart")) == 2
     assert {"rules_ref_b", "smith_b"}.isdisjoint(w.key for w in cold.select_slider)  # their forms not drawn
     cold.session_state["open_smith"] = True
     cold.run()
-    assert len(cold.get("plotly_chart")) == len(KEYS) - 1
+    assert len(cold.get("plotly_chart")) == 3
     assert "smith_b" in {w.key for w in cold.select_slider}
+
+
+def test_second_charts_of_sections_1_and_2_are_drawn_once_opened():
+    cold = AppTest.from_file(PAGE, default_timeout=120).run()
+    noise, steps = figures(cold)
+    assert noise["layout"]["xaxis"]["type"] == "log" and any(n["name"].startswith("fit S_min") for n in steps["data"])
+    cold.session_state["open_noise_training"] = True
+    cold.run()
+    assert not cold.exception
+    assert len(figures(cold)) == 3 and figures(cold)[1]["layout"]["title"]["text"] == "Noise scale during training"
+    cold.session_state["open_sweep_lr"] = True
+    cold.run()
+    assert not cold.exception
+    assert figures(cold)[3]["layout"]["title"]["text"].startswith("Tuned learning rate per batch size")
 
 
 def figures(at: AppTest) -> list[dict]:
@@ -67,4 +83,4 @@ def test_an_oversized_sweep_is_refused_before_it_starts(at):
     at.button(key="sweep_run").click().run()
     assert not at.exception
     assert any("work budget" in w.value and "Try" in w.value for w in at.warning)
-    assert len(at.get("plotly_chart")) == len(KEYS) - 2  # no steps-to-target charts
+    assert len(at.get("plotly_chart")) == len(KEYS) - 2  # no steps-to-target charts (the lazy ones opened)

@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 from ui import i18n
 
 MAX_FRAMES = 120
-FRAME_BUDGET = 40_000  # numbers in all frames together: bytes, and the time st.plotly_chart takes to copy them
+FRAME_BUDGET = 15_000  # numbers in all frames together: bytes, and the time st.plotly_chart takes to copy them
 PLAY_MS = 4000  # a whole replay, whatever the number of frames (each frame 40-150 ms)
 PLAY_MENU = "play"  # updatemenus' name: tests and the page find the buttons by it
 

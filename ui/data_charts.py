@@ -23,7 +23,7 @@ from ui.text import html_escape
 CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
                 "#999999", "#882255")
 REGION_OPACITY = 0.3
-MAX_POINTS = 600  # points drawn per panel (a fixed subsample: every panel shows the same points)
+MAX_POINTS = 200  # points drawn per panel (a fixed subsample: every panel shows the same points)
 
 
 def class_color(c: int) -> str:

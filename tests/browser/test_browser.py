@@ -116,8 +116,7 @@ def test_home_page_renders_default_charts(page: Page, app_url, tmp_path):
     # the wide summary table scrolls inside its column instead of running past the page's edge
     table = page.locator("table").first
     expect(table).to_be_visible(timeout=TIMEOUT_MS)
-    box = table.evaluate("t => { const p = t.parentElement; return [getComputedStyle(p).overflowX, "
-                         "p.clientWidth, p.closest('.stMarkdown').clientWidth]; }")
+    box = table.evaluate("t => [getComputedStyle(t).overflowX, t.clientWidth, t.closest('.stMarkdown').clientWidth]")
     assert box[0] == "auto" and box[1] <= box[2], box
     save_full_page(page, screenshot_path("screenshot-home.png", tmp_path))
 

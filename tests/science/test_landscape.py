@@ -237,7 +237,9 @@ def _now_marker(spec, name="now: SGD (B=1)"):
 
 @pytest.fixture
 def app():
-    return AppTest.from_file(PAGE, default_timeout=60).run()
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["ls_open_batch"] = at.session_state["ls_open_losses"] = True  # the lazy sections, opened
+    return at.run()
 
 
 def test_page_runs_step_slider_moves_marker_and_batch_sizes_change_traces(app):
