@@ -183,13 +183,27 @@ def _check_range(ds, features, target, dtype):
 
 def _fast_load(source, target, task, max_rows, split) -> Dataset | None:
     """The fast reader: the file's rows straight into the seeded split (`_Split`); None where the strict reader
-    must decide."""
+    must decide. Rows are first counted without looking for blank lines between them (`scan_file`); a file
+    that has some is counted again, exactly, and read again."""
     if source is None:
         return None
-    scan = scan_file(source, target)
-    n = 0 if scan is None else min(scan.n_rows, max_rows or scan.n_rows)
-    if n < 2:
-        return None
+    for exact in (False, True):
+        scan = scan_file(source, target, exact=exact)
+        n = 0 if scan is None else min(scan.n_rows, max_rows or scan.n_rows)
+        if n < 2:
+            return None
+        try:
+            return _fast_read(source, scan, n, target, task, max_rows, split)
+        except _FewerRows:
+            continue
+    return None
+
+
+class _FewerRows(Exception):
+    """The parser found fewer rows than the scan counted: blank lines between rows."""
+
+
+def _fast_read(source, scan, n, target, task, max_rows, split):
     val_fraction, seed, standardize, dtype, _ = split
     features = [c for c in scan.header if c != target]
     n_val = round(n * val_fraction)
@@ -205,8 +219,8 @@ def _fast_load(source, target, task, max_rows, split) -> Dataset | None:
                 raise GiveUp from e
             parts.append(values)
             del X, values
-        if rows.at != n:
-            raise GiveUp
+        if rows.at < n:
+            raise _FewerRows
         X = rows.finish()  # before the target: RawRows' float32 cast frees half its memory
         y, task, class_names = block_target(parts, target, task, n)
     except GiveUp:

@@ -30,10 +30,12 @@ def parse_rows(n_columns):
 
 
 class Scan(NamedTuple):
-    """What the fast reader's pass over the bytes found: the header, the delimiter, and how many data rows."""
+    """What the fast reader's pass over the bytes found: the header, the delimiter, how many data rows, and
+    whether the first rows' targets are all numbers (then the target is parsed as float64, else as text)."""
     header: list[str]
     delimiter: str
     n_rows: int
+    numeric_target: bool = False
 
 
 def as_bytes(data):
@@ -50,10 +52,14 @@ def _open(source):
     return open(source, "rb") if isinstance(source, str) else io.BytesIO(source)
 
 
-def scan_file(source, target) -> Scan | None:
+def scan_file(source, target, exact=False) -> Scan | None:
     """One pass over the bytes: None where the strict reader must decide (a NUL byte, text that is not UTF-8,
     no header in the first 64 KB, a missing target column, a quote after the header, ...); else the header and
-    the data rows, counted as pandas will (blank lines skipped)."""
+    the data rows, counted as pandas will (blank lines skipped).
+
+    exact=False counts every line but blank ones at the end of the file: an upper bound, exact unless a blank
+    line comes before a data row (rare: `csv._fast_load` then sees fewer rows and asks again with exact=True,
+    which reads every line)."""
     try:
         f = _open(source)
     except OSError:
@@ -71,9 +77,10 @@ def scan_file(source, target) -> Scan | None:
         if at < 0 or target not in header or len(header) < 2:
             return None
         body = at + len(first.encode())  # where the data rows start
+        delimiter = sniff_delimiter(first)
         f.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
-        offset, newlines, blank, tail, last = 0, 0, False, b"\n", b"\n"  # the header line ended with a newline
+        offset, newlines, trailing, last = 0, 0, 0, b"\n"  # trailing: newlines after the last non-blank byte
         while block := f.read(SCAN_BYTES):
             start = max(0, body - offset)  # the data rows' first byte in this block (no copies of the block)
             if b"\x00" in block or block.find(b'"', start) != -1:
@@ -84,28 +91,46 @@ def scan_file(source, target) -> Scan | None:
                 except UnicodeDecodeError:
                     return None
             if start < len(block):
-                newlines += block.count(b"\n", start)
-                edge = tail + block[start:start + 2]
-                blank = (blank or block.find(b"\n\n", start) != -1 or block.find(b"\n\r\n", start) != -1
-                         or b"\n\n" in edge or b"\n\r\n" in edge)
-                tail, last = (tail + block[max(start, len(block) - 2):])[-2:], block[-1:]
+                count = block.count(b"\n", start)
+                newlines += count
+                i = len(block)
+                while i > start and block[i - 1] in b"\r\n":
+                    i -= 1
+                trailing = trailing + count if i == start else block.count(b"\n", i)
+                last = block[-1:]
             offset += len(block)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return None
-        n_rows = newlines + (last != b"\n")
-        if blank:
+        # lines, less the blank ones at the end: after the last row's own newline, each further newline ends
+        # one, and a last line without a newline (of "\r"s only, then) is one more
+        n_rows = newlines + (last != b"\n") - max(0, trailing - 1) - (trailing > 0 and last != b"\n")
+        if exact:
             f.seek(body)
             n_rows = sum(1 for line in f if line.rstrip(b"\r\n"))
-    return Scan(header, sniff_delimiter(first), n_rows)
+    return Scan(header, delimiter, n_rows, _numbers_first(head[at:end], header, delimiter, target))
+
+
+def _numbers_first(text, header, delimiter, target):
+    """Whether every target value in the first 64 KB of rows is a number (`pd.to_numeric` reads it)."""
+    try:
+        values = pd.read_csv(io.BytesIO(text), sep=delimiter, header=0, names=header, index_col=False,
+                             usecols=[target], dtype=object, na_filter=False, engine="c", encoding="utf-8",
+                             skip_blank_lines=True)[target]
+    except (ValueError, TypeError, pd.errors.ParserError):
+        return False
+    return len(values) > 0 and not np.isnan(pd.to_numeric(values, errors="coerce").to_numpy(np.float64)).any()
 
 
 def read_blocks(source, scan, target, max_rows):
     """The data rows a block at a time: (X block (m, D) float64, target block: float64 where every value is a
-    number, else the stripped strings); raises GiveUp where the strict reader must decide."""
+    number, else the stripped strings); raises GiveUp where the strict reader must decide.
+
+    A target whose first rows are numbers (`Scan.numeric_target`) is parsed as float64 like the features (a
+    later text value makes pandas raise: GiveUp); else as text, converted here block by block."""
     features = [c for c in scan.header if c != target]
-    dtypes = {c: np.float64 for c in features} | {target: object}
+    dtypes = {c: np.float64 for c in features} | {target: np.float64 if scan.numeric_target else object}
     chunk = parse_rows(len(scan.header))
     with _open(source) as f, warnings.catch_warnings():
         warnings.simplefilter("error")  # e.g. "Length of header or names does not match length of data"
@@ -120,6 +145,12 @@ def read_blocks(source, scan, target, max_rows):
                     raise GiveUp
                 values = frame[target]
                 del frame
+                if scan.numeric_target:
+                    num = values.to_numpy(np.float64)
+                    if not np.isfinite(num).all():
+                        raise GiveUp  # "nan", "inf", ...: the strict reader explains
+                    yield X, num
+                    continue
                 # all numbers (surrounding blanks allowed): what stripping first would give; no missing marker
                 # parses as a number. Otherwise the strict reader's steps.
                 num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
@@ -156,18 +187,22 @@ def block_target(parts, target, task, n):
 
 def fast_parse(data, target, task, max_rows):
     """The fast reader on whole bytes, in file order: the strict reader's (features, X, y, task, class_names)
-    for a clean file, or None for anything else. (`load_csv_dataset` puts the blocks straight into the split.)"""
+    for a clean file, or None for anything else. (`load_csv_dataset` puts the blocks straight into the split;
+    both count the rows again, exactly, when the parser finds fewer than the first count.)"""
     if not isinstance(data, bytes):
         return None
-    scan = scan_file(data, target)
-    if scan is None or min(scan.n_rows, max_rows or scan.n_rows) < 2:
-        return None
-    try:
-        blocks = list(read_blocks(data, scan, target, max_rows))
-        y, task, class_names = block_target([b[1] for b in blocks], target, task, sum(len(b[0]) for b in blocks))
-    except GiveUp:
-        return None
-    X = np.concatenate([b[0] for b in blocks])
-    if len(X) != min(scan.n_rows, max_rows or scan.n_rows) or len(X) < 2:
-        return None
-    return [c for c in scan.header if c != target], X, y, task, class_names
+    for exact in (False, True):
+        scan = scan_file(data, target, exact=exact)
+        n = 0 if scan is None else min(scan.n_rows, max_rows or scan.n_rows)
+        if n < 2:
+            return None
+        try:
+            blocks = list(read_blocks(data, scan, target, max_rows))
+            y, task, class_names = block_target([b[1] for b in blocks], target, task,
+                                                sum(len(b[0]) for b in blocks))
+        except GiveUp:
+            return None
+        X = np.concatenate([b[0] for b in blocks])
+        if len(X) == n:
+            return [c for c in scan.header if c != target], X, y, task, class_names
+    return None

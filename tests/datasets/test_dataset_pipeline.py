@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gd_core import load_csv_dataset, make_dataset
 from gd_core.data import csv as csv_data
@@ -139,8 +141,12 @@ def test_streamed_csv_counts_rows_as_pandas_does(blocks, monkeypatch, tmp_path, 
         text = "a,b,y" + newline + text
     path = tmp_path / "rows.csv"
     path.write_bytes(text.encode())
+    scans, scan_file = [], csv_data.scan_file
+    monkeypatch.setattr(csv_data, "scan_file", lambda *a, **kw: scans.append(kw) or scan_file(*a, **kw))
     fast = csv_data._fast_load(str(path), "y", "auto", None, (0.25, 0, True, np.dtype("float64"), "rows.csv"))
     assert fast is not None and fast.n_train + fast.n_val == 40
+    # one pass over the bytes, unless a blank line sits between data rows: then the rows are counted exactly
+    assert scans == [{"exact": False}] + ([{"exact": True}] if layout in ("blank lines", "blank first") else [])
     monkeypatch.setattr(csv_data, "_fast_load", lambda *a: None)
     strict = load_csv_dataset(str(path), "y", val_fraction=0.25)
     for part in PARTS:
@@ -219,3 +225,18 @@ def test_float32_standardised_csv_never_holds_its_rows_in_float64(monkeypatch, t
     assert ds.X_train.dtype == np.float32
     monkeypatch.setattr(csv_data, "_fast_load", lambda *a: None)  # the strict reader
     assert load_csv_dataset(str(path), "label", dtype="float32").X_train.tobytes() == ds.X_train.tobytes()
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines=st.lists(st.sampled_from(["1,2", "3,4", "", "\r"]), max_size=12),
+       newline=st.sampled_from(["\n", "\r\n"]), final=st.booleans(), block=st.integers(1, 9))
+def test_the_first_row_count_is_exact_but_for_blank_lines_before_a_row_and_never_too_low(lines, newline, final,
+                                                                                           block):
+    text = "a,y" + newline + newline.join(lines) + (newline if final else "")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(csv_fast, "SCAN_BYTES", block)  # blocks of a few bytes: blank lines across block edges
+        quick, exact = (csv_fast.scan_file(text.encode(), "y", exact=e).n_rows for e in (False, True))
+    assert exact == sum(1 for ln in lines if ln.strip("\r"))
+    data = [i for i, ln in enumerate(lines) if ln.strip("\r")]
+    between = any(not ln.strip("\r") for ln in lines[:data[-1]]) if data else False  # before a data row
+    assert quick >= exact and (quick == exact or between or not data)

@@ -328,7 +328,7 @@ GOOD_VALUES = ["0.1", "-2.5e-3", "1E5", "+3", "-0", " 7 ", "12345678901234567890
                "1e-320", "1e100", "0.30000000000000004", "42"]
 
 
-@pytest.mark.parametrize("target_kind", ["text", "integer", "real"])
+@pytest.mark.parametrize("target_kind", ["text", "integer", "real", "odd numbers"])
 @pytest.mark.parametrize("sep, newline, bom", [(",", "\n", False), (";", "\r\n", True), ("\t", "\n", False)])
 def test_good_csv_gives_identical_arrays_via_fast_and_strict_readers(monkeypatch, target_kind, sep, newline, bom):
     rng = np.random.default_rng(0)
@@ -336,7 +336,8 @@ def test_good_csv_gives_identical_arrays_via_fast_and_strict_readers(monkeypatch
     for i in range(60):
         cells = [GOOD_VALUES[(i + j) % len(GOOD_VALUES)] if j == 0 else repr(float(rng.standard_normal()))
                  for j in range(3)]
-        label = {"text": ["cat", "dog", "émeu"][i % 3], "integer": str(i % 4), "real": repr(i / 7)}[target_kind]
+        label = {"text": ["cat", "dog", "émeu"][i % 3], "integer": str(i % 4), "real": repr(i / 7),
+                 "odd numbers": TARGET_VALUES[i % len(TARGET_VALUES)]}[target_kind]
         rows.append(sep.join([*cells, label]))
     text = sep.join([" a", "b ", "c", "target"]) + newline + newline.join(rows[:30]) + newline + newline + \
         newline.join(rows[30:]) + newline
@@ -346,6 +347,37 @@ def test_good_csv_gives_identical_arrays_via_fast_and_strict_readers(monkeypatch
         assert fast_used, kw
         _assert_same_dataset(got, want)
         assert got.n_train + got.n_val == kw.get("max_rows", 60)
+
+
+# a numeric target is parsed as float64 by pandas, like the features: the same odd spellings, but integers
+# beyond 2**53 (the strict reader tells them apart from their text) go to the strict reader
+TARGET_VALUES = [v for v in GOOD_VALUES if abs(float(v)) < 2.0**53]
+
+
+@pytest.mark.parametrize("late", ["cat", "NA", "nan", "inf", " ", "1,5"])
+def test_a_numeric_looking_target_with_text_after_the_first_rows_reads_as_the_strict_reader_reads_it(
+        monkeypatch, late):
+    rows = [f"{i},{i % 3}" for i in range(20000)]  # 150 KB: the text comes after the 64 KB the scan looks at
+    rows[19000] = f"19000,{late}"
+    data = ("a,y\n" + "\n".join(rows) + "\n").encode()
+    scan = csv_fast.scan_file(data, "y")
+    assert scan.numeric_target and scan.n_rows == 20000  # the first rows' targets are numbers
+    for task in ("auto", "classification"):
+        outcomes, used = [], []
+        fast = csv_data._fast_load
+        for reader in (lambda *a, u=used, f=fast: u.append(f(*a)) or u[-1], lambda *a: None):  # fast, strict
+            monkeypatch.setattr(csv_data, "_fast_load", reader)
+            try:
+                outcomes.append(load_csv_dataset(io.BytesIO(data), "y", task=task))
+            except CSVError as e:
+                outcomes.append(str(e))
+        monkeypatch.undo()
+        assert used == [None]  # the fast reader met the text and gave up: the strict reader decided
+        if isinstance(outcomes[1], str):
+            assert outcomes[0] == outcomes[1]
+        else:
+            _assert_same_dataset(*outcomes)
+            assert late == "cat" and task == "classification" and "cat" in outcomes[1].class_names
 
 
 @pytest.mark.parametrize("text", ['a,y\n1,2\n"3",4\n', "a,y\n1,2\n3,4,5\n", "a,y\n1,2\n3\n", "a,y\n1,2\n3,NA\n",
