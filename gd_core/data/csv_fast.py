@@ -21,7 +21,7 @@ from .dataset import BLOCK_VALUES
 
 HEADER_PREFIX = 1 << 16  # bytes in which the fast reader looks for the header line
 SCAN_BYTES = 1 << 24  # the fast reader checks the file 16 MB at a time
-PARSE_VALUES = 4 * BLOCK_VALUES  # numbers in one block of rows pandas parses (4 MB of float64)
+PARSE_VALUES = 16 * BLOCK_VALUES  # numbers in one block of rows pandas parses (16 MB of float64)
 
 
 def parse_rows(n_columns):
