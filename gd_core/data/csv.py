@@ -13,6 +13,7 @@ so memory holds about the data, never the file's text.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -210,7 +211,7 @@ def _fast_read(source, scan, n, target, task, max_rows, split):
     rows = _Split(n, n_val, seed, len(features), standardize, dtype)
     parts = []
     try:
-        for X, values in read_blocks(source, scan, target, max_rows):
+        for X, values in one_ahead(read_blocks(source, scan, target, max_rows)):
             if rows.at + len(X) > n:
                 raise GiveUp
             try:
@@ -228,3 +229,18 @@ def _fast_read(source, scan, n, target, task, max_rows, split):
     del parts
     _check_split(n, n_val, class_names, target, val_fraction)
     return _finish(rows, X, y, task, class_names, features, target, split)
+
+
+def one_ahead(blocks):
+    """The items of `blocks`, the next one made by a second thread while the caller works on this one (pandas'
+    parser releases the GIL while it tokenises and converts; so do numpy's large operations). The generator is
+    resumed by one thread at a time; an exception reaches the caller at the item it would have been."""
+    with ThreadPoolExecutor(1, thread_name_prefix="csv-blocks") as pool:
+        try:
+            nxt = pool.submit(next, blocks, None)
+            while (item := nxt.result()) is not None:
+                nxt = pool.submit(next, blocks, None)
+                yield item
+        finally:
+            nxt.cancel() or nxt.exception()  # a block being read is finished, then the generator closed
+            blocks.close()

@@ -240,3 +240,31 @@ def test_the_first_row_count_is_exact_but_for_blank_lines_before_a_row_and_never
     data = [i for i, ln in enumerate(lines) if ln.strip("\r")]
     between = any(not ln.strip("\r") for ln in lines[:data[-1]]) if data else False  # before a data row
     assert quick >= exact and (quick == exact or between or not data)
+
+
+def test_one_ahead_keeps_order_raises_where_the_blocks_raise_and_closes_them_early():
+    import threading
+
+    made, closed = [], []
+
+    def blocks(n, fail_at=None):
+        try:
+            for i in range(n):
+                if i == fail_at:
+                    raise csv_data.GiveUp
+                made.append(threading.current_thread().name)
+                yield i
+        finally:
+            closed.append(n)
+
+    assert list(csv_data.one_ahead(blocks(5))) == [0, 1, 2, 3, 4]
+    assert all(name.startswith("csv-blocks") for name in made)  # made by the second thread
+    got = []
+    with pytest.raises(csv_data.GiveUp):
+        for i in csv_data.one_ahead(blocks(5, fail_at=3)):
+            got.append(i)
+    assert got == [0, 1, 2]  # the error reaches the caller after the items before it
+    it = csv_data.one_ahead(blocks(100))
+    assert next(it) == 0
+    it.close()  # the caller stops early (e.g. SpreadTooWide): the blocks are closed, at most one more made
+    assert closed == [5, 5, 100] and len(made) <= 5 + 3 + 2
