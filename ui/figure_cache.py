@@ -10,6 +10,14 @@ it draws and its options. Figures are only read after they are built (`st.plotly
 `st.plotly_chart` turns the figure into a dict (`Figure.to_dict`: every array re-checked and base64-encoded, ~60 ms
 for the home page's playable panels, half a warm session's script) in every session that draws it. A stored
 figure is a `SharedFigure`, which makes that dict once and hands each caller a deep copy of it (~5 ms).
+
+Streamlit 1.67's `st.plotly_chart` then encodes that copy as JSON (`plotly.io.to_json`): with the copy, ~6 ms of
+server CPU in every session for the home chart, the same ~200 KB of JSON each time. No public argument takes a
+ready spec, so a small shim (`install_spec_shim`, at import) wraps the two plotly functions Streamlit calls: given
+a `SharedFigure`, `plotly.tools.return_figure_from_figure_or_data` returns its `SharedSpec` (the shared dict, not
+copied: Streamlit only reads it) and `plotly.io.to_json` returns that spec's JSON, made once per figure by plotly's
+own `to_json` from a copy of the dict, so every session is sent the bytes it was sent before. Every other argument
+goes to plotly's functions unchanged. tests/test_figure_cache.py fails if Streamlit stops taking this path.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io
+import plotly.tools
 import streamlit as st
 
 from ui import i18n
@@ -31,14 +41,70 @@ from ui.cache import SingleFlight
 MAX_FIGURES = 32  # a few hundred KB each
 
 
+class SharedSpec(dict):
+    """A shared figure's dict, as `st.plotly_chart` gets it through the shim, with its JSON (`json`), made once."""
+
+    __slots__ = ("json",)
+
+
+_shared_lock = threading.Lock()
+SPEC_BUILDS = [0]  # JSON encodings of shared figures' specs, for tests: one per figure
+
+
 class SharedFigure(go.Figure):
-    """A built figure that is no longer changed: `to_dict` is computed once, then deep-copied for each caller."""
+    """A built figure that is no longer changed: `to_dict` is computed once, then deep-copied for each caller;
+    `shared_spec` is that dict and its JSON, made once, for `st.plotly_chart` (through the shim)."""
+
+    def _shared_dict_once(self) -> dict:
+        memo = self.__dict__.get("_shared_dict")
+        if memo is None:
+            with _shared_lock:  # two sessions drawing a new figure at once: made once
+                memo = self.__dict__.get("_shared_dict")
+                if memo is None:
+                    memo = self._shared_dict = super().to_dict()
+        return memo
 
     def to_dict(self) -> dict:
-        memo = self.__dict__.get("_shared_dict")
-        if memo is None:  # two sessions may both make it: the same dict
-            memo = self._shared_dict = super().to_dict()
-        return copy.deepcopy(memo)
+        return copy.deepcopy(self._shared_dict_once())
+
+    def shared_spec(self) -> SharedSpec:
+        spec = self.__dict__.get("_shared_spec")
+        if spec is None:
+            memo = self._shared_dict_once()
+            with _shared_lock:
+                spec = self.__dict__.get("_shared_spec")
+                if spec is None:
+                    spec = SharedSpec(memo)
+                    # what st.plotly_chart made from each session's copy: plotly's to_json of the dict
+                    spec.json = _PLOTLY_TO_JSON(copy.deepcopy(memo), validate=False)
+                    SPEC_BUILDS[0] += 1
+                    self._shared_spec = spec
+        return spec
+
+
+def _return_figure_from_figure_or_data(figure_or_data, validate_figure):
+    if type(figure_or_data) is SharedFigure:
+        return figure_or_data.shared_spec()
+    return _PLOTLY_RETURN_FIGURE(figure_or_data, validate_figure)
+
+
+def _to_json(fig, validate=True, pretty=False, remove_uids=True, engine=None):
+    if type(fig) is SharedSpec:
+        if not pretty and remove_uids and engine is None:  # how st.plotly_chart calls it
+            return fig.json
+        fig = copy.deepcopy(dict(fig))  # plotly's to_json removes trace uids in place: not from the shared dict
+    return _PLOTLY_TO_JSON(fig, validate, pretty, remove_uids, engine)
+
+
+def install_spec_shim() -> None:
+    """Route `st.plotly_chart` of a SharedFigure to its spec made once (the module docstring); idempotent."""
+    plotly.io.to_json = _to_json
+    plotly.tools.return_figure_from_figure_or_data = _return_figure_from_figure_or_data
+
+
+_PLOTLY_RETURN_FIGURE = plotly.tools.return_figure_from_figure_or_data  # plotly's own, taken before the shim
+_PLOTLY_TO_JSON = plotly.io.to_json
+install_spec_shim()
 
 
 def share(fig: go.Figure) -> go.Figure:
@@ -118,3 +184,10 @@ def cached_frame(name: str, df: pd.DataFrame, build: Callable[..., pd.DataFrame]
     same store as the figures and shared the same way."""
     key = json.dumps(["frame", name, frame_digest(df), options], sort_keys=True, default=repr)
     return _store().get_or_build(key, lambda: build(df, **options)).copy()
+
+
+def cached_text(name: str, df: pd.DataFrame, build: Callable[..., str], **options) -> str:
+    """`build(df, **options)` (a string made from `df`, e.g. a summary's Markdown table), or the one made before for
+    the same name, data, options and language, kept in the same store as the figures."""
+    key = json.dumps(["text", name, frame_digest(df), options, i18n.current()], sort_keys=True, default=repr)
+    return _store().get_or_build(key, lambda: build(df, **options))
