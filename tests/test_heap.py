@@ -14,16 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_freezes_first_then_only_after_new_imports_and_at_most_max_freezes(monkeypatch):
     calls = []
-    monkeypatch.setattr(heap, "_state", {"modules": 0, "freezes": 0})
     monkeypatch.setattr(heap.gc, "collect", lambda *a: calls.append("collect") or 0)
     monkeypatch.setattr(heap.gc, "freeze", lambda: calls.append("freeze"))
-    assert heap.freeze_imported_objects() is True and calls == ["collect", "freeze"]  # garbage first
-    assert heap.freeze_imported_objects() is False and len(calls) == 2  # nothing imported since
+    freezer = heap.Freezer(max_freezes=2)
+    assert freezer.freeze_if_due() is True and calls == ["collect", "freeze"]  # garbage first
+    assert freezer.freeze_if_due() is False and len(calls) == 2  # nothing imported since
     monkeypatch.setitem(sys.modules, "gdlab_test_lazy_import", types.ModuleType("gdlab_test_lazy_import"))
-    assert heap.freeze_imported_objects() is True and len(calls) == 4
-    assert heap.freeze_imported_objects() is False
-    monkeypatch.setattr(heap, "_state", {"modules": 0, "freezes": heap.MAX_FREEZES})
-    assert heap.freeze_imported_objects() is False and len(calls) == 4
+    assert freezer.freeze_if_due() is True and len(calls) == 4
+    assert freezer.freeze_if_due() is False
+    monkeypatch.setitem(sys.modules, "gdlab_test_lazy_import_2", types.ModuleType("gdlab_test_lazy_import_2"))
+    assert freezer.freeze_if_due() is False and len(calls) == 4  # max_freezes reached
 
 
 def test_after_home_page_runs_the_full_collection_skips_the_modules():

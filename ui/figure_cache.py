@@ -47,8 +47,7 @@ class SharedSpec(dict):
     __slots__ = ("json",)
 
 
-_shared_lock = threading.Lock()
-SPEC_BUILDS = [0]  # JSON encodings of shared figures' specs, for tests: one per figure
+_shared_lock = threading.Lock()  # held only while a figure's dict or spec is first made
 
 
 class SharedFigure(go.Figure):
@@ -77,7 +76,6 @@ class SharedFigure(go.Figure):
                     spec = SharedSpec(memo)
                     # what st.plotly_chart made from each session's copy: plotly's to_json of the dict
                     spec.json = _PLOTLY_TO_JSON(copy.deepcopy(memo), validate=False)
-                    SPEC_BUILDS[0] += 1
                     self._shared_spec = spec
         return spec
 

@@ -23,22 +23,41 @@ import gc
 import sys
 import threading
 
+import streamlit as st
+
 MAX_FREEZES = 20  # a process imports finitely many modules: a bound in case something adds one per run
 
-_lock = threading.Lock()
-_state = {"modules": 0, "freezes": 0}
+
+class Freezer:
+    """Freezes the heap when modules were imported since its last freeze (`gc.freeze` acts on the whole process:
+    one Freezer per server, `_freezer`)."""
+
+    def __init__(self, max_freezes: int = MAX_FREEZES):
+        self.max_freezes, self.freezes, self.modules = max_freezes, 0, 0
+        self._lock = threading.Lock()
+
+    def _due(self) -> bool:
+        return len(sys.modules) > self.modules and self.freezes < self.max_freezes
+
+    def freeze_if_due(self) -> bool:
+        """Collect, then freeze every object alive now, if modules were imported since the last freeze (or none
+        was made) and fewer than `max_freezes` were made; else do nothing. Returns True when this call froze."""
+        if not self._due():
+            return False
+        with self._lock:
+            if not self._due():
+                return False
+            gc.collect()  # garbage alive now would never be collected once frozen
+            gc.freeze()
+            self.modules, self.freezes = len(sys.modules), self.freezes + 1
+            return True
+
+
+@st.cache_resource
+def _freezer() -> Freezer:
+    return Freezer()
 
 
 def freeze_imported_objects() -> bool:
-    """Collect, then freeze every object alive now, if modules were imported since the last freeze (or none was
-    made) and fewer than MAX_FREEZES were made; else do nothing. Returns True when this call froze."""
-    if len(sys.modules) <= _state["modules"] or _state["freezes"] >= MAX_FREEZES:
-        return False
-    with _lock:
-        if len(sys.modules) <= _state["modules"] or _state["freezes"] >= MAX_FREEZES:
-            return False
-        gc.collect()  # garbage alive now would never be collected once frozen
-        gc.freeze()
-        _state["modules"] = len(sys.modules)
-        _state["freezes"] += 1
-        return True
+    """The server's `Freezer.freeze_if_due`."""
+    return _freezer().freeze_if_due()
