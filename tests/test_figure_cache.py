@@ -63,13 +63,23 @@ def test_store_is_bounded_and_keeps_the_recently_used(log, store):
     assert calls == [{"smoothing": 0.1}]
 
 
-def test_digest_sees_values_columns_and_index():
-    df = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
+def test_digest_sees_values_columns_dtypes_and_index():
+    df = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"], "n": [1, 2], "ok": [True, False],
+                       "o": pd.Series([(1,), (2,)], dtype=object)})
     d = frame_digest(df)
     assert frame_digest(df.copy()) == d
     assert frame_digest(df.assign(a=[1.0, 2.5])) != d
+    assert frame_digest(df.assign(a=[1.0, float("nan")])) != d
+    assert frame_digest(df.assign(b=["x", "z"])) != d
+    assert frame_digest(df.assign(b=["x", None])) != d
+    assert frame_digest(df.assign(b=["x\"", "y"])) != d
+    assert frame_digest(df.assign(n=[1, 3])) != d and frame_digest(df.assign(n=[1.0, 2.0])) != d  # value, dtype
+    assert frame_digest(df.assign(ok=[True, True])) != d
+    assert frame_digest(df.assign(o=pd.Series([(1,), (3,)], dtype=object))) != d
     assert frame_digest(df.rename(columns={"b": "c"})) != d
     assert frame_digest(df.set_axis([5, 6])) != d
+    two = pd.DataFrame({"b": ["x", "y"], "c": ["z", "w"]})  # a string moved between columns
+    assert frame_digest(two) != frame_digest(pd.DataFrame({"b": ["x", "yz"], "c": ["", "w"]}))
 
 
 def test_home_page_draws_the_shared_figure_without_changing_it(store):
