@@ -1,5 +1,5 @@
-"""ui/heap.py: the objects alive after a page's imports are frozen out of the cyclic GC's scans, once per batch of
-new imports, so that Streamlit's full collection after every run (`runner.postScriptGC`) stays cheap."""
+"""ui/heap.py: the objects alive after the first page's imports are frozen out of the cyclic GC's scans, once, so
+that Streamlit's full collection after every run (`runner.postScriptGC`) stays cheap."""
 
 import json
 import subprocess
@@ -12,18 +12,14 @@ from ui import heap
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_freezes_first_then_only_after_new_imports_and_at_most_max_freezes(monkeypatch):
+def test_freezes_once_after_collecting(monkeypatch):
     calls = []
     monkeypatch.setattr(heap.gc, "collect", lambda *a: calls.append("collect") or 0)
     monkeypatch.setattr(heap.gc, "freeze", lambda: calls.append("freeze"))
-    freezer = heap.Freezer(max_freezes=2)
-    assert freezer.freeze_if_due() is True and calls == ["collect", "freeze"]  # garbage first
-    assert freezer.freeze_if_due() is False and len(calls) == 2  # nothing imported since
+    freezer = heap.Freezer()
+    assert freezer.freeze_once() is True and calls == ["collect", "freeze"]  # garbage first
     monkeypatch.setitem(sys.modules, "gdlab_test_lazy_import", types.ModuleType("gdlab_test_lazy_import"))
-    assert freezer.freeze_if_due() is True and len(calls) == 4
-    assert freezer.freeze_if_due() is False
-    monkeypatch.setitem(sys.modules, "gdlab_test_lazy_import_2", types.ModuleType("gdlab_test_lazy_import_2"))
-    assert freezer.freeze_if_due() is False and len(calls) == 4  # max_freezes reached
+    assert freezer.freeze_once() is False and calls == ["collect", "freeze"]  # never again: sessions are open
 
 
 def test_after_home_page_runs_the_full_collection_skips_the_modules():
@@ -40,5 +36,5 @@ print(json.dumps({"frozen": gc.get_freeze_count(), "tracked": len(gc.get_objects
                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(Path.home())})
     assert out.returncode == 0, out.stderr[-2000:]
     counts = json.loads(out.stdout.strip().splitlines()[-1])
-    # measured: ~145,000 frozen, ~2,000-25,000 tracked; without the freeze 0 frozen, ~147,000 tracked
+    # measured: ~123,000 frozen, ~24,000 tracked; without the freeze 0 frozen, ~147,000 tracked
     assert counts["frozen"] > 50_000 and counts["tracked"] < counts["frozen"] / 4, counts

@@ -31,9 +31,8 @@ def page_links() -> None:
     pages/4_Runs.py`, `AppTest.from_file` of a page) has no pages to link to: Streamlit resolves the paths against
     the entry script's folder. It then draws no links.
 
-    First `ui.heap.freeze_imported_objects` (the page's imports are done by now): at the start of the process's
-    first run, and of any run after modules were imported, the objects alive are frozen, so that Streamlit's
-    collection after each run skips them."""
+    First `ui.heap.freeze_imported_objects`: at the start of the process's first run (the page's imports are done
+    by now) the objects alive are frozen, so that Streamlit's collection after each run skips them."""
     heap.freeze_imported_objects()
     state, params = st.session_state, st.query_params
     message = i18n.resolve(state, params, st.context.locale)
