@@ -78,6 +78,9 @@ def test_digest_sees_values_columns_dtypes_and_index():
     assert frame_digest(df.assign(o=pd.Series([(1,), (3,)], dtype=object))) != d
     assert frame_digest(df.rename(columns={"b": "c"})) != d
     assert frame_digest(df.set_axis([5, 6])) != d
+    for dtype in ("string", "str"):  # missing values: pd.NA in one, NaN in the other
+        s = pd.DataFrame({"s": pd.Series(["x", None], dtype=dtype)})
+        assert frame_digest(s) == frame_digest(s.copy()) != frame_digest(s.fillna("x"))
     two = pd.DataFrame({"b": ["x", "y"], "c": ["z", "w"]})  # a string moved between columns
     assert frame_digest(two) != frame_digest(pd.DataFrame({"b": ["x", "yz"], "c": ["", "w"]}))
 

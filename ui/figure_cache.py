@@ -89,7 +89,7 @@ def _return_figure_from_figure_or_data(figure_or_data, validate_figure):
 
 def _to_json(fig, validate=True, pretty=False, remove_uids=True, engine=None):
     if type(fig) is SharedSpec:
-        if not pretty and remove_uids and engine is None:  # how st.plotly_chart calls it
+        if not validate and not pretty and remove_uids and engine is None:  # how st.plotly_chart calls it
             return fig.json
         fig = copy.deepcopy(dict(fig))  # plotly's to_json removes trace uids in place: not from the shared dict
     return _PLOTLY_TO_JSON(fig, validate, pretty, remove_uids, engine)
@@ -172,8 +172,14 @@ def _column_bytes(col: pd.Series) -> bytes:
     if isinstance(col.dtype, np.dtype) and col.dtype.kind in "biufcmM":  # numbers, booleans, times
         return np.ascontiguousarray(col.to_numpy()).tobytes()
     if isinstance(col.dtype, pd.StringDtype):  # strings and missing values, each told apart by JSON
-        return json.dumps(col.tolist()).encode()
+        return json.dumps(col.tolist(), default=_missing_as_null).encode()
     return pd.util.hash_pandas_object(col, index=False).to_numpy().tobytes()
+
+
+def _missing_as_null(value):
+    if value is pd.NA:  # a "string" column's missing value ("str" columns hold NaN, which JSON writes as NaN)
+        return None
+    raise TypeError(f"not a string column's value: {value!r}")
 
 
 def cached_figure(name: str, df: pd.DataFrame, build: Callable[..., go.Figure], **options) -> go.Figure:
