@@ -13,8 +13,8 @@ once per process, at the start of its first script run (`ui.nav.page_links`, whi
 its imports), when no session holds results yet. Reference counting still frees a frozen object that is no longer
 used; what is never collected is a reference cycle among the objects frozen: the modules' own, and the first
 session's (its Streamlit session objects and, through them, what it holds when it closes: one session's state).
-Modules imported later (the engine's, plotly's trace classes, another page's) stay in the scans: ~24,000 objects
-after a home page run, a few ms a collection. Freezing again after them would also freeze every session open at
+Modules imported later (the engine's, plotly's trace classes, another page's) stay in the scans: ~22,000 objects
+after a home page run, 2-6 ms a collection. Freezing again after them would also freeze every session open at
 that moment, so that each of them would never be collected once closed.
 """
 
