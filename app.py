@@ -11,7 +11,7 @@ from gd_core import summarize, to_csv
 from gd_core.science.regression import regression_metrics
 from ui import cache, chart_controls, charts, controls, data_charts, form_state, i18n, nav, presets, share
 from ui.colors import batch_size_label
-from ui.figure_cache import cached_figure, cached_frame
+from ui.figure_cache import cached_figure, cached_frame, cached_text
 from ui.i18n import t
 from ui.text import md_escape
 
@@ -96,7 +96,7 @@ if config.problem == "least_squares":  # RMSE in the target's units and R², in 
     summary = regression_metrics(summary, cache.regression_stats(results.config, csv_bytes), results.config.reg)
 # Markdown, not st.table / st.dataframe / st.code: each pulls a large JS bundle into a cold browser for a 4-row
 # table and one line of text (sizes: benchmarks/results/2026-12-07-code-comments.md).
-summary_md = charts.summary_markdown(charts.summary_table(summary, charts.infer_n_train(log)))
+summary_md = cached_text("summary_table", summary, charts.summary_table_markdown, n_train=n_train)
 # A wide table scrolls sideways inside the column instead of running past it; Korean breaks between words only.
 # A style rule, not the table wrapped in HTML: Markdown with HTML in it makes a cold browser fetch a 190 KB parser
 # (rehype-raw) before it shows the page's chart.
@@ -104,7 +104,7 @@ with st.container(key="home_summary"):
     st.markdown(summary_md)
 st.html("<style>.st-key-home_summary table {display: block; overflow-x: auto; word-break: keep-all}</style>")
 if config.problem == "least_squares":
-    labels = [batch_size_label(int(b), charts.infer_n_train(log)) for b in summary["batch_size"]]
+    labels = [batch_size_label(int(b), n_train) for b in summary["batch_size"]]
     st.markdown(data_charts.regression_markdown(summary, labels))
     st.caption(data_charts.regression_caption(results.config))
 

@@ -1,12 +1,15 @@
 """Load on one dashboard server, and sweep speed-up on a Dask cluster (a script, not a test).
 
-    python -m benchmarks.bench_load [--sizes 1,10,30,100] [--timeout 240] [--no-load|--no-light|--no-dask|--no-sweep]
+    python -m benchmarks.bench_load [--sizes 1,10,30,100] [--configs both|identical|distinct] [--timeout 240]
+                                    [--no-load|--no-warm|--no-light|--no-dask|--no-sweep]
 
 Load: N websocket sessions on loopback (Streamlit's own protocol: a `rerun_script` BackMsg, ForwardMsgs back) open
 the home page at once, all with the same config or each with its own (`?data_seed=k`), against a fresh
 `streamlit run app.py` (cold caches). Reported: time to each session's first chart, the server's CPU seconds and
 peak RSS over the scenario, and the sessions whose connection dropped (the client pings every 5 s and gives up
-after 20 s without an answer). Every scenario stops by itself after --timeout seconds. Then a light request's
+after 20 s without an answer). Every scenario stops by itself after --timeout seconds. Then what one further
+identical session costs a warm server (its config computed, its figure built): the server's CPU seconds over
+rounds of N sessions at once, per session. Then a light request's
 time to first chart alone and while a heavy one runs, and the scaling page's sweep by 1 and 10 sessions with
 and without a Dask cluster (a `dask scheduler` and two `dask worker` processes on loopback) behind the app.
 
@@ -31,7 +34,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the checkout whose app.py is served (--root: another, for an A/B)
 PING_INTERVAL_S, PING_TIMEOUT_S = 5, 20
 HEAVY_QUERY = {"n_samples": "200000", "budget": "50"}  # the host fits it to its work budget: its largest request
 
@@ -58,7 +61,8 @@ def server(env: dict | None = None):
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+                            stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         end = time.monotonic() + 60
@@ -154,12 +158,12 @@ def summary(times: list[float | None]) -> str:
             f"max {ok[-1]:.2f} s")
 
 
-def load_part(sizes, timeout) -> list[str]:
+def load_part(sizes, timeout, modes=("identical", "distinct")) -> list[str]:
     lines = ["## Home page: N sessions at once (fresh server each)", "",
              "| N | configs | answered | median s | max s | server CPU s | CPU s / session | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|"]
     cpu_one = {}
-    for mode in ("identical", "distinct"):
+    for mode in modes:
         for n in sizes:
             queries = [{"data_seed": "1000"} if mode == "identical" else {"data_seed": str(1000 + k)}
                        for k in range(n)]
@@ -175,8 +179,34 @@ def load_part(sizes, timeout) -> list[str]:
     lines.append("")
     for n in sizes:
         if n > 1 and 1 in sizes:
-            lines.append(f"- N = {n} identical: server CPU {cpu_one['identical'][n] / cpu_one['identical'][1]:.2f}x "
-                         f"that of one session; distinct: {cpu_one['distinct'][n] / cpu_one['distinct'][1]:.2f}x")
+            lines.append(f"- N = {n}: server CPU " + "; ".join(
+                f"{mode} {cpu_one[mode][n] / cpu_one[mode][1]:.2f}x" for mode in modes) + " that of one session")
+    return lines
+
+
+def warm_part(sizes, timeout, rounds: int = 3) -> list[str]:
+    """On one server: a first session computes the home page's config; then rounds of N identical sessions at
+    once, each a hit (run, figure, summary shared): the server's CPU per further session."""
+    query = {"data_seed": "1000"}
+    lines = ["## Home page: what one further identical session costs a warm server", "",
+             "| N at once | rounds | answered | median s | server CPU ms / session (each round) |",
+             "|---|---|---|---|---|"]
+    with server() as (port, proc):
+        with Usage(proc) as first:
+            run_sessions(port, [query], timeout=timeout)
+        run_sessions(port, [query] * 2, timeout=timeout)  # a first hit: anything lazy on a hit is done
+        for n in sizes:
+            per, ok = [], []
+            for _ in range(rounds):
+                with Usage(proc) as use:
+                    times = run_sessions(port, [query] * n, timeout=timeout)
+                ok += [t for t in times if t is not None]
+                per.append(1000 * use.cpu_s / n)
+            med = f"{statistics.median(ok):.2f}" if ok else "-"
+            lines.append(f"| {n} | {rounds} | {len(ok)}/{n * rounds} | {med} | "
+                         + ", ".join(f"{v:.0f}" for v in per) + f" (median {statistics.median(per):.0f}) |")
+            print(lines[-1], flush=True)
+    lines += ["", f"- the first session (computes the run, builds the figure): {first.cpu_s:.2f} s of server CPU"]
     return lines
 
 
@@ -314,10 +344,14 @@ def sweep_part() -> list[str]:
 
 
 def main(argv=None) -> None:
+    global ROOT
     ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_load", description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1,10,30,100", help="session counts (comma list, each 1 to 200)")
+    ap.add_argument("--configs", choices=("both", "identical", "distinct"), default="both",
+                    help="the load part's sessions: all with the same config, each its own, or both scenarios")
     ap.add_argument("--timeout", type=float, default=240, help="seconds before a scenario gives up (10 to 3600)")
-    for part in ("load", "light", "dask", "sweep"):
+    ap.add_argument("--root", type=Path, default=ROOT, help="serve the app.py of this checkout (default: this one)")
+    for part in ("load", "warm", "light", "dask", "sweep"):
         ap.add_argument(f"--no-{part}", action="store_true", help=f"skip the {part} part")
     args = ap.parse_args(argv)
     try:
@@ -328,10 +362,16 @@ def main(argv=None) -> None:
         ap.error(f"--sizes must be a comma list of integers in [1, 200]; got {args.sizes!r}")
     if not 10 <= args.timeout <= 3600:
         ap.error(f"--timeout must be in [10, 3600] seconds; got {args.timeout:g}")
+    if not (args.root / "app.py").is_file():
+        ap.error(f"--root must be a checkout of this project (a folder with app.py); got {args.root}")
+    ROOT = args.root.resolve()
     out = [f"# Load benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, load average "
-           f"{os.getloadavg()[0]:.1f} at the start)", ""]
+           f"{os.getloadavg()[0]:.1f} at the start; app: {ROOT})", ""]
     if not args.no_load:
-        out += load_part(sizes, args.timeout) + [""]
+        modes = ("identical", "distinct") if args.configs == "both" else (args.configs,)
+        out += load_part(sizes, args.timeout, modes) + [""]
+    if not args.no_warm:
+        out += warm_part(sizes, args.timeout) + [""]
     if not args.no_light:
         out += light_heavy_part(args.timeout) + [""]
     if not args.no_dask:

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io
+import plotly.tools
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from gd_core import ExperimentConfig, run_experiment, summarize
 from ui import charts, figure_cache
-from ui.figure_cache import FigureStore, cached_figure, cached_frame, frame_digest
+from ui.figure_cache import FigureStore, cached_figure, cached_frame, cached_text, frame_digest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SCALING = str(Path(__file__).resolve().parents[1] / "pages" / "5_Batch_size_scaling.py")
@@ -61,13 +63,26 @@ def test_store_is_bounded_and_keeps_the_recently_used(log, store):
     assert calls == [{"smoothing": 0.1}]
 
 
-def test_digest_sees_values_columns_and_index():
-    df = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
+def test_digest_sees_values_columns_dtypes_and_index():
+    df = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"], "n": [1, 2], "ok": [True, False],
+                       "o": pd.Series([(1,), (2,)], dtype=object)})
     d = frame_digest(df)
     assert frame_digest(df.copy()) == d
     assert frame_digest(df.assign(a=[1.0, 2.5])) != d
+    assert frame_digest(df.assign(a=[1.0, float("nan")])) != d
+    assert frame_digest(df.assign(b=["x", "z"])) != d
+    assert frame_digest(df.assign(b=["x", None])) != d
+    assert frame_digest(df.assign(b=["x\"", "y"])) != d
+    assert frame_digest(df.assign(n=[1, 3])) != d and frame_digest(df.assign(n=[1.0, 2.0])) != d  # value, dtype
+    assert frame_digest(df.assign(ok=[True, True])) != d
+    assert frame_digest(df.assign(o=pd.Series([(1,), (3,)], dtype=object))) != d
     assert frame_digest(df.rename(columns={"b": "c"})) != d
     assert frame_digest(df.set_axis([5, 6])) != d
+    for dtype in ("string", "str"):  # missing values: pd.NA in one, NaN in the other
+        s = pd.DataFrame({"s": pd.Series(["x", None], dtype=dtype)})
+        assert frame_digest(s) == frame_digest(s.copy()) != frame_digest(s.fillna("x"))
+    two = pd.DataFrame({"b": ["x", "y"], "c": ["z", "w"]})  # a string moved between columns
+    assert frame_digest(two) != frame_digest(pd.DataFrame({"b": ["x", "yz"], "c": ["", "w"]}))
 
 
 def test_home_page_draws_the_shared_figure_without_changing_it(store):
@@ -76,7 +91,7 @@ def test_home_page_draws_the_shared_figure_without_changing_it(store):
     (fig,) = [f for f in store._items.values() if isinstance(f, go.Figure)]  # and the summary table
     before = fig.to_dict()
     again = AppTest.from_file(APP, default_timeout=60).run()  # a second session: a hit, the same chart
-    assert len(store) == 2 and fig.to_dict() == before
+    assert len(store) == 3 and fig.to_dict() == before  # the figure, the summary and its Markdown table
     assert json.loads(again.get("plotly_chart")[0].proto.spec) == json.loads(at.get("plotly_chart")[0].proto.spec)
 
 
@@ -166,3 +181,51 @@ def test_cached_frame_is_shared_and_each_caller_gets_a_copy(log, store):
     pd.testing.assert_frame_equal(b, summarize(log, 0.5, "train_loss"))
     cached_frame("summary", log, build, target_loss=0.6, metric="train_loss")
     assert calls == [(0.5, "train_loss"), (0.6, "train_loss")]
+
+
+def test_sessions_drawing_a_shared_figure_are_sent_one_spec_made_once(store, monkeypatch):
+    """st.plotly_chart of a SharedFigure goes through the shim (ui/figure_cache.py): the JSON is made once, by
+    plotly's own to_json, for every session; fails if Streamlit stops calling the two plotly functions."""
+    encodings = []
+    real = figure_cache._PLOTLY_TO_JSON
+    monkeypatch.setattr(figure_cache, "_PLOTLY_TO_JSON", lambda *a, **k: encodings.append(1) or real(*a, **k))
+    first = AppTest.from_file(APP, default_timeout=60).run()
+    assert not first.exception and len(encodings) == 1  # the shared spec's
+    second = AppTest.from_file(APP, default_timeout=60).run()  # another session, the same config
+    assert not second.exception and len(encodings) == 1
+    (fig,) = [f for f in store._items.values() if isinstance(f, go.Figure)]
+    spec = first.get("plotly_chart")[0].proto.spec
+    assert second.get("plotly_chart")[0].proto.spec == spec == fig.shared_spec().json
+    assert fig.shared_spec() is fig.shared_spec() and len(encodings) == 1
+    assert spec == real(fig.to_dict(), validate=False)  # the bytes st.plotly_chart made without the shim
+
+
+def test_the_shim_leaves_other_figures_and_calls_to_plotly(log, store):
+    plain = charts.loss_panels(log, log_y=False, smoothing=0.0)
+    assert plotly.io.to_json(plain) == figure_cache._PLOTLY_TO_JSON(plain)
+    assert plotly.tools.return_figure_from_figure_or_data(plain, True) == plain.to_dict()
+    shared = cached_figure("loss_panels", log, charts.loss_panels, log_y=False, smoothing=0.0)
+    assert shared.to_dict() == plain.to_dict()
+    spec = plotly.tools.return_figure_from_figure_or_data(shared, True)
+    assert isinstance(spec, figure_cache.SharedSpec) and spec == plain.to_dict()
+    spec["data"][0]["uid"] = "kept"  # (only to see that a call below does not remove it from the shared dict)
+    pretty = plotly.io.to_json(spec, validate=False, pretty=True)  # not st.plotly_chart's call: plotly's, on a copy
+    assert json.loads(pretty) == json.loads(spec.json)
+    assert spec["data"][0].pop("uid") == "kept"
+
+
+def test_cached_text_is_shared_per_data_options_and_language(log, store, monkeypatch):
+    calls = []
+
+    def build(df, n_train=None):
+        calls.append(n_train)
+        return charts.summary_table_markdown(df, n_train)
+
+    summary = summarize(log)
+    a = cached_text("summary_table", summary, build, n_train=300)
+    assert cached_text("summary_table", summary.copy(), build, n_train=300) is a
+    assert a == charts.summary_markdown(charts.summary_table(summary, 300))
+    cached_text("summary_table", summary, build, n_train=None)
+    monkeypatch.setattr(figure_cache.i18n, "current", lambda: "ko")
+    cached_text("summary_table", summary, build, n_train=300)
+    assert calls == [300, None, 300]

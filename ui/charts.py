@@ -16,6 +16,8 @@ Public API (every builder colours by batch size with `ui.colors` and names trace
                 log_y=False, band="none", n_train=None, max_points=300) -> go.Figure
         one panel per metric; metrics with no values (accuracy for regression) say so in the panel.
     summary_table(summary, n_train=None) -> DataFrame   readable columns for `st.table` / `st.dataframe`.
+    summary_markdown(table) -> str                    a `summary_table` as Markdown (the home page's table).
+    summary_table_markdown(summary, n_train=None) -> str   both in one (what the home page caches).
 
 Traces are SVG `go.Scatter` (not WebGL) and every curve is downsampled to `max_points` points. No line is drawn
 across a stretch of a panel that no checkpoint measured (markers on the points either side); log axes label
@@ -375,3 +377,8 @@ def summary_markdown(table: pd.DataFrame) -> str:
     lines += ["| " + " | ".join(cell(c, v) for c, v in zip(table.columns, row, strict=True)) + " |"
               for row in table.itertuples(index=False)]
     return "\n".join(lines)
+
+
+def summary_table_markdown(summary: pd.DataFrame, n_train: int | None = None) -> str:
+    """`summary_markdown(summary_table(summary, n_train))`."""
+    return summary_markdown(summary_table(summary, n_train))

@@ -8,7 +8,7 @@ server start would bypass it)."""
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from ui import i18n
+from ui import heap, i18n
 from ui.i18n import t
 
 PAGES = (
@@ -29,7 +29,11 @@ def page_links() -> None:
     bar is a link to the page in this language; then one link per page at the top of the sidebar (the current
     page's is highlighted) and the language switch. A page run as its own entry script (`streamlit run
     pages/4_Runs.py`, `AppTest.from_file` of a page) has no pages to link to: Streamlit resolves the paths against
-    the entry script's folder. It then draws no links."""
+    the entry script's folder. It then draws no links.
+
+    First `ui.heap.freeze_imported_objects`: at the start of the process's first run (the page's imports are done
+    by now) the objects alive are frozen, so that Streamlit's collection after each run skips them."""
+    heap.freeze_imported_objects()
     state, params = st.session_state, st.query_params
     message = i18n.resolve(state, params, st.context.locale)
     if message:

@@ -1,0 +1,57 @@
+"""The Python heap of a dashboard server: the objects every session shares are kept out of the cyclic GC's scans.
+
+Streamlit runs a full garbage collection (`gc.collect(2)`) after every script run (`runner.postScriptGC`, on by
+default: a closed session's memory is given back at once). A full collection traverses every tracked object in
+the process, and almost all of them are the imported modules' functions, classes and dicts (plotly, pandas,
+Streamlit, NumPy: ~146,000 objects after a home page run), which live as long as the server. Each collection cost
+~70 ms of CPU, more than half of what a further session with an already computed config cost the server
+(benchmarks/results/2026-12-07-load-3.md).
+
+`freeze_imported_objects` collects, then moves every object alive at that moment into the interpreter's permanent
+generation (`gc.freeze`): later collections skip them, and still collect what each run leaves behind. It acts
+once per process, at the start of its first script run (`ui.nav.page_links`, which every page calls first, after
+its imports), when no session holds results yet. Reference counting still frees a frozen object that is no longer
+used; what is never collected is a reference cycle among the objects frozen: the modules' own, and the first
+session's (its Streamlit session objects and, through them, what it holds when it closes: one session's state).
+Modules imported later (the engine's, plotly's trace classes, another page's) stay in the scans: ~22,000 objects
+after a home page run, 2-6 ms a collection. Freezing again after them would also freeze every session open at
+that moment, so that each of them would never be collected once closed.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import streamlit as st
+
+
+class Freezer:
+    """Freezes the heap once (`gc.freeze` acts on the whole process: one Freezer per server, `_freezer`)."""
+
+    def __init__(self):
+        self.frozen = False
+        self._lock = threading.Lock()
+
+    def freeze_once(self) -> bool:
+        """Collect, then freeze every object alive now, the first time; later calls do nothing. Returns True when
+        this call froze."""
+        if self.frozen:
+            return False
+        with self._lock:
+            if self.frozen:
+                return False
+            gc.collect()  # garbage alive now would never be collected once frozen
+            gc.freeze()
+            self.frozen = True
+            return True
+
+
+@st.cache_resource
+def _freezer() -> Freezer:
+    return Freezer()
+
+
+def freeze_imported_objects() -> bool:
+    """The server's `Freezer.freeze_once`."""
+    return _freezer().freeze_once()
