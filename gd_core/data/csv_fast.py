@@ -91,7 +91,7 @@ def scan_file(source, target, exact=False) -> Scan | None:
                 except UnicodeDecodeError:
                     return None
             if start < len(block):
-                count = block.count(b"\n", start)
+                count = int(np.count_nonzero(np.frombuffer(block, np.uint8, offset=start) == 10))  # "\n"
                 newlines += count
                 i = len(block)
                 while i > start and block[i - 1] in b"\r\n":
