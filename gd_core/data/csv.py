@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import csv_fast
-from .csv_fast import GiveUp, as_bytes, block_target, read_blocks, scan_file
+from .csv_fast import GiveUp, as_bytes, block_target, fields_match, read_blocks, scan_file
 from .csv_text import (
     MAX_AUTO_CLASSES,
     MAX_COLUMNS,
@@ -189,19 +189,20 @@ def _fast_load(source, target, task, max_rows, split) -> Dataset | None:
     if source is None:
         return None
     for exact in (False, True):
-        scan = scan_file(source, target, exact=exact)
+        scan = scan_file(source, target, exact=exact, max_rows=max_rows)
         n = 0 if scan is None else min(scan.n_rows, max_rows or scan.n_rows)
         if n < 2:
             return None
         try:
             return _fast_read(source, scan, n, target, task, max_rows, split)
-        except _FewerRows:
+        except _Recount:
             continue
     return None
 
 
-class _FewerRows(Exception):
-    """The parser found fewer rows than the scan counted: blank lines between rows."""
+class _Recount(Exception):
+    """The parser found fewer rows, or the rows fewer fields, than the scan counted: blank lines before a row
+    (the exact count then agrees), or a row with a trailing empty field (the strict reader explains)."""
 
 
 def _fast_read(source, scan, n, target, task, max_rows, split):
@@ -220,8 +221,8 @@ def _fast_read(source, scan, n, target, task, max_rows, split):
                 raise GiveUp from e
             parts.append(values)
             del X, values
-        if rows.at < n:
-            raise _FewerRows
+        if rows.at < n or not fields_match(scan, n):
+            raise _Recount
         X = rows.finish()  # before the target: RawRows' float32 cast frees half its memory
         y, task, class_names = block_target(parts, target, task, n)
     except GiveUp:

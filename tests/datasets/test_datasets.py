@@ -380,6 +380,28 @@ def test_a_numeric_looking_target_with_text_after_the_first_rows_reads_as_the_st
             assert late == "cat" and task == "classification" and "cat" in outcomes[1].class_names
 
 
+@pytest.mark.parametrize("max_rows", [None, 3, 5])
+@pytest.mark.parametrize("blank", [False, True])
+def test_a_row_with_a_trailing_delimiter_is_the_strict_readers_to_explain(monkeypatch, max_rows, blank):
+    # pandas 3.0 and older read "3,4," under "a,y" as the row (3, 4): the fast reader counts the delimiters
+    rows = ["1,2", "2,3", "3,4", "4,5,", "5,6", "6,7"]  # the 4th row: one field too many (an empty one)
+    data = ("a,y\n" + "\n\n".join(rows) if blank else "a,y\n" + "\n".join(rows)).encode() + b"\n"
+    outcomes = []
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(csv_data, "_fast_load", lambda *a: None)
+        try:
+            outcomes.append(load_csv_dataset(io.BytesIO(data), "y", max_rows=max_rows, task="regression"))
+        except CSVError as e:
+            outcomes.append(str(e))
+    if max_rows == 3:  # the rows read are whole: both readers take them
+        _assert_same_dataset(*outcomes)
+        assert csv_fast.fast_parse(data, "y", "auto", max_rows) is not None
+    else:
+        assert outcomes[0] == outcomes[1] and "expected 2 fields like the header, got 3" in outcomes[1]
+        assert csv_fast.fast_parse(data, "y", "auto", max_rows) is None
+
+
 @pytest.mark.parametrize("text", ['a,y\n1,2\n"3",4\n', "a,y\n1,2\n3,4,5\n", "a,y\n1,2\n3\n", "a,y\n1,2\n3,NA\n",
                                   "a,y\n1,2\n1e309,4\n", "a,y\nx,2\n3,4\n", "a,a\n1,2\n3,4\n"])
 def test_fast_reader_gives_up_where_the_strict_one_has_something_to_say(text):
