@@ -2,8 +2,7 @@
 
 Glue only: widgets (ui.controls; their state in ui.form_state) -> ExperimentConfig -> cached engine run
 (ui.cache) -> DataFrames -> figures (ui.charts, restyled by ui.chart_controls). The URL carries the config that
-was run (ui.share). The sidebar's form is sent after the loss chart (`sidebar_form`), in its place at the top of
-the sidebar.
+was run (ui.share).
 """
 
 import streamlit as st
@@ -23,94 +22,64 @@ form_state.init_state(state, st.query_params)
 
 with st.sidebar:
     st.header(t("home.sidebar_header"))
-    form_box = st.container()  # filled after the loss chart (`sidebar_form`)
-    with form_box:  # the upload, read before its widget is drawn: the chart needs the data
-        upload = controls.read_upload()
-csv_bytes = upload.data
+    controls.preset_picker()
+    csv_bytes, columns = controls.csv_upload()
+    controls.experiment_form(columns)
+    st.caption(t("home.sidebar_caption"))
 
+st.title(t("home.title"))
+st.markdown(t("home.intro"))
+# Unicode in Markdown, not st.latex: KaTeX is more files for a cold browser to fetch before the chart
+# (measured: benchmarks/DASHBOARD.md, benchmarks/results/2026-12-07-code-comments.md)
+st.markdown(t("home.rules"))
 
-def sidebar_form() -> None:
-    """The scenario picker, CSV upload and experiment form, in their place at the top of the sidebar but sent after
-    the loss chart (or before the page stops without one): a cold browser then draws the chart before the form's
-    widgets (benchmarks/results/2026-12-07-first-paint-2.md). They only set the next run's config (callbacks and
-    Run), so this run's config and chart do not depend on them."""
-    with form_box:
-        controls.preset_picker()
-        controls.csv_upload(upload)
-        controls.experiment_form(upload.columns)
-        st.caption(t("home.sidebar_caption"))
+for message in state["home_messages"]:
+    # messages quote link values: shown as text, never as Markdown
+    st.warning(t("home.link_message", message=md_escape(message)))
+if state["home_error"]:
+    st.error(t("home.not_run", error=md_escape(state["home_error"])))
+config = state["home_config"]
+preset_key = presets.preset_for(config)
+preset = presets.PRESETS.get(preset_key)
+if preset:
+    st.info(t("home.preset_info", title=t(f"preset.{preset_key}.title"), look_for=t(f"preset.{preset_key}.look_for")))
+    if preset.full_scale:
+        st.caption(t("home.capped", asked=presets.NOTES_SCALE_SAMPLES, capped=config.n_samples))
+        st.code(presets.cli_command(preset.full_scale), language="bash")
 
-
-def chart_section():
-    """The page down to the loss chart; returns the shown run's (config, results, view), or None when there is
-    none yet (no upload for a CSV config, or the first run failed)."""
-    st.title(t("home.title"))
-    st.markdown(t("home.intro"))
-    # Unicode in Markdown, not st.latex: KaTeX is more files for a cold browser to fetch before the chart
-    # (measured: benchmarks/DASHBOARD.md, benchmarks/results/2026-12-07-code-comments.md)
-    st.markdown(t("home.rules"))
-
-    for message in state["home_messages"]:
-        # messages quote link values: shown as text, never as Markdown
-        st.warning(t("home.link_message", message=md_escape(message)))
-    if state["home_error"]:
-        st.error(t("home.not_run", error=md_escape(state["home_error"])))
-    config = state["home_config"]
-    preset_key = presets.preset_for(config)
-    preset = presets.PRESETS.get(preset_key)
-    if preset:
-        st.info(t("home.preset_info", title=t(f"preset.{preset_key}.title"),
-                  look_for=t(f"preset.{preset_key}.look_for")))
-        if preset.full_scale:
-            st.caption(t("home.capped", asked=presets.NOTES_SCALE_SAMPLES, capped=config.n_samples))
-            st.code(presets.cli_command(preset.full_scale), language="bash")
-
-    if config.dataset == "csv" and csv_bytes is None:
-        if not state.get("_csv_problem"):  # a bad upload has its own message in the sidebar
-            st.warning(t("home.csv_missing"))
-    else:
-        try:
-            results = cache.run(share.run_config(config), csv_bytes if config.dataset == "csv" else None,
-                                label=t("home.running"))
-            state["home_last"] = (config, results)
-            for note in share.fitted_notes(config, results.config, charts.infer_n_train(results.log)):
-                # a CSV's config fitted to its data, known once read
-                st.info(t("home.fitted_note", message=md_escape(note)))
-        except ValueError as e:  # ConfigError, CSVError: message names the field / column / row
-            st.error(t("home.could_not_run", error=md_escape(e)))
-    if "home_last" not in state:
-        return None
-    config, results = state["home_last"]
-    share.sync_query_params(st.query_params, config)
-    log = results.log
-    stopped = results.summary.loc[results.summary["status"] == "time_limit", "run_id"].tolist()
-    n_train = charts.infer_n_train(log)  # None when every run stopped at its start
-    not_started = results.config.n_runs(n_train) - len(results.summary) if n_train else 0
-    if stopped or not_started:
-        st.warning(t("home.time_limit", message=md_escape(
-            share.time_limit_note(stopped, share.run_config(config).time_limit_s, not_started))))
-
-    view = chart_controls.view_controls()
-    style = dict(log_y=view["log_y"], smoothing=view["smoothing"], band=view["band"])
-    st.subheader(t("home.loss_header"))
-    st.caption(t("home.loss_caption"))
-    # built once per (log, options) for all sessions (ui/figure_cache.py): plotly's validation on every rerun otherwise
-    # playable: Play / Pause replay the curves in the browser (ui/animation.py), no rerun per frame
-    st.plotly_chart(cached_figure("loss_panels", log, charts.playable_loss_panels,
-                                  show_batch_loss=view["show_batch_loss"], **style), key="chart_loss")
-    return config, results, view
-
-
-try:
-    shown = chart_section()
-except Exception:  # an error the page does not expect: the form is still drawn, then the traceback
-    sidebar_form()
-    raise
-sidebar_form()
-if shown is None:
+if config.dataset == "csv" and csv_bytes is None:
+    if not state.get("_csv_problem"):  # a bad upload has its own message in the sidebar
+        st.warning(t("home.csv_missing"))
+else:
+    try:
+        results = cache.run(share.run_config(config), csv_bytes if config.dataset == "csv" else None,
+                            label=t("home.running"))
+        state["home_last"] = (config, results)
+        for note in share.fitted_notes(config, results.config, charts.infer_n_train(results.log)):
+            # a CSV's config fitted to its data, known once read
+            st.info(t("home.fitted_note", message=md_escape(note)))
+    except ValueError as e:  # ConfigError, CSVError: message names the field / column / row
+        st.error(t("home.could_not_run", error=md_escape(e)))
+if "home_last" not in state:
     st.stop()
-config, results, view = shown
+config, results = state["home_last"]
+share.sync_query_params(st.query_params, config)
 log = results.log
+stopped = results.summary.loc[results.summary["status"] == "time_limit", "run_id"].tolist()
+n_train = charts.infer_n_train(log)  # None when every run stopped at its start
+not_started = results.config.n_runs(n_train) - len(results.summary) if n_train else 0
+if stopped or not_started:
+    st.warning(t("home.time_limit", message=md_escape(
+        share.time_limit_note(stopped, share.run_config(config).time_limit_s, not_started))))
+
+view = chart_controls.view_controls()
+style = dict(log_y=view["log_y"], smoothing=view["smoothing"], band=view["band"])
+st.subheader(t("home.loss_header"))
+st.caption(t("home.loss_caption"))
+# built once per (log, options) for all sessions (ui/figure_cache.py): plotly's validation on every rerun otherwise
+# playable: Play / Pause replay the curves in the browser (ui/animation.py), no rerun per frame
+st.plotly_chart(cached_figure("loss_panels", log, charts.playable_loss_panels,
+                              show_batch_loss=view["show_batch_loss"], **style), key="chart_loss")
 st.subheader(t("home.metrics_header"))
 # Drawn on request: a second figure (20 traces) on the first paint costs a cold browser more than it shows at a
 # glance (benchmarks/DASHBOARD.md). The toggle keeps its state across reruns.

@@ -10,20 +10,24 @@ from ui.gradcheck_charts import h_sweep_chart, rel_error_chart, table_markdown, 
 from ui.i18n import problem_data_help, t
 
 H_CHOICES = [10.0 ** -k for k in range(1, 11)]
-DTYPES, POINTS = ["float64", "float32"], ["random", "init"]
-# The controls' keys and first values. They are drawn after the first chart (a cold browser then draws the chart
-# before seven widgets: benchmarks/results/2026-12-07-first-paint-2.md), so this run's values are read from the
-# session state first: what the widgets return when drawn.
-CONTROLS = {"gc_problem": "softmax", "gc_features": 3, "gc_hidden": 8, "gc_reg": 0.0, "gc_h": 1e-5,
-            "gc_dtype": DTYPES[0], "gc_point": POINTS[0]}
 
 st.set_page_config(page_title=t("gradcheck.page_title"), layout="wide")
 nav.page_links()
 st.title(t("gradcheck.title"))
 st.caption(t("gradcheck.intro"))
 
-controls = st.container()  # the controls, drawn after the first chart (below) in their place here
-problem, n_features, hidden, reg, h, dtype, point = (st.session_state.get(k, v) for k, v in CONTROLS.items())
+c = st.columns(4)
+problem = c[0].selectbox(t("form.problem"), PROBLEMS, index=PROBLEMS.index("softmax"), key="gc_problem",
+                         help=problem_data_help(DATASET_FOR))
+n_features = c[1].slider(t("form.n_features"), 2, 5, 3, key="gc_features")
+hidden = c[2].slider(t("form.hidden"), 2, 12, 8, key="gc_hidden", disabled=problem != "mlp")
+reg = c[3].select_slider(t("form.reg"), [0.0, 1e-3, 1e-2, 1e-1, 1.0], value=0.0, key="gc_reg")
+c = st.columns(3)
+h = c[0].select_slider(t("gradcheck.h"), H_CHOICES, value=1e-5, format_func=lambda v: f"{v:.0e}", key="gc_h")
+dtype = c[1].radio(t("gradcheck.precision"), ["float64", "float32"], horizontal=True, key="gc_dtype")
+point = c[2].radio(t("gradcheck.point"), ["random", "init"], horizontal=True, key="gc_point",
+                   format_func={"random": t("gradcheck.point_random"), "init": t("gradcheck.point_init")}.get,
+                   help=t("gradcheck.point_help"))
 
 prob, w, X, y = gradcheck_setup(problem, n_features, hidden=hidden, reg=reg, dtype=dtype, point=point)
 table = gradcheck_table(prob, w, X, y, h)
@@ -33,20 +37,6 @@ st.subheader(t("gradcheck.headline", problem=problem, n=prob.n_params, dtype=dty
                verdict=verdict_text(verdict)))
 st.plotly_chart(rel_error_chart(table, t("gradcheck.rel_error_title", max=worst["rel_error"].iloc[0])),
                 key="gc_rel_error")
-with controls:
-    c = st.columns(4)
-    c[0].selectbox(t("form.problem"), PROBLEMS, index=PROBLEMS.index(CONTROLS["gc_problem"]), key="gc_problem",
-                   help=problem_data_help(DATASET_FOR))
-    c[1].slider(t("form.n_features"), 2, 5, CONTROLS["gc_features"], key="gc_features")
-    c[2].slider(t("form.hidden"), 2, 12, CONTROLS["gc_hidden"], key="gc_hidden", disabled=problem != "mlp")
-    c[3].select_slider(t("form.reg"), [0.0, 1e-3, 1e-2, 1e-1, 1.0], value=CONTROLS["gc_reg"], key="gc_reg")
-    c = st.columns(3)
-    c[0].select_slider(t("gradcheck.h"), H_CHOICES, value=CONTROLS["gc_h"], format_func=lambda v: f"{v:.0e}",
-                       key="gc_h")
-    c[1].radio(t("gradcheck.precision"), DTYPES, DTYPES.index(CONTROLS["gc_dtype"]), horizontal=True, key="gc_dtype")
-    c[2].radio(t("gradcheck.point"), POINTS, POINTS.index(CONTROLS["gc_point"]), horizontal=True, key="gc_point",
-               format_func={"random": t("gradcheck.point_random"), "init": t("gradcheck.point_init")}.get,
-               help=t("gradcheck.point_help"))
 st.caption(t("gradcheck.thresholds"))
 st.markdown(t("gradcheck.worst"))
 st.markdown(table_markdown(worst.head(8)))  # Markdown, not st.dataframe: no grid JavaScript beside the first chart

@@ -36,11 +36,6 @@ PAGE_WORK_BUDGET = 8e9  # gd_core.train.limits work units (estimate_work): ~4.8x
 # Sections 3 and 4 are computed and drawn once opened (lazy expanders), and so are the second charts of sections 1
 # and 2: a cold browser's first paint then draws two charts, not six.
 # Figures are built once per (data, options) for all sessions (ui/figure_cache.py): ~240 ms of a warm rerun otherwise.
-SAMPLINGS = ["shuffle", "replacement"]
-# The first section's form: keys and first values. It is drawn after the section's chart (a cold browser then draws
-# the chart before its widgets: benchmarks/results/2026-12-07-first-paint-2.md), so this run's values are read from
-# the session state first: what the widgets return when drawn (a form's widgets: the values last submitted).
-NOISE_FORM = {"noise_sampling": SAMPLINGS[0], "noise_draws": 200, "noise_level": 0.1}
 
 st.set_page_config(page_title=t("scaling.page_title"), layout="wide")
 nav.page_links()
@@ -48,10 +43,12 @@ st.title(t("scaling.title"))
 st.caption(t("scaling.intro"))
 
 st.header(t("scaling.noise_header"))
-noise_box = st.container()  # its form, drawn after the first chart (below) in its place here
-sampling, draws, noise = (st.session_state.get(k, v) for k, v in NOISE_FORM.items())
-
-
+with st.form("noise_form"):
+    c = st.columns(3)
+    sampling = c[0].selectbox(t("form.sampling"), ["shuffle", "replacement"], key="noise_sampling")
+    draws = c[1].select_slider(t("scaling.draws"), [50, 100, 200, 400], value=200, key="noise_draws")
+    noise = c[2].select_slider(t("scaling.target_noise"), [0.05, 0.1, 0.2, 0.5], value=0.1, key="noise_level")
+    st.form_submit_button(t("form.run"), key="noise_run")
 @st.cache_data(max_entries=8, show_spinner=False)  # the caller's spinner speaks the session's language
 def noise_section(noise: float, sampling: str, draws: int):
     spec = default_spec(noise=noise)
@@ -72,14 +69,6 @@ base = default_spec(noise=noise).base
 n_train = base.n_train()
 st.plotly_chart(cached_figure("scaling_noise", curve, relative_noise_chart, n_train=n_train, sampling=sampling),
                 key="noise_curve")
-with noise_box, st.form("noise_form"):
-    c = st.columns(3)
-    c[0].selectbox(t("form.sampling"), SAMPLINGS, SAMPLINGS.index(NOISE_FORM["noise_sampling"]),
-                   key="noise_sampling")
-    c[1].select_slider(t("scaling.draws"), [50, 100, 200, 400], value=NOISE_FORM["noise_draws"], key="noise_draws")
-    c[2].select_slider(t("scaling.target_noise"), [0.05, 0.1, 0.2, 0.5], value=NOISE_FORM["noise_level"],
-                       key="noise_level")
-    st.form_submit_button(t("form.run"), key="noise_run")
 c = st.columns(2)
 c[0].metric(t("scaling.b_simple_exact"), f"{exact:.3g}")
 c[1].metric(t("scaling.b_simple_two_batch"), f"{est:.3g}", f"{est / exact - 1:+.0%}",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Mapping
-from typing import NamedTuple
 
 import streamlit as st
 
@@ -37,7 +36,6 @@ from ui.text import md_code, md_escape
 
 LR_GRID = tuple(sorted({round(m * 10.0 ** e, 12) for e in range(-4, 2) for m in (1, 2, 5)} - {20.0, 50.0}))
 BATCH_OPTIONS = ("1", "2", "4", "8", "16", "32", "64", "128", "256", "512", "1024", "full")
-CSV_KEY = "cfg_csv_file"  # the upload widget's key: `read_upload` reads it before the widget is drawn
 CONFIG_FIELDS_USED_BY = {"sgd": "momentum, nesterov, weight_decay", "adagrad": "eps, weight_decay",
                          "rmsprop": "alpha, momentum, eps, weight_decay", "adam": "betas, eps, weight_decay"}
 
@@ -52,21 +50,13 @@ def preset_picker() -> None:
                  t("form.scenario_custom"), help=t("form.scenario_help"))
 
 
-class Upload(NamedTuple):
-    """The CSV upload of this run: its bytes (None unless the whole file reads with the chosen target, or the last
-    column), column names (the header's, if it reads) and what is wrong with it (None: nothing)."""
-    data: bytes | None
-    columns: list[str]
-    problem: str | None
-
-
-def read_upload() -> Upload:
-    """The CSV upload (used when dataset = csv), read from its widget's state before `csv_upload` draws the widget:
-    the home page draws its chart first and the form after it (a cold browser shows the chart sooner), and the chart
-    needs the data. The value is the one the widget returns in this run. Checked here: each problem is one
-    `CSV: ...` error, shown under the widget; the form's Run then adds no second message (`form_state.on_submit`)."""
+def csv_upload() -> tuple[bytes | None, list[str]]:
+    """An optional CSV (used when dataset = csv): its bytes (None unless the whole file reads with the chosen
+    target, or the last column) and column names (the header's, if it reads). Checked on upload: each problem
+    is one `CSV: ...` error, shown here; the form's Run then adds no second message (`form_state.on_submit`)."""
     s = st.session_state
-    file = s.get(CSV_KEY)
+    file = st.file_uploader(t("form.csv_file"), type="csv", key="cfg_csv_file",
+                            help=t("form.csv_file_help"))
     data, columns, problem = None, [], None
     if file is not None:
         data = file.getvalue()
@@ -77,15 +67,10 @@ def read_upload() -> Upload:
                 problem = _upload_problem(data, target)
         except ValueError as e:  # gd_core.data.csv.CSVError
             problem = str(e)
+        if problem:
+            st.error(t("form.csv_error", error=md_escape(problem)))
     s["_csv_columns"], s["_csv_problem"] = columns, problem
-    return Upload(None if problem else data, columns, problem)
-
-
-def csv_upload(upload: Upload) -> None:
-    """The CSV upload's widget, and the error of the `upload` read from it (`read_upload`, in this run)."""
-    st.file_uploader(t("form.csv_file"), type="csv", key=CSV_KEY, help=t("form.csv_file_help"))
-    if upload.problem:
-        st.error(t("form.csv_error", error=md_escape(upload.problem)))
+    return (None if problem else data), columns
 
 
 @st.cache_data(max_entries=8, show_spinner=False)  # the caller's spinner speaks the session's language
