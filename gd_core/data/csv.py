@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import csv_fast
-from .csv_fast import GiveUp, as_bytes, block_target, fields_match, read_blocks, scan_file
+from .csv_fast import GiveUp, as_bytes, block_target, fields_match, read_blocks
 from .csv_text import (
     MAX_AUTO_CLASSES,
     MAX_COLUMNS,
@@ -184,15 +184,11 @@ def _check_range(ds, features, target, dtype):
 
 def _fast_load(source, target, task, max_rows, split) -> Dataset | None:
     """The fast reader: the file's rows straight into the seeded split (`_Split`); None where the strict reader
-    must decide. Rows are first counted without looking for blank lines between them (`scan_file`); a file
-    that has some is counted again, exactly, and read again."""
+    must decide. Rows are first counted without looking for blank lines before them (`scan_file`); a file
+    whose rows disagree with that count is counted again, exactly, and read again (`csv_fast.scans`)."""
     if source is None:
         return None
-    for exact in (False, True):
-        scan = scan_file(source, target, exact=exact, max_rows=max_rows)
-        n = 0 if scan is None else min(scan.n_rows, max_rows or scan.n_rows)
-        if n < 2:
-            return None
+    for scan, n in csv_fast.scans(source, target, max_rows):
         try:
             return _fast_read(source, scan, n, target, task, max_rows, split)
         except _Recount:

@@ -205,17 +205,24 @@ def block_target(parts, target, task, n):
     raise GiveUp
 
 
+def scans(source, target, max_rows):
+    """(scan, rows to read) to try in turn: the first count (`scan_file`), then, where the rows read disagree
+    with it, the exact one; none for a file the strict reader must take (or with fewer than 2 rows)."""
+    for exact in (False, True):
+        scan = scan_file(source, target, exact=exact, max_rows=max_rows)
+        n = 0 if scan is None else min(scan.n_rows, max_rows or scan.n_rows)
+        if n < 2:
+            return
+        yield scan, n
+
+
 def fast_parse(data, target, task, max_rows):
     """The fast reader on whole bytes, in file order: the strict reader's (features, X, y, task, class_names)
     for a clean file, or None for anything else. (`load_csv_dataset` puts the blocks straight into the split;
     both count the rows again, exactly, when the parser finds fewer than the first count.)"""
     if not isinstance(data, bytes):
         return None
-    for exact in (False, True):
-        scan = scan_file(data, target, exact=exact, max_rows=max_rows)
-        n = 0 if scan is None else min(scan.n_rows, max_rows or scan.n_rows)
-        if n < 2:
-            return None
+    for scan, n in scans(data, target, max_rows):
         try:
             blocks = list(read_blocks(data, scan, target, max_rows))
             y, task, class_names = block_target([b[1] for b in blocks], target, task,

@@ -141,8 +141,8 @@ def test_streamed_csv_counts_rows_as_pandas_does(blocks, monkeypatch, tmp_path, 
         text = "a,b,y" + newline + text
     path = tmp_path / "rows.csv"
     path.write_bytes(text.encode())
-    scans, scan_file = [], csv_data.scan_file
-    monkeypatch.setattr(csv_data, "scan_file", lambda *a, **kw: scans.append(kw["exact"]) or scan_file(*a, **kw))
+    scans, scan_file = [], csv_fast.scan_file
+    monkeypatch.setattr(csv_fast, "scan_file", lambda *a, **kw: scans.append(kw["exact"]) or scan_file(*a, **kw))
     fast = csv_data._fast_load(str(path), "y", "auto", None, (0.25, 0, True, np.dtype("float64"), "rows.csv"))
     assert fast is not None and fast.n_train + fast.n_val == 40
     # one pass over the bytes, unless a blank line sits between data rows: then the rows are counted exactly
