@@ -36,5 +36,6 @@ print(json.dumps({"frozen": gc.get_freeze_count(), "tracked": len(gc.get_objects
                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(Path.home())})
     assert out.returncode == 0, out.stderr[-2000:]
     counts = json.loads(out.stdout.strip().splitlines()[-1])
-    # measured: ~123,000 frozen, ~24,000 tracked; without the freeze 0 frozen, ~147,000 tracked
-    assert counts["frozen"] > 50_000 and counts["tracked"] < counts["frozen"] / 4, counts
+    # measured: ~123,000 frozen, ~24,000 tracked (the lowest versions: ~108,000 and ~32,000); without the
+    # freeze 0 frozen, ~147,000 tracked
+    assert counts["frozen"] > 50_000 and counts["tracked"] < counts["frozen"] / 2, counts

@@ -66,7 +66,11 @@ class LeastSquares(_Linear1D):
         x_mean, y_mean = X64.mean(axis=0), y64.mean()
         Xc = X64 - x_mean
         A = Xc.T @ Xc / n + self.reg * np.eye(self.n_features)
-        W = np.linalg.solve(A, Xc.T @ (y64 - y_mean) / n)
+        b = Xc.T @ (y64 - y_mean) / n
+        try:
+            W = np.linalg.solve(A, b)
+        except np.linalg.LinAlgError:  # a reg too small to lift rank-deficient data: the least-norm minimiser
+            W = np.linalg.lstsq(A, b, rcond=None)[0]
         return np.append(W, y_mean - x_mean @ W).astype(X.dtype)
 
     def _normal_equations(self, X, y, chunk):

@@ -128,6 +128,24 @@ def test_least_squares_optimum_is_lstsq():
     np.testing.assert_allclose(problem.loss_and_grad(problem.optimum(X, y), X, y)[1], 0, atol=1e-12)
 
 
+def test_ridge_optimum_of_rank_deficient_data_with_a_tiny_reg_is_the_least_norm_minimiser(monkeypatch):
+    # found by the property test on numpy 2.0: two unique rows, reg = 2**-52, `solve` raised "Singular matrix"
+    X = np.array([[1.0, 2.0], [2.0, 4.0]] * 5)  # centred, the columns are parallel: X^T X / n has rank 1
+    y = np.array([1.0, 3.0] * 5)
+    problem = make_problem("least_squares", 2, reg=2.0**-52)
+    solve = np.linalg.solve
+
+    def singular(A, b):  # what numpy 2.0's LAPACK does with this matrix (2.4's rounds its way past it)
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    for how in (solve, singular):
+        monkeypatch.setattr(np.linalg, "solve", how)
+        w = problem.optimum(X, y)
+        assert np.isfinite(w).all()
+        np.testing.assert_allclose(problem.loss_and_grad(w, X, y)[1], 0, atol=1e-6)
+        np.testing.assert_allclose(X @ w[:2] + w[2], y, atol=1e-6)  # the data is fitted exactly
+
+
 def test_ridge_optimum_is_a_minimum_with_unpenalised_bias():
     problem = make_problem("least_squares", D, reg=0.3)
     X, y = _data("least_squares", n=20)
