@@ -72,7 +72,7 @@ if stopped or not_started:
     st.warning(t("home.time_limit", message=md_escape(
         share.time_limit_note(stopped, share.run_config(config).time_limit_s, not_started))))
 
-view = chart_controls.view_controls()
+view = chart_controls.view_controls(len(results.config.seeds))
 style = dict(log_y=view["log_y"], smoothing=view["smoothing"], band=view["band"])
 st.subheader(t("home.loss_header"))
 st.caption(t("home.loss_caption"))

@@ -46,17 +46,21 @@ def test_default_chart_is_sampled_where_it_is_drawn(home):
             assert np.isfinite(values(t["x"])).all(), t["name"]
     full = curve(spec, "full batch (B=800)", "x2")
     assert len(values(full["x"])) == 11 and values(full["marker"]["size"]).min() > 0  # its 11 points, marked
-    assert values(curve(spec, "SGD (B=1)", "x")["marker"]["size"]).max() == 0  # a dense curve: a plain line
+    dense = curve(spec, "SGD (B=1)", "x")  # a dense curve: a plain line, with no marker nodes to draw
+    assert dense["mode"] == "lines" and "size" not in dense["marker"]
     for axis in ("xaxis2", "xaxis3"):
         assert spec["layout"][axis]["type"] == "log" and spec["layout"][axis]["tickformat"] == "~g"
 
 
 def test_smoothing_is_for_the_mini_batch_loss_only(home):
-    assert home.slider(key="view_smoothing").disabled  # nothing to smooth while the batch loss is hidden
+    assert "view_smoothing" not in {w.key for w in home.slider}  # nothing to smooth while the batch loss is hidden
     exact = {(t["name"], t.get("xaxis", "x")): values(t["y"]) for t in charts(home)[0]["data"]}
     home.toggle(key="view_batch_loss").set_value(True).run()
     assert not home.slider(key="view_smoothing").disabled
     home.slider(key="view_smoothing").set_value(0.9).run()
+    home.toggle(key="view_batch_loss").set_value(False).run()  # hidden and shown again: the smoothing is kept
+    home.toggle(key="view_batch_loss").set_value(True).run()
+    assert home.slider(key="view_smoothing").value == 0.9
     (spec,) = charts(home)
     faint = [t for t in spec["data"] if t["name"].endswith("mini-batch")]
     assert len(faint) == 3 * 3  # B = 1, 32, 256 on three panels; full batch's batch loss is its loss
@@ -65,6 +69,17 @@ def test_smoothing_is_for_the_mini_batch_loss_only(home):
             np.testing.assert_array_equal(values(t["y"]), exact[(t["name"], t.get("xaxis", "x"))], t["name"])
     home.slider(key="view_smoothing").set_value(0.0).run()
     home.toggle(key="view_batch_loss").set_value(False).run()
+
+
+def test_the_band_control_is_drawn_for_runs_of_several_seeds(home):
+    assert "view_band" not in {w.key for w in home.radio}  # one seed: no band to choose
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["seeds"] = "0,1"
+    at.run()
+    assert not at.exception and at.radio(key="view_band").value == "minmax"
+    assert [t for t in charts(at)[0]["data"] if " band " in t["name"]]  # mean with its min-max band
+    at.radio(key="view_band").set_value("none").run()
+    assert not [t for t in charts(at)[0]["data"] if " band " in t["name"]]
 
 
 def test_log_y_labels_every_tick(home):

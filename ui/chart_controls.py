@@ -13,35 +13,43 @@ from gd_core.config import TARGET_METRICS
 from ui.i18n import t
 
 
-def view_controls() -> dict:
+def view_controls(n_seeds: int = 1) -> dict:
     """The home chart's view. The curves are measured losses and are never smoothed: the smoothing (an EMA by
-    x-distance) is for the noisy mini-batch loss, drawn faint behind them on request."""
+    x-distance) is for the noisy mini-batch loss, drawn faint behind them on request. A control is drawn only
+    while it applies (smoothing while the mini-batch loss is shown, the seeds' band for runs of several seeds),
+    and keeps its value while it is not: a cold browser lays out the page once for every slider it draws."""
     c1, c2, c3 = st.columns(3)
     # log / linear y: the chart's own buttons, in the browser (ui/animation.py); `view_log_y` (a preset may set it)
     # only picks the axis the chart starts with
     shown = c1.toggle(t("view.batch_loss"), key="view_batch_loss", help=t("view.batch_loss_help"))
-    return dict(log_y=bool(st.session_state.get("view_log_y", False)),
-                show_batch_loss=shown,
-                smoothing=c2.slider(t("view.smoothing"), 0.0, 0.99, 0.0, 0.01, key="view_smoothing",
-                                    disabled=not shown),
-                band=c3.radio(t("view.seeds"), ("minmax", "std", "none"), key="view_band", horizontal=True,
-                              format_func={"minmax": t("view.band_minmax"), "std": t("view.band_std"),
-                                           "none": t("view.band_none")}.get))
+    smoothing = (c2.slider(t("view.smoothing"), 0.0, 0.99, step=0.01, **_remembered("view_smoothing", 0.0))
+                 if shown else st.session_state.get("_view_smoothing", 0.0))
+    band = (c3.radio(t("view.seeds"), BANDS, horizontal=True, format_func=lambda b: t(f"view.band_{b}"),
+                     **_remembered("view_band", BANDS[0]))
+            if n_seeds > 1 else st.session_state.get("_view_band", BANDS[0]))
+    return dict(log_y=bool(st.session_state.get("view_log_y", False)), show_batch_loss=shown,
+                smoothing=smoothing, band=band)
 
 
+BANDS = ("minmax", "std", "none")
 METRIC_XS = ("epoch", "step", "wall_time_s", "examples_seen")
 
 
 def metric_x_picker() -> str:
-    """The x axis of the metric grid. Drawn only while the grid is shown; its choice is kept under a plain key
-    (`_view_metric_x`) while it is not."""
+    """The x axis of the metric grid. Drawn only while the grid is shown; its choice is kept while it is not."""
+    return st.selectbox(t("view.metric_x"), METRIC_XS, **_remembered("view_metric_x", METRIC_XS[0]))
+
+
+def _remembered(key: str, default) -> dict:
+    """A widget's key and callback such that its value outlives the runs it is not drawn in (Streamlit drops a
+    widget's state in a run that does not draw it): the value is kept under the plain key `_<key>`."""
     s = st.session_state
-    s["view_metric_x"] = s.get("_view_metric_x", METRIC_XS[0])
-    return st.selectbox(t("view.metric_x"), METRIC_XS, key="view_metric_x", on_change=_keep_metric_x, args=(s,))
+    s[key] = s.get(f"_{key}", default)
+    return dict(key=key, on_change=_keep, args=(s, key))
 
 
-def _keep_metric_x(state: MutableMapping) -> None:
-    state["_view_metric_x"] = state["view_metric_x"]
+def _keep(state: MutableMapping, key: str) -> None:
+    state[f"_{key}"] = state[key]
 
 
 def suggest_target(summary: pd.DataFrame, metric: str) -> float | None:

@@ -208,9 +208,14 @@ def _add_curves(fig, log, x, y, *, row=None, col=None, smoothing=0.0, band="none
         px = xs(g["x"])
         sizes = np.zeros(len(ys)) if len(ys) > SPARSE else np.full(len(ys), 5.0)
         sizes[np.r_[breaks - 1, breaks].astype(int)] = 5.0  # the measured points either side of a blank
+        # a curve with no point marked is a plain line: plotly draws an SVG node for every marker, even of size
+        # 0, and on the home chart those nodes were most of its drawing time in a cold browser
+        marked = bool(sizes.any())
         fig.add_trace(go.Scatter(x=np.insert(px, breaks, np.nan), y=np.insert(ys, breaks, np.nan),
-                                 mode="lines+markers", name=name, legendgroup=group, showlegend=showlegend,
-                                 line=line, marker={"size": np.insert(sizes, breaks, 0.0).tolist(), "color": color},
+                                 mode="lines+markers" if marked else "lines", name=name, legendgroup=group,
+                                 showlegend=showlegend, line=line,
+                                 marker={"size": np.insert(sizes, breaks, 0.0).tolist(), "color": color} if marked
+                                 else {"color": color},
                                  customdata=np.insert(g["x"].to_numpy(dtype=float), breaks, np.nan),
                                  hovertemplate=f"{name}<br>{x}=%{{customdata:.4g}}<br>{y}=%{{y:.4g}}<extra></extra>"),
                       **where)
