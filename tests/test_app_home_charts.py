@@ -9,6 +9,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui import chart_controls
+from ui import charts as ui_charts
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 NAMES = ["SGD (B=1)", "B=32", "B=256", "full batch (B=800)"]
 
@@ -76,7 +79,10 @@ def test_the_band_control_is_drawn_for_runs_of_several_seeds(home):
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["seeds"] = "0,1"
     at.run()
-    assert not at.exception and at.radio(key="view_band").value == "minmax"
+    band = at.radio(key="view_band")
+    assert not at.exception and band.value == "minmax"
+    assert band.options == ["mean, min-max", "mean ± std", "mean"]  # labelled from the catalogue
+    assert set(chart_controls.BAND_LABELS) == set(ui_charts.BANDS)  # every band the chart draws is offered
     assert [t for t in charts(at)[0]["data"] if " band " in t["name"]]  # mean with its min-max band
     at.radio(key="view_band").set_value("none").run()
     assert not [t for t in charts(at)[0]["data"] if " band " in t["name"]]

@@ -24,14 +24,16 @@ def view_controls(n_seeds: int = 1) -> dict:
     shown = c1.toggle(t("view.batch_loss"), key="view_batch_loss", help=t("view.batch_loss_help"))
     smoothing = (c2.slider(t("view.smoothing"), 0.0, 0.99, step=0.01, **_remembered("view_smoothing", 0.0))
                  if shown else st.session_state.get("_view_smoothing", 0.0))
-    band = (c3.radio(t("view.seeds"), BANDS, horizontal=True, format_func=lambda b: t(f"view.band_{b}"),
-                     **_remembered("view_band", BANDS[0]))
-            if n_seeds > 1 else st.session_state.get("_view_band", BANDS[0]))
+    bands = tuple(BAND_LABELS)
+    band = (c3.radio(t("view.seeds"), bands, horizontal=True, format_func=lambda b: t(BAND_LABELS[b]),
+                     **_remembered("view_band", bands[0]))
+            if n_seeds > 1 else st.session_state.get("_view_band", bands[0]))
     return dict(log_y=bool(st.session_state.get("view_log_y", False)), show_batch_loss=shown,
                 smoothing=smoothing, band=band)
 
 
-BANDS = ("minmax", "std", "none")
+# the seeds' band choices (ui.charts.BANDS) in the order offered, the default first, with their message ids
+BAND_LABELS = {"minmax": "view.band_minmax", "std": "view.band_std", "none": "view.band_none"}
 METRIC_XS = ("epoch", "step", "wall_time_s", "examples_seen")
 
 
