@@ -1,7 +1,7 @@
 """Load on one dashboard server, and sweep speed-up on a Dask cluster (a script, not a test).
 
     python -m benchmarks.bench_load [--sizes 1,10,30,100] [--configs both|identical|distinct] [--timeout 240]
-                                    [--no-load|--no-warm|--no-light|--no-dask|--no-sweep]
+                                    [--floor] [--no-load|--no-warm|--no-light|--no-dask|--no-sweep]
 
 Load: N websocket sessions on loopback (Streamlit's own protocol: a `rerun_script` BackMsg, ForwardMsgs back) open
 the home page at once, all with the same config or each with its own (`?data_seed=k`), against a fresh
@@ -9,7 +9,10 @@ the home page at once, all with the same config or each with its own (`?data_see
 peak RSS over the scenario, and the sessions whose connection dropped (the client pings every 5 s and gives up
 after 20 s without an answer). Every scenario stops by itself after --timeout seconds. Then what one further
 identical session costs a warm server (its config computed, its figure built): the server's CPU seconds over
-rounds of N sessions at once, per session. Then a light request's
+rounds of N sessions at once, per session. With --floor, both parts also serve the floor page (`FLOOR_PAGE`: the
+same run through the same cache, one chart of it, the same heap freeze, and nothing else) in the same way, so that
+the home page's ratio and per-session cost stand next to the lowest a Streamlit page can reach for them. Then a
+light request's
 time to first chart alone and while a heavy one runs, and the scaling page's sweep by 1 and 10 sessions with
 and without a Dask cluster (a `dask scheduler` and two `dask worker` processes on loopback) behind the app.
 
@@ -37,6 +40,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]  # the checkout whose app.py is served (--root: another, for an A/B)
 PING_INTERVAL_S, PING_TIMEOUT_S = 5, 20
 HEAVY_QUERY = {"n_samples": "200000", "budget": "50"}  # the host fits it to its work budget: its largest request
+HOME_QUERY = {"data_seed": "1000"}  # the identical sessions' config: the default one, its own data seed
+# The floor for "N identical sessions cost the CPU of one": the home page's run, computed once for all sessions by the
+# same cache, and its loss chart from the same figure store, after the same heap freeze; no other element.
+FLOOR_PAGE = """
+import streamlit as st
+
+from ui import cache, charts, heap, share
+from ui.figure_cache import cached_figure
+
+heap.freeze_imported_objects()
+config, _ = share.read_query({k: st.query_params.get_all(k) for k in st.query_params})
+log = cache.run(share.run_config(config)).log
+st.plotly_chart(cached_figure("loss_panels", log, charts.playable_loss_panels, show_batch_loss=False, log_y=False,
+                              smoothing=0.0, band="minmax"), key="chart_loss")
+"""
 
 
 def free_port() -> int:
@@ -54,12 +72,13 @@ def healthy(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def server(env: dict | None = None):
-    """A fresh `streamlit run app.py` on a free port: yields (port, psutil.Process)."""
+def server(env: dict | None = None, script: str = "app.py"):
+    """A fresh `streamlit run app.py` (or `script`, run from the checkout's folder: its .streamlit/config.toml) on a
+    free port: yields (port, psutil.Process)."""
     import psutil
 
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
                             stdout=subprocess.DEVNULL,
@@ -158,21 +177,22 @@ def summary(times: list[float | None]) -> str:
             f"max {ok[-1]:.2f} s")
 
 
-def load_part(sizes, timeout, modes=("identical", "distinct")) -> list[str]:
+def load_part(sizes, timeout, modes=("identical", "distinct"), floor: str | None = None) -> list[str]:
+    """`floor`: the floor page's path, served as a further "identical (floor page)" scenario."""
     lines = ["## Home page: N sessions at once (fresh server each)", "",
              "| N | configs | answered | median s | max s | server CPU s | CPU s / session | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|"]
     cpu_one = {}
-    for mode in modes:
+    scenarios = [(mode, "app.py") for mode in modes] + ([("identical (floor page)", floor)] if floor else [])
+    for mode, script in scenarios:
         for n in sizes:
-            queries = [{"data_seed": "1000"} if mode == "identical" else {"data_seed": str(1000 + k)}
-                       for k in range(n)]
-            with server() as (port, proc), Usage(proc) as use:
+            queries = [HOME_QUERY if mode != "distinct" else {"data_seed": str(1000 + k)} for k in range(n)]
+            with server(script=script) as (port, proc), Usage(proc) as use:
                 times = run_sessions(port, queries, timeout=timeout)
             ok = sorted(t for t in times if t is not None)
             med = f"{statistics.median(ok):.2f}" if ok else "-"
             mx = f"{ok[-1]:.2f}" if ok else "-"
-            lines.append(f"| {n} | {mode} | {len(ok)}/{n} | {med} | {mx} | {use.cpu_s:.1f} | {use.cpu_s / n:.2f} | "
+            lines.append(f"| {n} | {mode} | {len(ok)}/{n} | {med} | {mx} | {use.cpu_s:.2f} | {use.cpu_s / n:.2f} | "
                          f"{use.peak_mb:.0f} |")
             cpu_one.setdefault(mode, {})[n] = use.cpu_s
             print(lines[-1], flush=True)
@@ -180,33 +200,40 @@ def load_part(sizes, timeout, modes=("identical", "distinct")) -> list[str]:
     for n in sizes:
         if n > 1 and 1 in sizes:
             lines.append(f"- N = {n}: server CPU " + "; ".join(
-                f"{mode} {cpu_one[mode][n] / cpu_one[mode][1]:.2f}x" for mode in modes) + " that of one session")
+                f"{mode} {cpu_one[mode][n] / cpu_one[mode][1]:.2f}x" for mode, _ in scenarios)
+                + " that of one session; each further session "
+                + "; ".join(f"{mode} {1000 * (cpu_one[mode][n] - cpu_one[mode][1]) / (n - 1):.0f} ms"
+                            for mode, _ in scenarios))
     return lines
 
 
-def warm_part(sizes, timeout, rounds: int = 3) -> list[str]:
+def warm_part(sizes, timeout, rounds: int = 3, floor: str | None = None) -> list[str]:
     """On one server: a first session computes the home page's config; then rounds of N identical sessions at
-    once, each a hit (run, figure, summary shared): the server's CPU per further session."""
-    query = {"data_seed": "1000"}
+    once, each a hit (run, figure, summary shared): the server's CPU per further session. `floor`: the floor
+    page's path, measured the same way on a server of its own."""
+    query = HOME_QUERY
     lines = ["## Home page: what one further identical session costs a warm server", "",
-             "| N at once | rounds | answered | median s | server CPU ms / session (each round) |",
-             "|---|---|---|---|---|"]
-    with server() as (port, proc):
-        with Usage(proc) as first:
-            run_sessions(port, [query], timeout=timeout)
-        run_sessions(port, [query] * 2, timeout=timeout)  # a first hit: anything lazy on a hit is done
-        for n in sizes:
-            per, ok = [], []
-            for _ in range(rounds):
-                with Usage(proc) as use:
-                    times = run_sessions(port, [query] * n, timeout=timeout)
-                ok += [t for t in times if t is not None]
-                per.append(1000 * use.cpu_s / n)
-            med = f"{statistics.median(ok):.2f}" if ok else "-"
-            lines.append(f"| {n} | {rounds} | {len(ok)}/{n * rounds} | {med} | "
-                         + ", ".join(f"{v:.0f}" for v in per) + f" (median {statistics.median(per):.0f}) |")
-            print(lines[-1], flush=True)
-    lines += ["", f"- the first session (computes the run, builds the figure): {first.cpu_s:.2f} s of server CPU"]
+             "| page | N at once | rounds | answered | median s | server CPU ms / session (each round) |",
+             "|---|---|---|---|---|---|"]
+    firsts = []
+    for page, script in [("home", "app.py")] + ([("floor page", floor)] if floor else []):
+        with server(script=script) as (port, proc):
+            with Usage(proc) as first:
+                run_sessions(port, [query], timeout=timeout)
+            firsts.append(f"{page} {first.cpu_s:.2f} s")
+            run_sessions(port, [query] * 2, timeout=timeout)  # a first hit: anything lazy on a hit is done
+            for n in sizes:
+                per, ok = [], []
+                for _ in range(rounds):
+                    with Usage(proc) as use:
+                        times = run_sessions(port, [query] * n, timeout=timeout)
+                    ok += [t for t in times if t is not None]
+                    per.append(1000 * use.cpu_s / n)
+                med = f"{statistics.median(ok):.2f}" if ok else "-"
+                lines.append(f"| {page} | {n} | {rounds} | {len(ok)}/{n * rounds} | {med} | "
+                             + ", ".join(f"{v:.0f}" for v in per) + f" (median {statistics.median(per):.0f}) |")
+                print(lines[-1], flush=True)
+    lines += ["", "- the first session (computes the run, builds the figure), server CPU: " + "; ".join(firsts)]
     return lines
 
 
@@ -351,6 +378,8 @@ def main(argv=None) -> None:
                     help="the load part's sessions: all with the same config, each its own, or both scenarios")
     ap.add_argument("--timeout", type=float, default=240, help="seconds before a scenario gives up (10 to 3600)")
     ap.add_argument("--root", type=Path, default=ROOT, help="serve the app.py of this checkout (default: this one)")
+    ap.add_argument("--floor", action="store_true",
+                    help="the load and warm parts also serve the floor page (FLOOR_PAGE, with --root's modules)")
     for part in ("load", "warm", "light", "dask", "sweep"):
         ap.add_argument(f"--no-{part}", action="store_true", help=f"skip the {part} part")
     args = ap.parse_args(argv)
@@ -367,11 +396,16 @@ def main(argv=None) -> None:
     ROOT = args.root.resolve()
     out = [f"# Load benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, load average "
            f"{os.getloadavg()[0]:.1f} at the start; app: {ROOT})", ""]
+    floor = None
+    if args.floor:
+        folder = tempfile.TemporaryDirectory(prefix="gdlab-floor-")  # removed when main() returns
+        floor = str(Path(folder.name) / "floor_page.py")
+        Path(floor).write_text(FLOOR_PAGE)
     if not args.no_load:
         modes = ("identical", "distinct") if args.configs == "both" else (args.configs,)
-        out += load_part(sizes, args.timeout, modes) + [""]
+        out += load_part(sizes, args.timeout, modes, floor) + [""]
     if not args.no_warm:
-        out += warm_part(sizes, args.timeout) + [""]
+        out += warm_part(sizes, args.timeout, floor=floor) + [""]
     if not args.no_light:
         out += light_heavy_part(args.timeout) + [""]
     if not args.no_dask:

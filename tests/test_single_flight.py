@@ -48,6 +48,30 @@ def test_ten_identical_configs_at_once_run_the_engine_once_per_group(slow_calls)
         pd.testing.assert_frame_equal(r.log.drop(columns="wall_time_s"), want)
 
 
+def test_ten_identical_configs_at_once_put_their_groups_together_once(monkeypatch):
+    """The sessions that waited for the same groups get them at the same moment: one of them assembles and
+    summarizes them (each doing so cost a session ~10 ms at the home page's default), the others share its result."""
+    store, assembled, out = RunStore(slots=2), [], [None] * 10
+    for b in CONFIG.batch_sizes:  # the groups are computed: all ten reach the assembly at once
+        results_for(CONFIG.replace(batch_sizes=(b,)), store=store)
+    real = cache._assemble
+
+    def slow_assemble(config, parts):
+        assembled.append(config)
+        threading.Event().wait(0.3)  # time for the other callers to reach the assembly too
+        return real(config, parts)
+
+    monkeypatch.setattr(cache, "_assemble", slow_assemble)
+    threads = [threading.Thread(target=lambda k=k: out.__setitem__(k, results_for(CONFIG, store=store)))
+               for k in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(assembled) == 1
+    assert all(r is out[0] for r in out)  # the store's object: ui.cache.run copies it for each session
+
+
 def test_a_waiter_computes_itself_when_the_leader_fails():
     flights, started, calls = SingleFlight(), threading.Event(), []
     release = threading.Event()

@@ -43,6 +43,7 @@ AXIS_TITLES = i18n.AXIS_TITLES  # {column: axis title} in the session's language
 BANDS = ("none", "minmax", "std")
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 RUN_GROUP = ["batch_size", "base_lr"]
+TEMPLATE = "plotly_white"  # the charts' plotly template (ui.heap builds its objects before the heap is frozen)
 
 
 def ema_smooth(values, weight: float, x=None) -> np.ndarray:
@@ -249,7 +250,7 @@ def _clip_range(fig, kept: list[float], log_y: bool, **where) -> None:
 def _layout(fig: go.Figure, title: str | None, log_y: bool) -> go.Figure:
     fig.update_layout(title=title, margin={"l": 10, "r": 10, "t": 90 if title else 60, "b": 10},
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.1, "x": 0},
-                      hovermode="closest", template="plotly_white")
+                      hovermode="closest", template=TEMPLATE)
     if log_y:
         fig.update_yaxes(type="log")
     return label_log_ticks(fig)
