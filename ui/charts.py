@@ -298,10 +298,19 @@ SLIDER_LABEL_IDS = {"epoch": "animation.epoch", "step": "animation.step", "wall_
                     "examples_seen": "animation.examples"}  # a first panel's x -> its word in the frame slider
 
 
+# The home chart's side margins, fixed: room for 7-character y tick labels ("0.00012", "1e+06") and the y title.
+# Plotly's automargin measures every label and lays the figure out again (~80 ms of its first draw in a cold
+# browser, benchmarks/DASHBOARD.md); the bottom margin is the frame slider's (ui/animation.py), the top the legend's.
+FIXED_SIDE_MARGINS = {"l": 76, "r": 24}
+
+
 def playable_loss_panels(log: pd.DataFrame, **options) -> go.Figure:
-    """`loss_panels(log, **options)`, made `playable`."""
+    """`loss_panels(log, **options)`, made `playable`, with fixed side margins (`FIXED_SIDE_MARGINS`)."""
     x = options.get("xs", ("epoch",))[0]
-    return playable(loss_panels(log, **options), label=t(SLIDER_LABEL_IDS[x]) if x in SLIDER_LABEL_IDS else x)
+    fig = playable(loss_panels(log, **options), label=t(SLIDER_LABEL_IDS[x]) if x in SLIDER_LABEL_IDS else x)
+    fig.update_xaxes(automargin=False)
+    fig.update_yaxes(automargin=False)
+    return fig.update_layout(margin=FIXED_SIDE_MARGINS)
 
 
 def metric_grid(log: pd.DataFrame, metrics=("val_loss", "val_accuracy", "grad_norm"), x: str = "epoch", *,

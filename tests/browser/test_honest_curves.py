@@ -50,9 +50,23 @@ def test_home_chart_log_ticks_legend_and_markers(page: Page, app_url):
     assert faint == 0
 
 
+def y_labels_inside(page: Page) -> bool:
+    """The first chart's y tick labels and y title lie inside the figure (its side margins are fixed, not
+    measured by plotly: ui.charts.FIXED_SIDE_MARGINS)."""
+    return page.locator(".js-plotly-plot").first.evaluate("""p => {
+        const box = p.getBoundingClientRect();
+        const els = [...p.querySelectorAll('g.ytick text, .g-ytitle text')];
+        return els.length > 2 && els.every(e => {
+            const r = e.getBoundingClientRect();
+            return r.left >= box.left && r.right <= box.right;
+        });
+    }""")
+
+
 def test_log_y_labels_every_tick(page: Page, app_url):
     open_app(page, app_url)
     expect(charts(page).first).to_be_visible(timeout=TIMEOUT_MS)
+    assert y_labels_inside(page)
     # log / linear y are the chart's own buttons, applied in the browser (ui/animation.scale_buttons)
     charts(page).first.locator(".updatemenu-button").filter(has_text="log y").click()
     page.wait_for_function("() => document.querySelector('.js-plotly-plot')._fullLayout.yaxis.type === 'log'",
@@ -61,3 +75,4 @@ def test_log_y_labels_every_tick(page: Page, app_url):
     values = [number(t) for t in labels]
     assert len(values) >= 2 and values == sorted(values) and len(set(values)) == len(values), labels
     assert all(v > 0 for v in values)
+    assert y_labels_inside(page)
