@@ -18,6 +18,16 @@ def checkpoint_row(meta: dict, step: int, n: int, batch_size: int, sampling: str
             "batch_loss": float(batch_loss), **measured, "train_loss_full": np.nan, "val_loss_full": np.nan}
 
 
+def add_row(rows: list[dict], row: dict) -> None:
+    """Appends a checkpoint's row, one row per step: a run whose update right after a checkpoint diverged (the
+    update is not taken) is logged again at that step, and that row, with the diverging batch loss, replaces
+    the checkpoint's (as a run that diverges between checkpoints ends on a row with its diverging batch loss)."""
+    if rows and rows[-1]["step"] == row["step"]:
+        rows[-1] = row
+    else:
+        rows.append(row)
+
+
 def stamp_status(rows: list[dict], status: str) -> None:
     """Writes the run's final status on every row; an "ok" run whose last training loss is not finite diverged."""
     if status == "ok" and not math.isfinite(rows[-1]["train_loss"]):

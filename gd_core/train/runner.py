@@ -28,7 +28,7 @@ from ..problems import Problem, make_problem
 from ..results import LOG_COLUMNS, Results, summarize
 from .checkpoints import Evaluator, checkpoint_steps
 from .limits import MAX_CSV_ROWS, check_csv_rows, check_csv_size, check_work_budget
-from .log_rows import checkpoint_row, stamp_status
+from .log_rows import add_row, checkpoint_row, stamp_status
 from .loop import chunked_full_batch, make_advance
 from .plan import RunSpec, eval_size, optimizer_hyperparameters, plan_runs, run_schedule, total_steps
 from .reference import EXPLODE_FACTOR, divergence_limit
@@ -258,7 +258,7 @@ class _RunLog:
             self.limit = divergence_limit(m["train_loss"], EXPLODE_FACTOR)
         if self.status == "ok" and not m["train_loss"] <= self.limit:
             self.status = "diverged"
-        self.rows.append(checkpoint_row(self.meta, at, self.n, self.B, self.sampling, t, self.schedule(at), bl, m))
+        add_row(self.rows, checkpoint_row(self.meta, at, self.n, self.B, self.sampling, t, self.schedule(at), bl, m))
         self.report(at / max(self.steps, 1))
         if self.status == "ok":
             self.status = self.stop.reason(self.started, can_cancel=at < self.steps) or "ok"

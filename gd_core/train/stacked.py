@@ -44,7 +44,7 @@ from ..fast.stacked_window import OneExampleWindow
 from ..optim.optimizers import make_updater
 from ..problems import Softmax
 from .batch_order import PARALLEL_SHUFFLE_ROWS, SeedOrders
-from .log_rows import checkpoint_row, stamp_status
+from .log_rows import add_row, checkpoint_row, stamp_status
 from .plan import optimizer_hyperparameters
 from .reference import divergence_limit
 from .stopping import steps_between_checks
@@ -165,9 +165,9 @@ class _StackedGroup:
     def record(self, s, k, m=None):
         if m is None:
             m, _ = self.evaluator(self.w_of(s, k))
-        self.rows[s][k].append(checkpoint_row(self.runs[s][k], self.step, self.n, self.B, self.cfg.sampling,
-                                              self.train_time, self.schedules[s][k](self.step),
-                                              self.last_loss[s, k], m))
+        add_row(self.rows[s][k], checkpoint_row(self.runs[s][k], self.step, self.n, self.B, self.cfg.sampling,
+                                                self.train_time, self.schedules[s][k](self.step),
+                                                self.last_loss[s, k], m))
         return m
 
     def finish(self, s, k):

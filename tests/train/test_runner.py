@@ -6,6 +6,7 @@ import pytest
 from numeric import assert_decreases_to_rounding_level
 
 from gd_core import LOG_COLUMNS, ConfigError, ExperimentConfig, run_experiment
+from gd_core.train.reference import EXPLODE_FACTOR, divergence_limit
 from gd_core.train.runner import build_dataset, build_problem
 
 LSQ = dict(problem="least_squares", dataset="linear", n_samples=200, n_features=3, noise=0.5)
@@ -74,6 +75,22 @@ def test_huge_learning_rate_diverges_quietly():
     # the log so far is kept: more than the starting row, and it stops early
     for _, g in r.log.groupby("run_id"):
         assert len(g) >= 2 and g["epoch"].iloc[-1] < 5
+
+
+@pytest.mark.parametrize("stacked", [True, False])
+def test_a_run_diverging_right_after_a_checkpoint_logs_that_step_once(stacked):
+    """Found by tests/test_properties.py at the lowest versions: full batch, two checkpoints; the update right
+    after checkpoint 1 diverges (not taken), and step 1 was logged twice. One row per step, the last with the
+    diverging batch loss (over the limit), in both loops."""
+    c = ExperimentConfig(problem="softmax", dataset="circles", n_samples=39, n_features=2, n_classes=2, noise=2.0,
+                         val_fraction=0.0, standardize=False, data_seed=258, optimizer="adagrad", lrs=(6000.0,),
+                         eps=1.0, weight_decay=96.0, batch_sizes=("full",), seeds=(261, 262),
+                         sampling="replacement", budget=2.0, n_checkpoints=2, eval_examples=100)
+    r = run_experiment(c, stacked=stacked)
+    diverged, fine = (g for _, g in r.log.groupby("seed"))
+    assert diverged["step"].tolist() == [0, 1] and (diverged["status"] == "diverged").all()
+    assert diverged["batch_loss"].iloc[-1] > divergence_limit(diverged["train_loss"].iloc[0], EXPLODE_FACTOR)
+    assert fine["step"].tolist() == [0, 1, 2] and (fine["status"] == "ok").all()
 
 
 def test_small_learning_rate_does_not_diverge_and_loss_falls():
