@@ -24,9 +24,7 @@ with st.sidebar:
     st.header(t("home.sidebar_header"))
     controls.preset_picker()
     csv_bytes, columns = controls.csv_upload()
-    # the form's ~20 widgets are drawn into this place after the loss chart: a cold browser then renders them
-    # while it fetches the chart's code, not before it asks for it (measured: benchmarks/DASHBOARD.md)
-    form_place = st.container()
+    form_place = st.container()  # the form (draw_form), drawn before the run or after the loss chart
     st.caption(t("home.sidebar_caption"))
 
 st.title(t("home.title"))
@@ -49,13 +47,26 @@ if preset:
         st.caption(t("home.capped", asked=presets.NOTES_SCALE_SAMPLES, capped=config.n_samples))
         st.code(presets.cli_command(preset.full_scale), language="bash")
 
+run_csv = csv_bytes if config.dataset == "csv" else None
+# A stored run: the form's ~20 widgets are drawn after the loss chart, so that a cold browser renders them while it
+# fetches the chart's code (benchmarks/DASHBOARD.md). A run to compute: the form first, usable meanwhile (its Run
+# stops the computation).
+form_after_chart = cache.stored(share.run_config(config), run_csv)
+
+
+def draw_form():
+    with form_place:
+        controls.experiment_form(columns)
+
+
+if not form_after_chart:
+    draw_form()
 if config.dataset == "csv" and csv_bytes is None:
     if not state.get("_csv_problem"):  # a bad upload has its own message in the sidebar
         st.warning(t("home.csv_missing"))
 else:
     try:
-        results = cache.run(share.run_config(config), csv_bytes if config.dataset == "csv" else None,
-                            label=t("home.running"))
+        results = cache.run(share.run_config(config), run_csv, label=t("home.running"))
         state["home_last"] = (config, results)
         for note in share.fitted_notes(config, results.config, charts.infer_n_train(results.log)):
             # a CSV's config fitted to its data, known once read
@@ -63,8 +74,8 @@ else:
     except ValueError as e:  # ConfigError, CSVError: message names the field / column / row
         st.error(t("home.could_not_run", error=md_escape(e)))
 if "home_last" not in state:
-    with form_place:
-        controls.experiment_form(columns)
+    if form_after_chart:
+        draw_form()
     st.stop()
 config, results = state["home_last"]
 share.sync_query_params(st.query_params, config)
@@ -84,8 +95,8 @@ st.caption(t("home.loss_caption"))
 # playable: Play / Pause replay the curves in the browser (ui/animation.py), no rerun per frame
 st.plotly_chart(cached_figure("loss_panels", log, charts.playable_loss_panels,
                               show_batch_loss=view["show_batch_loss"], **style), key="chart_loss")
-with form_place:
-    controls.experiment_form(columns)
+if form_after_chart:
+    draw_form()
 st.subheader(t("home.metrics_header"))
 # Drawn on request: a second figure (20 traces) on the first paint costs a cold browser more than it shows at a
 # glance (benchmarks/DASHBOARD.md). The toggle keeps its state across reruns.

@@ -414,24 +414,31 @@ def test_batch_size_picker_labels_read_back_as_sizes():
         "12", "7", "64", "full", "abc", "C = 3"]
 
 
-@pytest.mark.parametrize("csv", [False, True])  # with a run, and stopped early: a CSV config, no file uploaded
-def test_the_form_is_sent_after_the_loss_chart_and_shown_in_its_place(monkeypatch, csv):
-    """First paint: the sidebar's form is drawn after the loss chart (a cold browser renders its widgets while it
-    fetches the chart's code), into its place under the CSV upload, on every path through the page."""
+def test_the_form_is_sent_after_the_loss_chart_of_a_stored_run_and_before_a_computation(monkeypatch):
+    """First paint: when the run is stored, the sidebar's form is drawn after the loss chart (a cold browser
+    renders its widgets while it fetches the chart's code); before a run to compute, it is drawn first, usable
+    while the run computes; a CSV config without its file draws it too. Always in its place under the upload."""
     import streamlit as st
 
-    from ui import controls
+    from ui import cache, controls
     order, form, chart = [], controls.experiment_form, st.plotly_chart
     monkeypatch.setattr(controls, "experiment_form", lambda *a, **k: order.append("form") or form(*a, **k))
     monkeypatch.setattr(st, "plotly_chart", lambda *a, **k: order.append("chart") or chart(*a, **k))
-    at = AppTest.from_file(APP, default_timeout=60)
-    if csv:
-        for k, v in dict(home_config=ExperimentConfig(dataset="csv", target="y"), home_messages=[],
-                         home_error=None).items():
+
+    def session(**state):
+        order.clear()
+        at = AppTest.from_file(APP, default_timeout=60)
+        for k, v in state.items():
             at.session_state[k] = v
-    at.run()
-    assert not at.exception and bool(at.warning) == csv  # "upload a CSV"
-    assert order == (["form"] if csv else ["chart", "form"])
-    kinds = [type(e).__name__ for e in at.sidebar.children.values()]
-    assert kinds[-4:] == ["Selectbox", "FileUploader", "Block", "Caption"]
-    assert at.sidebar.children[len(kinds) - 2].button  # the form's Run button, in the block
+        at.run()
+        assert not at.exception
+        kinds = [type(e).__name__ for e in at.sidebar.children.values()]
+        assert kinds[-4:] == ["Selectbox", "FileUploader", "Block", "Caption"]
+        assert at.sidebar.children[len(kinds) - 2].button  # the form's Run button, in its place
+        return at, list(order)
+
+    cache._store.clear()
+    assert session()[1] == ["form", "chart"]  # computed now
+    assert session()[1] == ["chart", "form"]  # a second session: stored
+    at, sent = session(home_config=ExperimentConfig(dataset="csv", target="y"), home_messages=[], home_error=None)
+    assert sent == ["form"] and at.warning  # "upload a CSV"

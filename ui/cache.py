@@ -267,6 +267,17 @@ def cache_key(config: ExperimentConfig, csv_bytes: bytes | None) -> str:
     return f"{config.to_json()}|{digest}"
 
 
+def _assembled_key(full_key: str) -> str:
+    """The key of a whole config's results put together from its run groups: a rerun's lookup."""
+    return f"assembled|{full_key}"
+
+
+def stored(config: ExperimentConfig, csv_bytes: bytes | None = None) -> bool:
+    """Whether `run(config, csv_bytes)` would find its results in the store, computing nothing."""
+    store, key = _store(), cache_key(config, csv_bytes)
+    return store.get(_assembled_key(key)) is not None or store.get(key) is not None
+
+
 def _copy(r: Results) -> Results:
     return Results(r.log.copy(), r.summary.copy(), r.config)
 
@@ -407,7 +418,7 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
             return hit
         store.put_plan(full_key, plan)
     config = plan.config
-    assembled_key = f"assembled|{full_key}"  # the whole config's results, put together: a rerun's lookup
+    assembled_key = _assembled_key(full_key)
     hit = store.get(assembled_key)
     if hit is not None:
         return hit
