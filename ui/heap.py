@@ -1,11 +1,13 @@
 """The Python heap of a dashboard server: the objects every session shares are kept out of the cyclic GC's scans.
 
-Streamlit runs a full garbage collection (`gc.collect(2)`) after every script run (`runner.postScriptGC`, on by
-default: a closed session's memory is given back at once). A full collection traverses every tracked object in
-the process, and almost all of them are the imported modules' functions, classes and dicts (plotly, pandas,
-Streamlit, NumPy: ~146,000 objects after a home page run), which live as long as the server. Each collection cost
-~70 ms of CPU, more than half of what a further session with an already computed config cost the server
-(benchmarks/results/2026-12-07-load-3.md).
+A full garbage collection traverses every tracked object in the process, and almost all of them are the imported
+modules' functions, classes and dicts (plotly, pandas, Streamlit, NumPy: ~146,000 objects after a home page run),
+which live as long as the server. Streamlit runs one after every script run by default (`runner.postScriptGC`):
+~70 ms of CPU each, more than half of what a further session with an already computed config cost the server
+(benchmarks/results/2026-12-07-load-3.md). This app turns that off (`.streamlit/config.toml`): even with the
+modules frozen it traversed every open session's objects, once per session. Python's own generational
+collections still run, and free what closed sessions leave in reference cycles; this module keeps their full
+collections cheap too.
 
 `freeze_imported_objects` collects, then moves every object alive at that moment into the interpreter's permanent
 generation (`gc.freeze`): later collections skip them, and still collect what each run leaves behind. It acts
