@@ -66,8 +66,8 @@ if config.dataset == "csv" and csv_bytes is None:
         st.warning(t("home.csv_missing"))
 else:
     try:
-        results = cache.run(share.run_config(config), run_csv, label=t("home.running"))
-        state["home_last"] = (config, results)
+        results, log_digest = cache.session_run(share.run_config(config), run_csv, label=t("home.running"))
+        state["home_last"] = (config, results, log_digest)
         for note in share.fitted_notes(config, results.config, charts.infer_n_train(results.log)):
             # a CSV's config fitted to its data, known once read
             st.info(t("home.fitted_note", message=md_escape(note)))
@@ -77,7 +77,7 @@ if "home_last" not in state:
     if form_after_chart:
         draw_form()
     st.stop()
-config, results = state["home_last"]
+config, results, log_digest = state["home_last"]
 share.sync_query_params(st.query_params, config)
 log = results.log
 stopped = results.summary.loc[results.summary["status"] == "time_limit", "run_id"].tolist()
@@ -91,9 +91,10 @@ view = chart_controls.view_controls(len(results.config.seeds))
 style = dict(log_y=view["log_y"], smoothing=view["smoothing"], band=view["band"])
 st.subheader(t("home.loss_header"))
 st.caption(t("home.loss_caption"))
-# built once per (log, options) for all sessions (ui/figure_cache.py): plotly's validation on every rerun otherwise
+# built once per (log, options) for all sessions (ui/figure_cache.py): plotly's validation on every rerun otherwise;
+# the log's digest, the store's key, is made once per stored run (ui.cache.session_run)
 # playable: Play / Pause replay the curves in the browser (ui/animation.py), no rerun per frame
-st.plotly_chart(cached_figure("loss_panels", log, charts.playable_loss_panels,
+st.plotly_chart(cached_figure("loss_panels", log, charts.playable_loss_panels, df_digest=log_digest,
                               show_batch_loss=view["show_batch_loss"], **style), key="chart_loss")
 if form_after_chart:
     draw_form()
@@ -103,12 +104,12 @@ st.subheader(t("home.metrics_header"))
 if st.toggle(t("home.metrics_toggle"), key="view_metrics"):
     st.caption(t("home.metrics_caption"))
     metric_x = chart_controls.metric_x_picker()
-    st.plotly_chart(cached_figure("metric_grid", log, charts.metric_grid, x=metric_x, log_y=view["log_y"],
-                                  band=view["band"]), key="chart_metrics")
+    st.plotly_chart(cached_figure("metric_grid", log, charts.metric_grid, df_digest=log_digest, x=metric_x,
+                                  log_y=view["log_y"], band=view["band"]), key="chart_metrics")
 
 st.subheader(t("home.summary_header"))
 target, metric = chart_controls.target_controls(results.summary, config)
-summary = cached_frame("summary", log, summarize, target_loss=target, metric=metric)  # shared like the figures
+summary = cached_frame("summary", log, summarize, df_digest=log_digest, target_loss=target, metric=metric)
 if config.problem == "least_squares":  # RMSE in the target's units and R², in the table below and the CSV
     summary = regression_metrics(summary, cache.regression_stats(results.config, csv_bytes), results.config.reg)
 # Markdown, not st.table / st.dataframe / st.code: each pulls a large JS bundle into a cold browser for a 4-row

@@ -51,9 +51,9 @@ from ui.figure_cache import cached_figure
 
 heap.freeze_imported_objects()
 config, _ = share.read_query({k: st.query_params.get_all(k) for k in st.query_params})
-log = cache.run(share.run_config(config)).log
-st.plotly_chart(cached_figure("loss_panels", log, charts.playable_loss_panels, show_batch_loss=False, log_y=False,
-                              smoothing=0.0, band="minmax"), key="chart_loss")
+run = cache.session_run(share.run_config(config))
+st.plotly_chart(cached_figure("loss_panels", run.results.log, charts.playable_loss_panels, df_digest=run.log_digest,
+                              show_batch_loss=False, log_y=False, smoothing=0.0, band="minmax"), key="chart_loss")
 """
 
 

@@ -535,7 +535,7 @@ def test_picker_offers_valid_sizes_and_survives_typed_text():
 def test_small_data_runs_every_size_that_fits():
     at = _form([("upload", IRIS), ("cfg_dataset", "csv"), ("cfg_target", "label")])
     assert not at.exception and not at.error
-    config, results = at.session_state["home_last"]
+    config, results, _ = at.session_state["home_last"]
     assert config.batch_sizes == (1, 32, 256, "full")  # what was asked (and what the link says)
     assert results.config.batch_sizes == (1, 32, "full")  # what ran: 256 > 120 is the full batch
     assert sorted(results.summary["batch_size"]) == [1, 32, 120]
@@ -730,7 +730,7 @@ def test_an_upload_switches_the_form_to_it_and_runs():
     assert at.selectbox(key="cfg_dataset").value == "csv" and at.selectbox(key="cfg_target").value == "label"
     assert any("Dataset set to **your CSV**" in c.value for c in at.caption)
     at.get("form_submit_button")[0].click().run()  # Run alone: the upload is what runs, not the blobs
-    config, results = at.session_state["home_last"]
+    config, results, _ = at.session_state["home_last"]
     assert config.dataset == "csv" and set(results.log["dataset"]) == {"csv"}
 
 

@@ -1,6 +1,7 @@
 """ui/charts.py on small real logs: names, colours, axes, smoothing, seed bands, divergence markers."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gd_core import ExperimentConfig, run_experiment
@@ -45,6 +46,11 @@ def test_ema_smooth_known_sequence():
 
 def test_infer_n_train(log):
     assert charts.infer_n_train(log) == N_TRAIN
+    # read from the first row past the start, whatever the rows before it hold
+    late = pd.concat([log.head(1).assign(epoch=0.5, examples_seen=0), log.iloc[1:]], ignore_index=True)
+    assert charts.infer_n_train(late) == N_TRAIN
+    assert charts.infer_n_train(log[log["step"] == 0]) is None  # every run stopped at its start
+    assert charts.infer_n_train(log.head(0)) is None
 
 
 def test_ema_smooth_by_x_distance():

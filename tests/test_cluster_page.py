@@ -131,7 +131,7 @@ def test_a_large_comparison_trains_on_the_cluster_with_this_servers_numbers(subm
     monkeypatch.setattr(ui_cluster, "HOME_MIN_WORK", 0.0)  # the default comparison counts as large
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
-    config, results = at.session_state["home_last"]
+    config, results, _ = at.session_state["home_last"]
     assert len(submitted) == len(results.config.batch_sizes) >= 3  # every group went to the cluster
     here = cache.results_for(results.config, store=cache.RunStore())  # the same groups computed in this process
     cols = [c for c in here.log.columns if c != "wall_time_s"]
@@ -156,5 +156,5 @@ def test_a_cluster_that_fails_the_groups_warns_and_this_server_trains_them(submi
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
     assert any("could not train" in w.value and "worker lost" in w.value for w in at.warning)
-    config, results = at.session_state["home_last"]
+    config, results, _ = at.session_state["home_last"]
     assert (results.summary["status"] == "ok").all() and len(results.summary) > 0

@@ -51,7 +51,7 @@ def test_four_concurrent_sessions_each_see_their_own_solo_numbers():
         t.join(timeout=300)
     for i, config in enumerate(CONFIGS):
         assert not isinstance(out[i], BaseException), out[i]
-        exception, warnings, (seen_config, results) = out[i]
+        exception, warnings, (seen_config, results, _) = out[i]
         assert not exception and not warnings
         assert seen_config == config
         solo = run_experiment(share.run_config(config))  # what the page runs: the config plus the host time limit

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import threading
 import time
@@ -26,6 +27,8 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from typing import NamedTuple
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from gd_core import ExperimentConfig, Results, build_dataset, read_csv_columns, run_experiment, summarize
@@ -214,6 +217,31 @@ class FairGate:
             self.release(s)
 
 
+def frame_digest(df: pd.DataFrame) -> str:
+    """SHA-256 of a DataFrame's column names and dtypes, index and every value: a NumPy column's raw bytes, a
+    string column's values as JSON, any other column's pandas row hashes: ~0.4-0.7x the time of pandas' row
+    hashes of every column. A stored run's log is digested once for all sessions (`RunStore.log_digest`)."""
+    h = hashlib.sha256(json.dumps([[str(c), str(t)] for c, t in df.dtypes.items()]).encode())
+    h.update(pd.util.hash_pandas_object(df.index).to_numpy().tobytes())
+    for _, col in df.items():
+        h.update(_column_bytes(col))
+    return h.hexdigest()
+
+
+def _column_bytes(col: pd.Series) -> bytes:
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "biufcmM":  # numbers, booleans, times
+        return np.ascontiguousarray(col.to_numpy()).tobytes()
+    if isinstance(col.dtype, pd.StringDtype):  # strings and missing values, each told apart by JSON
+        return json.dumps(col.tolist(), default=_missing_as_null).encode()
+    return pd.util.hash_pandas_object(col, index=False).to_numpy().tobytes()
+
+
+def _missing_as_null(value):
+    if value is pd.NA:  # a "string" column's missing value ("str" columns hold NaN, which JSON writes as NaN)
+        return None
+    raise TypeError(f"not a string column's value: {value!r}")
+
+
 class RunStore:
     """A thread-safe LRU of Results, bounded in entries and bytes (plus a small LRU of Plans), with the host's
     single-flight table and compute gate."""
@@ -223,6 +251,8 @@ class RunStore:
         self.flights, self.gate = SingleFlight(), FairGate(slots)
         self._items: OrderedDict[str, tuple[Results, int]] = OrderedDict()
         self._plans: OrderedDict[str, Plan] = OrderedDict()
+        # id of a stored log -> (that log, its frame_digest): made once, dropped with the last item holding it
+        self._digests: dict[int, tuple[pd.DataFrame, str]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Results | None:
@@ -241,6 +271,24 @@ class RunStore:
             while len(self._items) > self.max_entries or (
                     len(self._items) > 1 and sum(s for _, s in self._items.values()) > self.max_bytes):
                 self._items.popitem(last=False)
+            stored = {id(r.log) for r, _ in self._items.values()}
+            for gone in self._digests.keys() - stored:
+                del self._digests[gone]
+
+    def log_digest(self, results: Results) -> str:
+        """`frame_digest(results.log)`: made once for a stored Results (the object `get` returns), for all the
+        sessions that draw it; made each time for any other."""
+        with self._lock:
+            memo = self._digests.get(id(results.log))
+            if memo is not None and memo[0] is results.log:
+                return memo[1]
+            stored = any(r is results for r, _ in self._items.values())
+        digest = frame_digest(results.log)
+        if stored:
+            with self._lock:
+                if any(r is results for r, _ in self._items.values()):  # not evicted meanwhile
+                    self._digests[id(results.log)] = (results.log, digest)
+        return digest
 
     def get_plan(self, key: str) -> Plan | None:
         with self._lock:
@@ -468,10 +516,24 @@ def results_for(config: ExperimentConfig, csv_bytes: bytes | None = None, progre
     return store.flights.do(assembled_key, assemble)
 
 
+class SessionRun(NamedTuple):
+    """A run as one session gets it: its own copy of the results (its frames are the session's to change) and
+    `log_digest`, the `frame_digest` of the log as the store holds it, made once for all sessions: the figure
+    store's key for the log's charts (`ui.figure_cache`)."""
+
+    results: Results
+    log_digest: str
+
+
 def run(config: ExperimentConfig, csv_bytes: bytes | None = None, label: str = "Running") -> Results:
     """The results of `config`, from the shared store or computed now with a progress bar, in at most
     HOST_TIME_LIMIT_S for the whole request. Each bar update is also where Streamlit stops the script when its
     session ends (the tab closed) or reruns: the engine reports at checkpoints and inside long intervals."""
+    return session_run(config, csv_bytes, label).results
+
+
+def session_run(config: ExperimentConfig, csv_bytes: bytes | None = None, label: str = "Running") -> SessionRun:
+    """`run`, with the log's digest."""
     bar, last = None, 0.0
 
     def progress(fraction: float, message: str) -> None:
@@ -485,8 +547,10 @@ def run(config: ExperimentConfig, csv_bytes: bytes | None = None, label: str = "
         bar.progress(fraction, text=f"{label}: {message}")
 
     try:
-        return _copy(results_for(config, csv_bytes, progress, deadline=time.perf_counter() + HOST_TIME_LIMIT_S,
-                                 cluster=ui_cluster.connect()))
+        store = _store()
+        shared = results_for(config, csv_bytes, progress, store=store,
+                             deadline=time.perf_counter() + HOST_TIME_LIMIT_S, cluster=ui_cluster.connect())
+        return SessionRun(_copy(shared), store.log_digest(shared))
     finally:
         if bar is not None:
             bar.empty()

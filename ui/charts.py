@@ -80,8 +80,9 @@ def ema_smooth(values, weight: float, x=None) -> np.ndarray:
 
 def infer_n_train(log: pd.DataFrame) -> int | None:
     """Training examples per epoch: examples_seen / epoch on any row past the start."""
-    rows = log[(log["epoch"] > 0) & (log["examples_seen"] > 0)]
-    return None if rows.empty else int(round(rows["examples_seen"].iloc[0] / rows["epoch"].iloc[0]))
+    epoch, seen = log["epoch"].to_numpy(), log["examples_seen"].to_numpy()
+    past_start = np.flatnonzero((epoch > 0) & (seen > 0))  # arrays, not a filtered frame: every session asks
+    return None if past_start.size == 0 else int(round(seen[past_start[0]] / epoch[past_start[0]]))
 
 
 def aggregate_seeds(log: pd.DataFrame, x: str, y: str) -> pd.DataFrame:

@@ -23,13 +23,11 @@ goes to plotly's functions unchanged. tests/test_figure_cache.py fails if Stream
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io
@@ -37,7 +35,7 @@ import plotly.tools
 import streamlit as st
 
 from ui import i18n
-from ui.cache import SingleFlight
+from ui.cache import SingleFlight, frame_digest
 
 MAX_FIGURES = 32  # a few hundred KB each
 
@@ -157,35 +155,12 @@ def _store() -> FigureStore:
     return FigureStore()
 
 
-def frame_digest(df: pd.DataFrame) -> str:
-    """SHA-256 of a DataFrame's column names and dtypes, index and every value: a NumPy column's raw bytes, a
-    string column's values as JSON, any other column's pandas row hashes. Every session drawing a stored figure
-    pays it (three on the home page): ~0.4-0.7x the time of pandas' row hashes of every column."""
-    h = hashlib.sha256(json.dumps([[str(c), str(t)] for c, t in df.dtypes.items()]).encode())
-    h.update(pd.util.hash_pandas_object(df.index).to_numpy().tobytes())
-    for _, col in df.items():
-        h.update(_column_bytes(col))
-    return h.hexdigest()
-
-
-def _column_bytes(col: pd.Series) -> bytes:
-    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "biufcmM":  # numbers, booleans, times
-        return np.ascontiguousarray(col.to_numpy()).tobytes()
-    if isinstance(col.dtype, pd.StringDtype):  # strings and missing values, each told apart by JSON
-        return json.dumps(col.tolist(), default=_missing_as_null).encode()
-    return pd.util.hash_pandas_object(col, index=False).to_numpy().tobytes()
-
-
-def _missing_as_null(value):
-    if value is pd.NA:  # a "string" column's missing value ("str" columns hold NaN, which JSON writes as NaN)
-        return None
-    raise TypeError(f"not a string column's value: {value!r}")
-
-
-def cached_figure(name: str, df: pd.DataFrame, build: Callable[..., go.Figure], **options) -> go.Figure:
+def cached_figure(name: str, df: pd.DataFrame, build: Callable[..., go.Figure], *, df_digest: str | None = None,
+                  **options) -> go.Figure:
     """`build(df, **options)`, or the figure built before for the same name, data, options and language (its
-    titles and labels are in the session's: `ui.i18n`; do not modify it: other sessions may be drawing it)."""
-    key = json.dumps([name, frame_digest(df), options, i18n.current()], sort_keys=True, default=repr)
+    titles and labels are in the session's: `ui.i18n`; do not modify it: other sessions may be drawing it).
+    `df_digest`: `frame_digest(df)` when the caller has it (`ui.cache.session_run`), else it is made here."""
+    key = json.dumps([name, df_digest or frame_digest(df), options, i18n.current()], sort_keys=True, default=repr)
     return _store().get_or_build(key, lambda: build(df, **options))
 
 
@@ -196,10 +171,11 @@ def cached_figure_for(name: str, key, build: Callable[[], go.Figure]) -> go.Figu
     return _store().get_or_build(json.dumps(["key", name, repr(key), i18n.current()]), build)
 
 
-def cached_frame(name: str, df: pd.DataFrame, build: Callable[..., pd.DataFrame], **options) -> pd.DataFrame:
+def cached_frame(name: str, df: pd.DataFrame, build: Callable[..., pd.DataFrame], *, df_digest: str | None = None,
+                 **options) -> pd.DataFrame:
     """A copy of `build(df, **options)` (a DataFrame computed from `df`, e.g. a run log's summary), kept in the
-    same store as the figures and shared the same way."""
-    key = json.dumps(["frame", name, frame_digest(df), options], sort_keys=True, default=repr)
+    same store as the figures and shared the same way (`df_digest` as in `cached_figure`)."""
+    key = json.dumps(["frame", name, df_digest or frame_digest(df), options], sort_keys=True, default=repr)
     return _store().get_or_build(key, lambda: build(df, **options)).copy()
 
 
