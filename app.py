@@ -80,7 +80,7 @@ if "home_last" not in state:
 config, results, log_digest = state["home_last"]
 share.sync_query_params(st.query_params, config)
 log = results.log
-stopped = results.summary.loc[results.summary["status"] == "time_limit", "run_id"].tolist()
+stopped = results.summary["run_id"].to_numpy()[results.summary["status"].to_numpy() == "time_limit"].tolist()
 n_train = charts.infer_n_train(log)  # None when every run stopped at its start
 not_started = results.config.n_runs(n_train) - len(results.summary) if n_train else 0
 if stopped or not_started:
