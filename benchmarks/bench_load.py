@@ -177,34 +177,47 @@ def summary(times: list[float | None]) -> str:
             f"max {ok[-1]:.2f} s")
 
 
-def load_part(sizes, timeout, modes=("identical", "distinct"), floor: str | None = None) -> list[str]:
-    """`floor`: the floor page's path, served as a further "identical (floor page)" scenario."""
+def load_part(sizes, timeout, modes=("identical", "distinct"), floor: str | None = None,
+              repeats: int = 1) -> list[str]:
+    """`floor`: the floor page's path, served as a further "identical (floor page)" scenario. `repeats`: each
+    scenario and size that many times, in turns (a fresh server each time), for the median of the ratios."""
     lines = ["## Home page: N sessions at once (fresh server each)", "",
              "| N | configs | answered | median s | max s | server CPU s | CPU s / session | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|"]
-    cpu_one = {}
+    cpu = {}  # (mode, n) -> server CPU seconds of each repeat
     scenarios = [(mode, "app.py") for mode in modes] + ([("identical (floor page)", floor)] if floor else [])
-    for mode, script in scenarios:
-        for n in sizes:
-            queries = [HOME_QUERY if mode != "distinct" else {"data_seed": str(1000 + k)} for k in range(n)]
-            with server(script=script) as (port, proc), Usage(proc) as use:
-                times = run_sessions(port, queries, timeout=timeout)
-            ok = sorted(t for t in times if t is not None)
-            med = f"{statistics.median(ok):.2f}" if ok else "-"
-            mx = f"{ok[-1]:.2f}" if ok else "-"
-            lines.append(f"| {n} | {mode} | {len(ok)}/{n} | {med} | {mx} | {use.cpu_s:.2f} | {use.cpu_s / n:.2f} | "
-                         f"{use.peak_mb:.0f} |")
-            cpu_one.setdefault(mode, {})[n] = use.cpu_s
-            print(lines[-1], flush=True)
+    for _ in range(repeats):
+        for mode, script in scenarios:
+            for n in sizes:
+                queries = [HOME_QUERY if mode != "distinct" else {"data_seed": str(1000 + k)} for k in range(n)]
+                with server(script=script) as (port, proc), Usage(proc) as use:
+                    times = run_sessions(port, queries, timeout=timeout)
+                ok = sorted(t for t in times if t is not None)
+                med = f"{statistics.median(ok):.2f}" if ok else "-"
+                mx = f"{ok[-1]:.2f}" if ok else "-"
+                lines.append(f"| {n} | {mode} | {len(ok)}/{n} | {med} | {mx} | {use.cpu_s:.2f} | "
+                             f"{use.cpu_s / n:.2f} | {use.peak_mb:.0f} |")
+                cpu.setdefault((mode, n), []).append(use.cpu_s)
+                print(lines[-1], flush=True)
     lines.append("")
     for n in sizes:
         if n > 1 and 1 in sizes:
+            pairs = {mode: list(zip(cpu[mode, n], cpu[mode, 1], strict=True)) for mode, _ in scenarios}
+            ratios = {mode: [c / one for c, one in pairs[mode]] for mode in pairs}
+            further = {mode: [1000 * (c - one) / (n - 1) for c, one in pairs[mode]] for mode in pairs}
             lines.append(f"- N = {n}: server CPU " + "; ".join(
-                f"{mode} {cpu_one[mode][n] / cpu_one[mode][1]:.2f}x" for mode, _ in scenarios)
+                f"{mode} {_median_range(ratios[mode], '{:.2f}', 'x')}" for mode, _ in scenarios)
                 + " that of one session; each further session "
-                + "; ".join(f"{mode} {1000 * (cpu_one[mode][n] - cpu_one[mode][1]) / (n - 1):.0f} ms"
-                            for mode, _ in scenarios))
+                + "; ".join(f"{mode} {_median_range(further[mode], '{:.0f}', ' ms')}" for mode, _ in scenarios))
     return lines
+
+
+def _median_range(values: list[float], fmt: str, unit: str) -> str:
+    """"1.30x" for one value; "1.30x (median of 5: 1.21-1.45x)" for several."""
+    med = fmt.format(statistics.median(values)) + unit
+    if len(values) == 1:
+        return med
+    return f"{med} (median of {len(values)}: {fmt.format(min(values))}-{fmt.format(max(values))}{unit})"
 
 
 def warm_part(sizes, timeout, rounds: int = 3, floor: str | None = None) -> list[str]:
@@ -378,6 +391,8 @@ def main(argv=None) -> None:
                     help="the load part's sessions: all with the same config, each its own, or both scenarios")
     ap.add_argument("--timeout", type=float, default=240, help="seconds before a scenario gives up (10 to 3600)")
     ap.add_argument("--root", type=Path, default=ROOT, help="serve the app.py of this checkout (default: this one)")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="the load part's scenarios this many times each, in turns (1 to 20): the median ratio")
     ap.add_argument("--floor", action="store_true",
                     help="the load and warm parts also serve the floor page (FLOOR_PAGE, with --root's modules)")
     for part in ("load", "warm", "light", "dask", "sweep"):
@@ -389,6 +404,8 @@ def main(argv=None) -> None:
         ap.error(f"--sizes must be a comma list of integers in [1, 200]; got {args.sizes!r}")
     if not all(1 <= s <= 200 for s in sizes):
         ap.error(f"--sizes must be a comma list of integers in [1, 200]; got {args.sizes!r}")
+    if not 1 <= args.repeats <= 20:
+        ap.error(f"--repeats must be an integer in [1, 20]; got {args.repeats}")
     if not 10 <= args.timeout <= 3600:
         ap.error(f"--timeout must be in [10, 3600] seconds; got {args.timeout:g}")
     if not (args.root / "app.py").is_file():
@@ -403,7 +420,7 @@ def main(argv=None) -> None:
         Path(floor).write_text(FLOOR_PAGE)
     if not args.no_load:
         modes = ("identical", "distinct") if args.configs == "both" else (args.configs,)
-        out += load_part(sizes, args.timeout, modes, floor) + [""]
+        out += load_part(sizes, args.timeout, modes, floor, args.repeats) + [""]
     if not args.no_warm:
         out += warm_part(sizes, args.timeout, floor=floor) + [""]
     if not args.no_light:
