@@ -1,7 +1,8 @@
 """Load on one dashboard server, and sweep speed-up on a Dask cluster (a script, not a test).
 
     python -m benchmarks.bench_load [--sizes 1,10,30,100] [--configs both|identical|distinct] [--timeout 240]
-                                    [--floor] [--no-load|--no-warm|--no-light|--no-dask|--no-sweep]
+                                    [--floor] [--repeats 1] [--root PATH]
+                                    [--no-load|--no-warm|--no-light|--no-dask|--no-sweep]
 
 Load: N websocket sessions on loopback (Streamlit's own protocol: a `rerun_script` BackMsg, ForwardMsgs back) open
 the home page at once, all with the same config or each with its own (`?data_seed=k`), against a fresh
@@ -11,10 +12,11 @@ after 20 s without an answer). Every scenario stops by itself after --timeout se
 identical session costs a warm server (its config computed, its figure built): the server's CPU seconds over
 rounds of N sessions at once, per session. With --floor, both parts also serve the floor page (`FLOOR_PAGE`: the
 same run through the same cache, one chart of it, the same heap freeze, and nothing else) in the same way, so that
-the home page's ratio and per-session cost stand next to the lowest a Streamlit page can reach for them. Then a
-light request's
-time to first chart alone and while a heavy one runs, and the scaling page's sweep by 1 and 10 sessions with
-and without a Dask cluster (a `dask scheduler` and two `dask worker` processes on loopback) behind the app.
+the home page's ratio and per-session cost stand next to the lowest a Streamlit page can reach for them. A
+fresh server's ratio is noisy: --repeats R measures each scenario R times in turns and reports the median ratio
+and its range. Then a light request's time to first chart alone and while a heavy one runs, and the scaling
+page's sweep by 1 and 10 sessions with and without a Dask cluster (a `dask scheduler` and two `dask worker`
+processes on loopback) behind the app.
 
 Sweep: a steps-to-target sweep whose batch sizes each train for >= 1 s, serially in this process and on a
 2-process LocalCluster; the per-task overhead from many empty groups; a paper estimate for 16 and 64 workers.
