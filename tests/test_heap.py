@@ -61,3 +61,41 @@ def test_the_served_config_turns_off_the_collection_after_every_run():
                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(Path.home())})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_collector_frees_cycles_at_most_every_few_seconds():
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    now = [100.0]
+    collector = heap.Collector(every_s=10.0, clock=lambda: now[0])
+    was_enabled = gc.isenabled()
+    gc.disable()  # only the collector may free the cycle
+    try:
+        node = Node()
+        node.me = node  # a reference cycle, as a closed session's script globals are
+        gone = weakref.ref(node)
+        del node
+        now[0] = 105.0
+        assert collector.collect_if_due() is False and gone() is not None  # 5 s since it was made: not yet
+        now[0] = 110.0
+        assert collector.collect_if_due() is True and gone() is None  # due: collected
+        now[0] = 115.0
+        assert collector.collect_if_due() is False  # the next one 10 s after this one
+        now[0] = 120.5
+        assert collector.collect_if_due() is True
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_every_page_run_asks_the_collector(monkeypatch):
+    calls = []
+    monkeypatch.setattr(heap, "collect_if_due", lambda: calls.append("due") or False)
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception and calls == ["due"]

@@ -5,9 +5,9 @@ modules' functions, classes and dicts (plotly, pandas, Streamlit, NumPy: ~146,00
 which live as long as the server. Streamlit runs one after every script run by default (`runner.postScriptGC`):
 ~70 ms of CPU each, more than half of what a further session with an already computed config cost the server
 (benchmarks/results/2026-12-07-load-3.md). This app turns that off (`.streamlit/config.toml`): even with the
-modules frozen it traversed every open session's objects, once per session. Python's own generational
-collections still run, and free what closed sessions leave in reference cycles; this module keeps their full
-collections cheap too.
+modules frozen it traversed every open session's objects, once per session. `Collector` collects instead at the
+start of a page run, at most every COLLECT_EVERY_S seconds, so that what closed sessions leave in reference
+cycles (an upload, through their script's globals) is still given back soon.
 
 `freeze_imported_objects` collects, then moves every object alive at that moment into the interpreter's permanent
 generation (`gc.freeze`): later collections skip them, and still collect what each run leaves behind. It acts
@@ -26,8 +26,11 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 
 import streamlit as st
+
+COLLECT_EVERY_S = 10.0  # a full collection at the start of a page run, at most this often (Collector)
 
 
 def build_lazy_parts() -> None:
@@ -75,3 +78,37 @@ def _freezer() -> Freezer:
 def freeze_imported_objects() -> bool:
     """The server's `Freezer.freeze_once`."""
     return _freezer().freeze_once()
+
+
+class Collector:
+    """A full collection at the start of a page run, at most every `every_s` seconds (one per server:
+    `_collector`), instead of Streamlit's after every run. A closed session's script globals sit in reference
+    cycles (its functions and download callbacks point back at them), and they hold its data, an upload
+    included: this frees them within `every_s` of the next run, where Python's own full collections may wait for
+    hundreds of runs."""
+
+    def __init__(self, every_s: float = COLLECT_EVERY_S, clock=time.monotonic):
+        self.every_s, self.clock = every_s, clock
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def collect_if_due(self) -> bool:
+        """Collect if `every_s` has passed since the last time (or since this Collector was made). Returns True
+        when this call collected."""
+        now = self.clock()
+        with self._lock:
+            if now - self._last < self.every_s:
+                return False
+            self._last = now
+        gc.collect()
+        return True
+
+
+@st.cache_resource
+def _collector() -> Collector:
+    return Collector()
+
+
+def collect_if_due() -> bool:
+    """The server's `Collector.collect_if_due`."""
+    return _collector().collect_if_due()

@@ -32,8 +32,10 @@ def page_links() -> None:
     the entry script's folder. It then draws no links.
 
     First `ui.heap.freeze_imported_objects`: at the start of the process's first run (the page's imports are done
-    by now) the objects alive are frozen, so that Streamlit's collection after each run skips them."""
+    by now) the objects alive are frozen, so that later full collections skip them; then `ui.heap.collect_if_due`
+    (a full collection every few seconds at most, in place of Streamlit's after every run)."""
     heap.freeze_imported_objects()
+    heap.collect_if_due()
     state, params = st.session_state, st.query_params
     message = i18n.resolve(state, params, st.context.locale)
     if message:
