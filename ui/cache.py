@@ -256,10 +256,9 @@ class RunStore:
     def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES, slots: int = COMPUTE_SLOTS):
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self.flights, self.gate = SingleFlight(), FairGate(slots)
-        self._items: OrderedDict[str, tuple[Results, int]] = OrderedDict()
+        # key -> [results, size in bytes, frame_digest of its log once a session asked (log_digest)]
+        self._items: OrderedDict[str, list] = OrderedDict()
         self._plans: OrderedDict[str, Plan] = OrderedDict()
-        # id of a stored log -> (that log, its frame_digest): made once, dropped with the last item holding it
-        self._digests: dict[int, tuple[pd.DataFrame, str]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Results | None:
@@ -273,28 +272,23 @@ class RunStore:
     def put(self, key: str, results: Results) -> None:
         size = int(results.log.memory_usage(deep=True).sum() + results.summary.memory_usage(deep=True).sum())
         with self._lock:
-            self._items[key] = (results, size)
+            self._items[key] = [results, size, None]
             self._items.move_to_end(key)
             while len(self._items) > self.max_entries or (
-                    len(self._items) > 1 and sum(s for _, s in self._items.values()) > self.max_bytes):
+                    len(self._items) > 1 and sum(item[1] for item in self._items.values()) > self.max_bytes):
                 self._items.popitem(last=False)
-            stored = {id(r.log) for r, _ in self._items.values()}
-            for gone in self._digests.keys() - stored:
-                del self._digests[gone]
 
     def log_digest(self, results: Results) -> str:
         """`frame_digest(results.log)`: made once for a stored Results (the object `get` returns), for all the
         sessions that draw it; made each time for any other."""
         with self._lock:
-            memo = self._digests.get(id(results.log))
-            if memo is not None and memo[0] is results.log:
-                return memo[1]
-            stored = any(r is results for r, _ in self._items.values())
+            item = next((item for item in self._items.values() if item[0] is results), None)
+            if item is not None and item[2] is not None:
+                return item[2]
         digest = frame_digest(results.log)
-        if stored:
+        if item is not None:
             with self._lock:
-                if any(r is results for r, _ in self._items.values()):  # not evicted meanwhile
-                    self._digests[id(results.log)] = (results.log, digest)
+                item[2] = digest  # dropped with its item
         return digest
 
     def get_plan(self, key: str) -> Plan | None:
@@ -536,11 +530,18 @@ def run(config: ExperimentConfig, csv_bytes: bytes | None = None, label: str = "
     """The results of `config`, from the shared store or computed now with a progress bar, in at most
     HOST_TIME_LIMIT_S for the whole request. Each bar update is also where Streamlit stops the script when its
     session ends (the tab closed) or reruns: the engine reports at checkpoints and inside long intervals."""
-    return session_run(config, csv_bytes, label).results
+    return _copy(_shared_run(config, csv_bytes, label, _store()))
 
 
 def session_run(config: ExperimentConfig, csv_bytes: bytes | None = None, label: str = "Running") -> SessionRun:
     """`run`, with the log's digest."""
+    store = _store()
+    shared = _shared_run(config, csv_bytes, label, store)
+    return SessionRun(_copy(shared), store.log_digest(shared))
+
+
+def _shared_run(config: ExperimentConfig, csv_bytes: bytes | None, label: str, store: RunStore) -> Results:
+    """`run`'s results as the store holds them (not copied), with the progress bar."""
     bar, last = None, 0.0
 
     def progress(fraction: float, message: str) -> None:
@@ -554,10 +555,8 @@ def session_run(config: ExperimentConfig, csv_bytes: bytes | None = None, label:
         bar.progress(fraction, text=f"{label}: {message}")
 
     try:
-        store = _store()
-        shared = results_for(config, csv_bytes, progress, store=store,
-                             deadline=time.perf_counter() + HOST_TIME_LIMIT_S, cluster=ui_cluster.connect())
-        return SessionRun(_copy(shared), store.log_digest(shared))
+        return results_for(config, csv_bytes, progress, store=store, deadline=time.perf_counter() + HOST_TIME_LIMIT_S,
+                           cluster=ui_cluster.connect())
     finally:
         if bar is not None:
             bar.empty()
